@@ -1,0 +1,75 @@
+/* Helpers shared by the test files. */
+#ifndef RIVULET_TEST_SUPPORT_H
+#define RIVULET_TEST_SUPPORT_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The shared folder beside the repository (../shared), or $RIVULET_SHARED.
+ * Returns NULL when absent; tests that need it call RV_REQUIRE_SHARED. */
+static inline const char *rv_test_shared_dir(void)
+{
+    static char path[4096];
+    const char *env = getenv("RIVULET_SHARED");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+        return access(path, R_OK) == 0 ? path : NULL;
+    }
+    const char *candidates[] = {"../shared", "../../shared"};
+    for (size_t i = 0; i < 2; i++)
+        if (access(candidates[i], R_OK) == 0) {
+            snprintf(path, sizeof path, "%s", candidates[i]);
+            return path;
+        }
+    return NULL;
+}
+
+/* Skips loudly (or fails, under RIVULET_REQUIRE_SHARED=1) when ../shared is missing. */
+#define RV_REQUIRE_SHARED(dirvar)                                                              \
+    const char *dirvar = rv_test_shared_dir();                                                 \
+    do {                                                                                       \
+        if (!dirvar) {                                                                         \
+            if (getenv("RIVULET_REQUIRE_SHARED"))                                              \
+                cr_fatal("../shared (or $RIVULET_SHARED) is missing: reference checks cannot " \
+                         "run");                                                               \
+            fprintf(stderr, "\n*** SKIPPED: ../shared (or $RIVULET_SHARED) is missing; "      \
+                            "reference checks did not run ***\n");                             \
+            cr_skip_test("../shared is missing");                                              \
+        }                                                                                      \
+    } while (0)
+
+/* Reads a whole file (gunzip not included); NULL if unreadable. */
+static inline char *rv_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t r;
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, 2 * cap + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        if (len)
+            *len = n;
+    }
+    return buf;
+}
+
+#endif

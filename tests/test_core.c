@@ -1,0 +1,179 @@
+/* Tests of the core: symbols, events, maps, buffers, readers, numerics, args. */
+#include "rivulet/core.h"
+#include "support.h"
+
+#include <math.h>
+
+Test(core, symbols_are_stable_and_distinct)
+{
+    rv_sym a = rv_sym_intern_cstr("item_id"), b = rv_sym_intern_cstr("store_id");
+    cr_assert_neq(a, RV_SYM_NONE);
+    cr_assert_neq(a, b);
+    cr_assert_eq(rv_sym_intern("item_id", 7), a);
+    cr_assert_str_eq(rv_sym_name(a), "item_id");
+    cr_assert_eq(rv_sym_len(b), 8);
+    cr_assert_eq(rv_sym_lookup("never-interned-name", 19), RV_SYM_NONE);
+    cr_assert_str_eq(rv_sym_name(999999999), "");
+}
+
+Test(core, event_keeps_insertion_order_and_replaces)
+{
+    rv_event e;
+    rv_event_init(&e);
+    rv_sym x = rv_sym_intern_cstr("x"), y = rv_sym_intern_cstr("y"), z = rv_sym_intern_cstr("z");
+    rv_event_set_num(&e, y, 1);
+    rv_event_set_num(&e, x, 2);
+    rv_event_set_str(&e, z, "abc", 3);
+    rv_event_set_num(&e, y, 5);
+    cr_assert_eq(e.n, 3);
+    cr_assert_eq(e.items[0].name, y);
+    cr_assert_eq(e.items[0].num, 5);
+    cr_assert_eq(rv_event_get(&e, z)->kind, RV_STR);
+    cr_assert(rv_event_remove(&e, x));
+    cr_assert_eq(e.items[1].name, z);
+    cr_assert_null(rv_event_get(&e, x));
+    char tmp[4] = "def";
+    rv_event copy;
+    rv_event_init(&copy);
+    rv_event_set_str(&e, z, tmp, 3);
+    rv_event_copy(&copy, &e);
+    tmp[0] = 'X';
+    cr_assert_eq(memcmp(rv_event_get(&copy, z)->str, "def", 3), 0);
+    rv_event_free(&copy);
+    rv_event_free(&e);
+}
+
+Test(core, map64_insert_delete_many)
+{
+    rv_map64 m;
+    rv_map64_init(&m);
+    for (uint64_t i = 0; i < 5000; i++)
+        *rv_map64_put(&m, i * 7919, 0, NULL) = i;
+    for (uint64_t i = 0; i < 5000; i += 2)
+        cr_assert(rv_map64_del(&m, i * 7919));
+    cr_assert_eq(m.n, 2500);
+    for (uint64_t i = 0; i < 5000; i++) {
+        uint64_t *v = rv_map64_get(&m, i * 7919);
+        if (i % 2)
+            cr_assert(v && *v == i, "key %lu lost after deletes", (unsigned long)i);
+        else
+            cr_assert_null(v);
+    }
+    rv_map64_free(&m);
+}
+
+Test(core, strmap_insertion_order_and_delete)
+{
+    rv_strmap m;
+    rv_strmap_init(&m);
+    char key[32];
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(key, sizeof key, "k%d", i);
+        int ins;
+        *rv_strmap_put(&m, key, (size_t)n, 0, &ins) = (uint64_t)i;
+        cr_assert(ins);
+    }
+    cr_assert(rv_strmap_del(&m, "k10", 3));
+    cr_assert_null(rv_strmap_get(&m, "k10", 3));
+    cr_assert_eq(*rv_strmap_get(&m, "k999", 4), 999);
+    cr_assert_eq(rv_strmap_size(&m), 999);
+    uint32_t len;
+    cr_assert_str_eq(rv_strmap_key_at(&m, 5, &len), "k5");
+    rv_strmap_free(&m);
+}
+
+Test(core, binary_roundtrip_and_truncation)
+{
+    rv_buf b;
+    rv_buf_init(&b);
+    rv_buf_put_u32(&b, 0xdeadbeef);
+    rv_buf_put_f64(&b, -0.1);
+    rv_buf_put_bytes(&b, "hello", 5);
+    rv_buf_put_u64(&b, 1ULL << 40);
+    cr_assert_eq((unsigned char)b.data[0], 0xef, "little-endian on every host");
+    rv_reader r;
+    rv_reader_init(&r, b.data, b.len);
+    cr_assert_eq(rv_reader_u32(&r), 0xdeadbeef);
+    cr_assert_eq(rv_reader_f64(&r), -0.1);
+    uint32_t n;
+    const char *s = rv_reader_bytes(&r, &n, 100);
+    cr_assert(n == 5 && memcmp(s, "hello", 5) == 0);
+    cr_assert_eq(rv_reader_u64(&r), 1ULL << 40);
+    cr_assert_eq(rv_reader_status(&r, NULL), RV_OK);
+    for (size_t cut = 0; cut < b.len; cut++) {
+        rv_reader_init(&r, b.data, cut);
+        rv_reader_u32(&r);
+        rv_reader_f64(&r);
+        rv_reader_bytes(&r, &n, 100);
+        rv_reader_u64(&r);
+        cr_assert_eq(rv_reader_status(&r, NULL), RV_ECORRUPT, "cut at %zu not detected", cut);
+    }
+    /* a hostile count is refused before anyone allocates for it */
+    rv_buf_reset(&b);
+    rv_buf_put_u32(&b, 0xffffffffu);
+    rv_reader_init(&r, b.data, b.len);
+    cr_assert_eq(rv_reader_count(&r, 8), 0);
+    cr_assert_eq(rv_reader_status(&r, NULL), RV_ECORRUPT);
+    rv_buf_free(&b);
+}
+
+Test(core, doubles_print_shortest_and_read_back)
+{
+    double xs[] = {0.1, 1.0 / 3, 1e-300, 123456789012345678.0, 5e-324, -2.5, 1e16, 0};
+    rv_buf b;
+    rv_buf_init(&b);
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        rv_buf_reset(&b);
+        rv_buf_put_double(&b, xs[i]);
+        cr_assert_eq(strtod(rv_buf_cstr(&b), NULL), xs[i], "%s", b.data);
+    }
+    rv_buf_reset(&b);
+    rv_buf_put_double(&b, 0.1);
+    cr_assert_str_eq(rv_buf_cstr(&b), "0.1");
+    rv_buf_reset(&b);
+    rv_buf_put_pyfloat(&b, 2);
+    cr_assert_str_eq(rv_buf_cstr(&b), "2.0");
+    rv_buf_free(&b);
+}
+
+Test(core, pow_half_matches_pow)
+{
+    uint64_t s = 12345;
+    for (int i = 0; i < 2000000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint64_t bits = (s & 0x000FFFFFFFFFFFFFULL) | ((uint64_t)(1023 - 60 + (s >> 57)) << 52);
+        double x;
+        memcpy(&x, &bits, 8);
+        cr_assert_eq(rv_pow_half(x), pow(x, 0.5), "x=%a", x);
+    }
+    cr_assert(isnan(rv_pow_half(-1.0)));
+    cr_assert_eq(rv_pow_half(0.0), 0.0);
+    cr_assert(isinf(rv_pow_half(INFINITY)));
+}
+
+Test(core, args_reject_unknown_keyword_with_suggestion)
+{
+    static const char *const names[] = {"with_std", NULL};
+    rv_args a;
+    rv_args_init(&a, "preprocessing.StandardScaler");
+    rv_args_add_bool(&a, "with_sdt", 1);
+    rv_error err = {0};
+    cr_assert_eq(rv_args_check(&a, names, &err), RV_EINVAL);
+    cr_assert(strstr(err.message, "did you mean 'with_std'"), "%s", err.message);
+    rv_args_free(&a);
+    rv_args_init(&a, "x");
+    rv_args_add_num(&a, NULL, 1.5);
+    long v;
+    static const char *const n2[] = {"k", NULL};
+    cr_assert_eq(rv_args_get_int(&a, n2, "k", 3, 1, 10, &v, &err), RV_ETYPE);
+    rv_args_free(&a);
+}
+
+Test(core, edit_distance)
+{
+    cr_assert_eq(rv_edit_distance("StandardScalr", "StandardScaler"), 1);
+    cr_assert_eq(rv_edit_distance("", "abc"), 3);
+    cr_assert_eq(rv_edit_distance("kitten", "sitting"), 3);
+}

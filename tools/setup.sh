@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs what rivulet needs to build, test and run on Debian 12, using
+# Debian's packages only. Needs root (or sudo). Safe to run again.
+set -eu
+PKGS="build-essential pkg-config libjansson-dev libmicrohttpd-dev libsqlite3-dev zlib1g-dev libcriterion-dev"
+missing=""
+for p in $PKGS; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends $missing
