@@ -148,7 +148,8 @@ typedef struct rv_config {
     int keep_ttl_s;       /* kept predictions expire after this (0 = never) */
     int checkpoint_every; /* learns per model between checkpoints */
     int sse_keepalive_ms;
-    int quiet;
+    int verbose;          /* log each request (never the token) */
+    const char *port_file;
 } rv_config;
 
 typedef struct rv_server {
@@ -165,7 +166,8 @@ typedef struct rv_server {
     pthread_mutex_t kept_mu;
     rv_strmap kept;               /* id -> malloc'ed {int64 expires, u32 len, bytes} */
     rv_timing t_predict, t_learn;
-    rv_announcer *sse;
+    rv_announcer *sse_events, *sse_metrics;
+    void *daemon;
     atomic_int ready, draining;
     atomic_ullong n_requests, n_errors;
     unsigned long name_counter;
@@ -199,8 +201,12 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
 
 void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp);
 int rv_api_needs_auth(const char *method, const char *path);
-void rv_batch_predict(rv_server *s, const rv_req *req, rv_resp *resp);
-void rv_batch_learn(rv_server *s, const rv_req *req, rv_resp *resp);
+/* One predict or learn from a parsed payload: returns the HTTP status and
+ * sets *result (the answer, or {"message"}); *ticket is the store write to
+ * wait for before answering (0 = none). */
+int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
+int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
+void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn);
 void rv_ops_healthz(rv_server *s, rv_resp *resp);
 void rv_ops_readyz(rv_server *s, rv_resp *resp);
 void rv_ops_prometheus(rv_server *s, rv_resp *resp);
