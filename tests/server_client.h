@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -153,6 +154,7 @@ static inline void server_start_args(test_server *ts, const char *const *extra, 
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
         const char *argv[32] = {"serve", "--port", "0", "--db", ts->db, "--port-file", ts->port_file,
                                 "--sse-keepalive-ms", "100"};
         int argc = 9;
