@@ -512,6 +512,10 @@ static rv_status parse_call(parser *P, const rv_class *cls, const rv_token *name
         rv_arg v;
         if ((st = parse_expr(P, kind_hint(cls, is_kw ? kw : NULL), &v)))
             break;
+        if (is_kw) { /* errors about a keyword argument point at its name */
+            v.line = t->line;
+            v.col = t->col;
+        }
         if (rv_args_add_arg(&args, is_kw ? kw : NULL, &v)) {
             rv_arg_free(&v);
             st = oom(P);
