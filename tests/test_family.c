@@ -126,7 +126,7 @@ Test(family, put_take_and_iteration_order)
     rv_object *f = family_of_counters();
     rv_error err = {0};
     for (int i = 0; i < 5; i++) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "k%d", i);
         cr_assert_eq(rv_family_put(f, k, strlen(k), counter_new(i), &err), RV_OK);
     }
@@ -258,7 +258,7 @@ Test(family, thirty_thousand_members_are_compact_and_fast_to_snapshot)
     rv_parse_set_lookup(counter_lookup);
     enum { N = 30490 };
     rv_object *f = family_of_counters();
-    char key[32];
+    char key[48];
     for (int i = 0; i < N; i++) {
         snprintf(key, sizeof key, "FOODS_3_%03d_CA_%d_validation", i % 1000, i / 1000);
         learn_key(f, key, i, i);
