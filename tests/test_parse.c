@@ -178,7 +178,8 @@ Test(parse, describe_round_trip_of_every_default_class)
     for (const rv_class *const *c = rv_class_all(); *c; c++) {
         rv_args args;
         char callee[256];
-        snprintf(callee, sizeof callee, "%s.%s", (*c)->module, (*c)->name);
+        snprintf(callee, sizeof callee, "%s%s%s", (*c)->module, (*c)->module[0] ? "." : "",
+                 (*c)->name);
         rv_args_init(&args, callee);
         rv_error err = {0};
         rv_object *o = (*c)->create(&args, &err);
