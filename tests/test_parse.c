@@ -195,12 +195,12 @@ Test(parse, describe_round_trip_of_every_default_class)
         cr_assert_eq(rv_object_describe(o, &a), RV_OK, "%s", callee);
         rv_object *back = rv_model_parse(a.data, a.len, NULL, &err);
         cr_assert(back, "%s: <%s> does not parse: %s", callee, rv_buf_cstr(&a), err.message);
-        cr_expect_eq(back->cls, o->cls, "%s", callee);
+        cr_expect_str_eq(back->cls->name, o->cls->name, "%s", callee);
         rv_object_describe(back, &b);
         cr_expect_str_eq(rv_buf_cstr(&b), rv_buf_cstr(&a), "%s", callee);
         o->cls->save(o, &sa);
         back->cls->save(back, &sb);
-        cr_expect(sa.len == sb.len && memcmp(sa.data, sb.data, sa.len) == 0, "%s state", callee);
+        cr_expect(sa.len == sb.len && (!sa.len || memcmp(sa.data, sb.data, sa.len) == 0), "%s state", callee);
         rv_object_free(o);
         rv_object_free(back);
         rv_buf_free(&a);
