@@ -3,6 +3,7 @@
 #include "support.h"
 
 #include <math.h>
+#include <fcntl.h>
 #include <zlib.h>
 
 static char tmpdir[64];
@@ -427,4 +428,58 @@ Test(io, decimal_parsing_matches_strtod)
         double got;
         cr_assert_not(rv_parse_decimal(bad[i], strlen(bad[i]), &got), "'%s'", bad[i]);
     }
+}
+
+Test(io, dash_reads_standard_input_even_gzipped)
+{
+    const char *text = "{\"v\": 2}\n{\"v\": 5}\n";
+    const char *p = write_file("in.gz", text, strlen(text), 1);
+    int fd = open(p, O_RDONLY);
+    cr_assert(fd >= 0);
+    cr_assert_eq(dup2(fd, 0), 0); /* each Criterion test runs in its own process */
+    close(fd);
+    rv_stream *s = open_ok("-", NULL);
+    cr_assert_str_eq(rv_stream_name(s), "<stdin>");
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "v", 2);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "v", 5);
+    expect_end(s, &x);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, rows_crossing_block_boundaries)
+{
+    /* ~4 MiB of quoted and plain rows: records straddle every refill. */
+    rv_buf b;
+    rv_buf_init(&b);
+    rv_buf_puts(&b, "s,n\n");
+    int rows = 150000;
+    for (int i = 0; i < rows; i++) {
+        if (i % 3 == 0)
+            rv_buf_printf(&b, "\"a\"\"b,%d\nz\",%d\r\n", i, i);
+        else
+            rv_buf_printf(&b, "plain%d,%d\n", i, i);
+    }
+    const char *p = write_file("blocks.csv.gz", b.data, b.len, 0);
+    rv_buf_free(&b);
+    rv_stream *s = open_ok(p, NULL);
+    rv_event x;
+    rv_event_init(&x);
+    char want[64];
+    for (int i = 0; i < rows; i++) {
+        next_ok(s, &x, NULL, NULL);
+        assert_num(&x, "n", i);
+        if (i % 3 == 0)
+            snprintf(want, sizeof want, "a\"b,%d\nz", i);
+        else
+            snprintf(want, sizeof want, "plain%d", i);
+        assert_str(&x, "s", want);
+    }
+    expect_end(s, &x);
+    rv_stream_close(s);
+    rv_event_free(&x);
 }
