@@ -96,6 +96,8 @@ rv_cli_pv *rv_cli_pv_new(rv_object *model, rv_object **metrics, size_t n, long d
                          rv_error *err);
 rv_status rv_cli_pv_step(rv_cli_pv *pv, const rv_event *x, const rv_value *y, rv_prediction *out,
                          rv_error *err);
+/* Learns the pairs still waiting for their delay (end of stream). */
+rv_status rv_cli_pv_flush(rv_cli_pv *pv, rv_error *err);
 void rv_cli_pv_free(rv_cli_pv *pv);
 
 /* ===== The data loop (run.c) ===== */

@@ -29,7 +29,7 @@
 #define HAVE_EVAL 1
 #endif
 
-static void *missing(const char *what, rv_error *err)
+__attribute__((unused)) static void *missing(const char *what, rv_error *err)
 {
     rv_error_set(err, RV_EUNSUPPORTED, "%s is not part of this build", what);
     return NULL;
@@ -128,7 +128,7 @@ rv_cli_pv *rv_cli_pv_new(rv_object *model, rv_object **metrics, size_t n, long d
                          rv_error *err)
 {
 #ifdef HAVE_EVAL
-    return (rv_cli_pv *)rv_progressive_new(model, metrics, n, (size_t)delay, err);
+    return (rv_cli_pv *)rv_progressive_new(model, metrics, n, (uint32_t)delay, err);
 #else
     (void)model, (void)metrics, (void)n, (void)delay;
     return missing("progressive validation (rivulet/eval.h)", err);
@@ -147,6 +147,16 @@ rv_status rv_cli_pv_step(rv_cli_pv *pv, const rv_event *x, const rv_value *y, rv
 #endif
 }
 
+rv_status rv_cli_pv_flush(rv_cli_pv *pv, rv_error *err)
+{
+#ifdef HAVE_EVAL
+    return rv_progressive_flush((rv_progressive *)pv, err);
+#else
+    (void)pv, (void)err;
+    return RV_OK;
+#endif
+}
+
 void rv_cli_pv_free(rv_cli_pv *pv)
 {
 #ifdef HAVE_EVAL
@@ -158,22 +168,67 @@ void rv_cli_pv_free(rv_cli_pv *pv)
 
 /* ===== inspect ===== */
 
+#ifdef HAVE_COMPOSE
+static int is_greedy(const rv_object *o) { return strcmp(o->cls->name, "GreedyRegressor") == 0; }
+
+static void print_greedy(const rv_object *model, FILE *out)
+{
+    size_t best = rv_greedy_best(model);
+    rv_buf b;
+    rv_buf_init(&b);
+    for (size_t i = 0; i < rv_greedy_len(model); i++) {
+        rv_buf_reset(&b);
+        rv_object_describe(rv_greedy_model(model, i), &b);
+        fprintf(out, "candidate %zu%s: %s\n", i, i == best ? " (best)" : "", rv_buf_cstr(&b));
+        rv_buf_reset(&b);
+        rv_buf_put_double(&b, rv_greedy_metric(model, i));
+        fprintf(out, "  running metric: %s\n", rv_buf_cstr(&b));
+    }
+    rv_buf_free(&b);
+}
+#endif
+
+#ifdef HAVE_FAMILY
+/* Keys, a sample of them, and for a family of selections how many keys each
+ * candidate currently wins. */
+static void print_family(const rv_object *fam, FILE *out)
+{
+    size_t n = rv_family_size(fam);
+    fprintf(out, "key feature: %s\nkeys: %zu\n", rv_family_key_feature(fam), n);
+    for (size_t i = 0; i < n && i < 10; i++) {
+        size_t len;
+        const char *k = rv_family_key_at(fam, i, &len);
+        fprintf(out, "%s%.*s", i ? ", " : "  first keys: ", (int)len, k);
+    }
+    if (n)
+        fprintf(out, "%s\n", n > 10 ? ", ..." : "");
+#ifdef HAVE_COMPOSE
+    if (!is_greedy(rv_family_prototype(fam)))
+        return;
+    size_t ncand = rv_greedy_len(rv_family_prototype(fam)), wins[64] = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *k = rv_family_key_at(fam, i, &len);
+        rv_object *m = rv_family_get((rv_object *)fam, k, len);
+        size_t b = m ? rv_greedy_best(m) : 64;
+        if (b < 64)
+            wins[b]++;
+    }
+    for (size_t c = 0; c < ncand && c < 64; c++)
+        fprintf(out, "candidate %zu is best for %zu keys\n", c, wins[c]);
+#endif
+}
+#endif
+
 void rv_cli_describe_state(const rv_object *model, FILE *out)
 {
 #ifdef HAVE_COMPOSE
-    if (strcmp(model->cls->name, "GreedyRegressor") == 0) {
-        size_t best = rv_greedy_best(model);
-        for (size_t i = 0; i < rv_greedy_len(model); i++) {
-            rv_buf b;
-            rv_buf_init(&b);
-            rv_object_describe(rv_greedy_model(model, i), &b);
-            fprintf(out, "candidate %zu%s: %s\n", i, i == best ? " (best)" : "", rv_buf_cstr(&b));
-            rv_buf_reset(&b);
-            rv_buf_put_double(&b, rv_greedy_metric(model, i));
-            fprintf(out, "  running metric: %s\n", rv_buf_cstr(&b));
-            rv_buf_free(&b);
-        }
-    }
+    if (is_greedy(model))
+        print_greedy(model, out);
+#endif
+#ifdef HAVE_FAMILY
+    if (rv_is_family(model))
+        print_family(model, out);
 #endif
     (void)model;
     (void)out;

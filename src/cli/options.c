@@ -78,8 +78,8 @@ static int apply(rv_cli_opts *o, int code, const char *name, char *arg)
         break;
     case OPT_DELAY:
         o->delay = strtol(arg, &end, 10);
-        if (*arg == '\0' || *end || o->delay < 0)
-            return rv_cli_usage_error(o, "--delay: expected a count of rows >= 0, got '%s'", arg);
+        if (*arg == '\0' || *end || o->delay < 0 || o->delay > 100000000)
+            return rv_cli_usage_error(o, "--delay: expected a count of rows from 0 to 1e8, got '%s'", arg);
         break;
     case OPT_TYPE:
     case OPT_PARSE_DATE:

@@ -185,8 +185,8 @@ static int step_row(rv_cli_run *run, loop_state *ls, int has_y)
     rv_status st;
     run->rows++;
     rv_prediction_clear(&ls->pred);
-    if (run->learn && has_y)
-        st = rv_cli_pv_step(ls->pv, &ls->x, &ls->y, &ls->pred, &err);
+    if (run->learn) /* a row without target is only predicted */
+        st = rv_cli_pv_step(ls->pv, &ls->x, has_y ? &ls->y : NULL, &ls->pred, &err);
     else
         st = rv_estimator_predict(run->model, &ls->x, &ls->pred, &err);
     if (!st && run->learn && has_y) {
@@ -217,6 +217,10 @@ static int loop(rv_cli_run *run, loop_state *ls, int quiet)
     run->seconds = rv_progress_elapsed(&ls->bar);
     run->skipped = rv_stream_skipped(ls->s);
     if (!run->interrupted && rc < 0)
+        return rv_cli_fail("%s", err.message);
+    /* Pairs still waiting for their delay are learned, so that a saved model
+     * has seen every row. */
+    if (ls->pv && rv_cli_pv_flush(ls->pv, &err))
         return rv_cli_fail("%s", err.message);
     return RV_EXIT_OK;
 }
