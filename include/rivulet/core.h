@@ -526,6 +526,13 @@ uint32_t rv_slots_add(rv_slots *s, rv_sym name);
  * kind: a name can carry a number in one event and a string in the next. */
 const uint32_t *rv_slots_resolve(rv_slots *s, const rv_event *x, int mode);
 size_t rv_slots_memory(const rv_slots *s); /* heap bytes */
+/* Slot of x->items[i] without writing anything (safe for concurrent
+ * readers): one comparison when the layout matches, else a lookup. */
+static inline uint32_t rv_slots_find_at(const rv_slots *s, const rv_event *x, uint32_t i)
+{
+    rv_sym name = x->items[i].name;
+    return i < s->n && s->names[i] == name ? i : rv_slots_find(s, name);
+}
 
 #ifdef __cplusplus
 }
