@@ -504,7 +504,7 @@ rv_object *rv_object_roundtrip(const rv_object *o, rv_error *err);
 typedef struct rv_slots {
     rv_sym *names;      /* slot -> name */
     uint32_t n, cap;
-    rv_map64 index;     /* name -> slot, built once n exceeds a few names */
+    rv_map64 index;     /* name -> slot, built once n exceeds 32 names */
     uint32_t *scratch;  /* resolution of the last non-identity layout */
     uint32_t scratch_cap;
 } rv_slots;

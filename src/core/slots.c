@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LINEAR_MAX 8u
+#define LINEAR_MAX 32u
 
 #define I4(b) (b), (b) + 1, (b) + 2, (b) + 3
 #define I16(b) I4(b), I4((b) + 4), I4((b) + 8), I4((b) + 12)

@@ -95,7 +95,10 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
     rv_prediction_clear(out);
     out->kind = RV_PRED_PROBA;
     rv_status st = RV_OK;
-    rv_sym yes = rv_label_true(), one = rv_sym_intern_cstr("1");
+    static _Atomic rv_sym one_sym; /* interning is idempotent: a race is harmless */
+    rv_sym yes = rv_label_true(), one = one_sym;
+    if (!one)
+        one_sym = one = rv_sym_intern_cstr("1");
     for (uint32_t c = 0; c < nc && st == RV_OK; c++) {
         st = rv_prediction_set_proba(out, m->classes[c], votes[c]);
         if (nc <= 2 && (m->classes[c] == yes || m->classes[c] == one))
