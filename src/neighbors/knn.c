@@ -239,6 +239,34 @@ static double power_sum(const double *q, const double *row, uint32_t n, const do
     return s;
 }
 
+/* power_sum with p = 2 for four rows at once; each row's sum keeps its own
+ * left-to-right order, so the results are identical to four calls. */
+static void squared_sum4(const double *q, const double *rows, uint32_t stride, const uint32_t *r,
+                         uint32_t n, const double *extra, uint32_t ne, double *out)
+{
+    const double *r0 = rows + (size_t)r[0] * stride, *r1 = rows + (size_t)r[1] * stride;
+    const double *r2 = rows + (size_t)r[2] * stride, *r3 = rows + (size_t)r[3] * stride;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (uint32_t c = 0; c < n; c++) {
+        double d0 = q[c] - r0[c], d1 = q[c] - r1[c], d2 = q[c] - r2[c], d3 = q[c] - r3[c];
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+    }
+    for (uint32_t e = 0; e < ne; e++) {
+        double v = extra[e] * extra[e];
+        s0 += v;
+        s1 += v;
+        s2 += v;
+        s3 += v;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
 const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *x, double p,
                                         uint32_t k, uint32_t *n)
 {
@@ -259,7 +287,18 @@ const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *
         else
             q[c] = x->items[i].num;
     }
-    for (uint32_t a = 0; a < w->size && k > 0; a++) {
+    uint32_t a = 0;
+    if (p == 2 && k > 0) /* four points at a time: independent sums overlap in the pipeline */
+        for (; a + 4 <= w->size; a += 4) {
+            uint32_t r[4];
+            double d[4];
+            for (int j = 0; j < 4; j++)
+                r[j] = row_of(w, a + (uint32_t)j);
+            squared_sum4(q, w->rows, w->stride, r, cols, extra, ne, d);
+            for (int j = 0; j < 4; j++)
+                insert(scratch.hits, &m, k, d[j], w->y[r[j]]);
+        }
+    for (; a < w->size && k > 0; a++) {
         uint32_t r = row_of(w, a);
         const double *row = w->rows + (size_t)r * w->stride;
         insert(scratch.hits, &m, k, power_sum(q, row, cols, extra, ne, p), w->y[r]);
