@@ -5,12 +5,6 @@
 
 #include "support.h"
 
-/* support.h's RV_REQUIRE_SHARED calls cr_fatal, which Criterion's classic
- * API lacks; map it to cr_assert_fail. */
-#ifndef cr_fatal
-#define cr_fatal(...) cr_assert_fail(__VA_ARGS__)
-#endif
-
 #include <jansson.h>
 
 #define GOLDEN_MAX_ROWS 1000
