@@ -3,10 +3,6 @@
  * and the PA models, snapshots, describe text and hostile inputs. */
 #include "rivulet/linear.h"
 #include <criterion/criterion.h>
-/* support.h calls cr_fatal, which this Criterion only has in its new API */
-#ifndef cr_fatal
-#define cr_fatal(...) cr_assert_fail(__VA_ARGS__)
-#endif
 #include "support.h"
 
 #include <jansson.h>
