@@ -34,11 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TODO(compose): include "rivulet/compose.h" once the compose helper lands it;
- * until then these are weak so the library links without them. */
+/* Pipelines and unions come from compose.h; builds without it (while the
+ * compose module was being written) see weak declarations and report '|'
+ * and '+' as unavailable. */
+#if defined(__has_include) && __has_include("rivulet/compose.h")
+#include "rivulet/compose.h"
+#define HAVE_COMPOSE(fn) 1
+#else
 rv_object *rv_pipeline_new(rv_object **steps, size_t n, int learn_during_predict, rv_error *err)
     __attribute__((weak));
 rv_object *rv_union_new(rv_object **parts, size_t n, rv_error *err) __attribute__((weak));
+#define HAVE_COMPOSE(fn) ((fn) != NULL)
+#endif
 
 #define RV_PARSE_MAX_DEPTH 64
 #define RV_PARSE_MAX_NAME 256
@@ -241,7 +248,7 @@ static rv_status combine(parser *P, char op, rv_arg *items, size_t n, rv_arg *ou
         if (items[i].kind != RV_ARG_OBJ || !rv_is_estimator(items[i].obj))
             st = fail(P, items[i].line, items[i].col, RV_ETYPE, "'%c' joins estimators, not %s", op,
                       items[i].kind == RV_ARG_OBJ ? items[i].obj->cls->name : arg_kind_name(&items[i]));
-    if (!st && (op == '|' ? rv_pipeline_new == NULL : rv_union_new == NULL))
+    if (!st && !(op == '|' ? HAVE_COMPOSE(rv_pipeline_new) : HAVE_COMPOSE(rv_union_new)))
         st = fail(P, items[0].line, items[0].col, RV_EUNSUPPORTED, "'%c' is not available: %s", op,
                   "this build has no compose module");
     rv_object **objs = st ? NULL : malloc(n * sizeof *objs);
