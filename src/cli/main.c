@@ -1,5 +1,6 @@
 /* The `rivulet` command. */
 #include "rivulet/core.h"
+#include "rivulet/m5.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,8 @@ int main(int argc, char **argv)
         printf("rivulet %s\n", RV_VERSION);
         return 0;
     }
-    fprintf(stderr, "usage: rivulet --version\n");
+    if (argc > 1 && strcmp(argv[1], "m5") == 0)
+        return rv_m5_main(argc - 1, argv + 1);
+    fprintf(stderr, "usage: rivulet --version | rivulet m5 ...\n");
     return 2;
 }
