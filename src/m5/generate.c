@@ -14,10 +14,12 @@
  *   rate_s   = cat_scale[c] * exp(1.45 z_i + 0.55 z_s) * store_size[j]:
  *              heavy-tailed, series means median ~1.3, 99th percentile ~60;
  *   F        = weekday profile (Sat 1.23 Sun 1.16 Fri 1.03 Mon 0.92 Tue-Thu
- *              0.89) x yearly seasonality per category x growth x SNAP uplift
+ *              0.89 on average; its amplitude grows from 0.7 to 1.3 times
+ *              that over the years, as the real one does) x yearly seasonality per category x growth x SNAP uplift
  *              on FOODS (CA +10%, TX +16%, WI +24%) x event effects x daily
  *              shocks shared by the country, the state, the store and the
- *              store's category (what makes aggregates wander week to week);
+ *              store's category, plus a weekly AR(1) level of each store's
+ *              category (what makes aggregates wander week to week);
  *   x_s      = a slow AR(1) level drift, stepped weekly;
  *   promo    = (price / regular price)^-2 on promotion weeks;
  *   stockout = a two-state Markov chain (runs of zeros, ~2 weeks).
@@ -56,18 +58,20 @@ static const double store_size[N_STORES] = {1.00, 0.75, 1.45, 0.62, 0.80,
  * the real set: see bench/bench_m5_naive.c) ===== */
 
 static const double weekday_mult[8] = {0, 1.23, 1.16, 0.92, 0.89, 0.89, 0.89, 1.03};
-static const double cat_scale[N_CATS] = {0.62, 0.74, 1.75}; /* units: dollar shares 13/30/57 */
+static const double cat_scale[N_CATS] = {0.68, 0.95, 1.90}; /* units: dollar shares 13/30/57 */
 static const double cat_price[N_CATS] = {4.0, 4.8, 2.9};    /* median regular prices */
 static const double cat_price_sd[N_CATS] = {0.8, 0.6, 0.5};
 static const double cat_season_amp[N_CATS] = {0.08, 0.05, 0.04};
 static const double cat_season_peak[N_CATS] = {350, 180, 200}; /* day of year */
 static const double snap_uplift[3] = {1.10, 1.16, 1.24};
 static const double sd_item = 1.45, sd_series = 0.55;
-static const double growth_per_year = 0.06;
-static const double shock_nat = 0.030, shock_state = 0.030, shock_store = 0.040,
-                    shock_storecat = 0.040;
+static const double growth_per_year = 0.07;
+static const double shock_nat = 0.030, shock_state = 0.020, shock_store = 0.025,
+                    shock_storecat = 0.025;
+static const double week_amp_start = 0.7, week_amp_end = 1.3; /* weekday effect grows */
+static const double storecat_phi = 0.9, storecat_sd = 0.03; /* weekly AR(1), log level */
 static const double drift_phi = 0.99, drift_sd = 0.04; /* weekly AR(1) on log level */
-static const double disp_median = 1.5, disp_sd = 0.5;
+static const double disp_median = 1.0, disp_sd = 0.6; /* variance / mean - 1 */
 static const double stockout_in = 0.003, stockout_out = 0.07;
 static const double p_launched = 0.6; /* items on sale from day 1 */
 
@@ -103,14 +107,19 @@ static void daily_factors(uint64_t seed, const rv_m5_day *cal, size_t n_days, fl
     double *sto = malloc(N_STORES * N * sizeof *sto), *sc = malloc(N_STORES * N_CATS * N * sizeof *sc);
     rv_m5_rng r;
     rv_m5_rng_seed(&r, seed, S_SHOCK, 0);
+    double level[N_STORES * N_CATS] = {0};
     for (size_t d = 0; d < N; d++) {
         nat[d] = shock_nat * rv_m5_normal(&r);
         for (int s = 0; s < 3; s++)
             st[s * N + d] = shock_state * rv_m5_normal(&r);
         for (int j = 0; j < N_STORES; j++) {
             sto[j * N + d] = shock_store * rv_m5_normal(&r);
-            for (int c = 0; c < N_CATS; c++)
-                sc[(j * N_CATS + c) * N + d] = shock_storecat * rv_m5_normal(&r);
+            for (int c = 0; c < N_CATS; c++) {
+                double *lv = &level[j * N_CATS + c];
+                if (d % 7 == 0)
+                    *lv = storecat_phi * *lv + storecat_sd * rv_m5_normal(&r);
+                sc[(j * N_CATS + c) * N + d] = *lv + shock_storecat * rv_m5_normal(&r);
+            }
         }
     }
     for (size_t d = 0; d < n_days; d++) {
@@ -118,7 +127,8 @@ static void daily_factors(uint64_t seed, const rv_m5_day *cal, size_t n_days, fl
         double doy = (double)(d + 28) - 365.25 * floor((double)(d + 28) / 365.25); /* d_1 = day 28 */
         int closed = c->month == 12 && c->mday == 25;
         for (int cat = 0; cat < N_CATS; cat++) {
-            double base = weekday_mult[c->wday] * exp(growth_per_year * (double)d / 365.25) *
+            double amp = week_amp_start + (week_amp_end - week_amp_start) * (double)d / RV_M5_TRAIN_DAYS;
+            double base = (1.0 + amp * (weekday_mult[c->wday] - 1.0)) * exp(growth_per_year * (double)d / 365.25) *
                           (1.0 + cat_season_amp[cat] *
                                      cos(6.283185307179586 * (doy - cat_season_peak[cat]) / 365.25)) *
                           event_mult(c->event_name[0], cat) * event_mult(c->event_name[1], cat);
@@ -195,7 +205,7 @@ static void series_of(uint64_t seed, int g, int j, const item_params *ip, const 
     rv_m5_rng r;
     rv_m5_rng_seed(&r, seed, S_SERIES, (uint64_t)g * N_STORES + (uint64_t)j);
     double rate = cat_scale[ip->cat] * store_size[j] * exp(sd_item * ip->z + sd_series * rv_m5_normal(&r));
-    double k = disp_median * exp(disp_sd * rv_m5_normal(&r));
+    double excess = disp_median * exp(disp_sd * rv_m5_normal(&r));
     long launch = ip->launch;
     if (launch > 1 || rv_m5_unif(&r) < 0.3)
         launch += (long)(-60.0 * log(rv_m5_unif(&r)));
@@ -217,7 +227,7 @@ static void series_of(uint64_t seed, int g, int j, const item_params *ip, const 
         double doy = (double)(d + 28);
         double season = 1.0 + ip->season_amp * cos(6.283185307179586 * (doy - ip->season_peak) / 365.25);
         double lambda = out ? 0.0 : rate * Fs[d] * exp(x) * season * promo[d / 7];
-        y[d] = (float)rv_m5_negbin(&r, lambda, k);
+        y[d] = (float)rv_m5_negbin(&r, lambda, lambda / excess + 0.02);
     }
 }
 
