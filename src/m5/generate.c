@@ -14,7 +14,7 @@
  *   rate_s   = cat_scale[c] * exp(1.45 z_i + 0.55 z_s) * store_size[j]:
  *              heavy-tailed, series means median ~1.3, 99th percentile ~60;
  *   F        = weekday profile (Sat 1.23 Sun 1.16 Fri 1.03 Mon 0.92 Tue-Thu
- *              0.89 on average; its amplitude grows from 0.7 to 1.3 times
+ *              0.89 on average; its amplitude grows from 0.65 to 1.35 times
  *              that over the years, as the real one does) x yearly seasonality per category x growth x SNAP uplift
  *              on FOODS (CA +10%, TX +16%, WI +24%) x event effects x daily
  *              shocks shared by the country, the state, the store and the
@@ -68,8 +68,8 @@ static const double sd_item = 1.45, sd_series = 0.55;
 static const double growth_per_year = 0.07;
 static const double shock_nat = 0.030, shock_state = 0.020, shock_store = 0.025,
                     shock_storecat = 0.025;
-static const double week_amp_start = 0.7, week_amp_end = 1.3; /* weekday effect grows */
-static const double storecat_phi = 0.9, storecat_sd = 0.03; /* weekly AR(1), log level */
+static const double week_amp_start = 0.65, week_amp_end = 1.35; /* weekday effect grows */
+static const double storecat_phi = 0.9, storecat_sd = 0.02; /* weekly AR(1), log level */
 static const double drift_phi = 0.99, drift_sd = 0.04; /* weekly AR(1) on log level */
 static const double disp_median = 1.0, disp_sd = 0.6; /* variance / mean - 1 */
 static const double stockout_in = 0.003, stockout_out = 0.07;
