@@ -1,0 +1,60 @@
+/* optim.AdaGrad(lr=0.1, eps=1e-8) (creme 0.5.1 optim/ada_grad.py; Duchi,
+ * Hazan & Singer 2011).
+ *
+ * Per weight it keeps g2, the sum of squared gradients, beside the weight:
+ *
+ *   g2_i = g2_i + g_i ** 2
+ *   w_i  = w_i - lr(t) / (g2_i + eps) ** 0.5 * g_i
+ */
+#include "optim_internal.h"
+
+enum { EPS = 1 };
+
+static rv_status step(rv_object *self, rv_weights *w, const rv_linear_grad *grad, uint64_t t,
+                      rv_error *err)
+{
+    double eps = ((rv_optim_obj *)self)->p[EPS];
+    double lr = rv_scheduler_get(((rv_optimizer *)self)->lr, t);
+    uint32_t cur = 0;
+    const rv_event *x = grad->x;
+    for (uint32_t k = 0; k < x->n; k++) {
+        const rv_feature *f = &x->items[k];
+        if (!rv_feature_is_linear(f))
+            continue;
+        double gi;
+        double *e = optim_entry(w, f, grad, &cur, &gi);
+        if (!e)
+            return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
+        e[1] = e[1] + gi * gi;
+        e[0] = e[0] - lr / rv_pow_half(e[1] + eps) * gi;
+    }
+    return RV_OK;
+}
+
+static rv_status check(const double *p, const rv_args *a, const char *const *names, rv_error *err)
+{
+    return optim_check_positive(a, names, "eps", p[EPS], err);
+}
+
+static const char *const names[] = {"lr", "eps", NULL};
+static const double dflt[] = {0.1, 1e-8};
+static const optim_spec spec = {.names = names, .dflt = dflt, .n = 2, .lr_first = 1,
+                                .check = check};
+static const optim_class_ops ops = {.u.optimizer = {.state_size = 1, .step = step}, .spec = &spec};
+
+static rv_object *create(const rv_args *a, rv_error *err);
+
+const rv_class rv_class_optim_ada_grad = {
+    .kind = RV_CLASS_OPTIMIZER,
+    .module = "optim",
+    .name = "AdaGrad",
+    .doc = "AdaGrad: rate divided by the root of the summed squared gradients",
+    .create = create,
+    OPTIM_CLASS_FUNCS,
+    .ops = &ops,
+};
+
+static rv_object *create(const rv_args *a, rv_error *err)
+{
+    return optim_create(&rv_class_optim_ada_grad, a, err);
+}
