@@ -358,3 +358,203 @@ Test(compose, greedy_regressor_picks_the_better_model)
     rv_object_free(g);
     rv_event_free(&x);
 }
+
+/* ===== creme 0.5.1 parity ===== */
+
+static rv_object *create_or_die(const char *name, rv_args *a)
+{
+    rv_error err = {0};
+    rv_object *o = rv_create(name, a, &err);
+    cr_assert_not_null(o, "%s: %s", name, err.message);
+    rv_args_free(a);
+    return o;
+}
+
+static rv_object *linear_regression(double lr, double intercept_lr, double l2, double clip)
+{
+    rv_args a;
+    rv_args_init(&a, "linear_model.LinearRegression");
+    rv_args_add_obj(&a, "optimizer", make1("optim.SGD", lr));
+    rv_args_add_num(&a, "intercept_lr", intercept_lr);
+    if (l2 != 0)
+        rv_args_add_num(&a, "l2", l2);
+    if (clip != 0)
+        rv_args_add_num(&a, "clip_gradient", clip);
+    return create_or_die("linear_model.LinearRegression", &a);
+}
+
+static rv_object *knn_blog(void)
+{
+    rv_args a;
+    rv_args_init(&a, "neighbors.KNeighborsRegressor");
+    rv_args_add_int(&a, "n_neighbors", 15);
+    rv_args_add_int(&a, "window_size", 30);
+    rv_args_add_int(&a, "p", 2);
+    return create_or_die("neighbors.KNeighborsRegressor", &a);
+}
+
+/* The write-up's pipelines (SPEC.md §0): split | dateparts | U | scaler | model. */
+rv_object *m5_pipeline(int knn, int learn_during_predict);
+rv_object *m5_pipeline(int knn, int learn_during_predict)
+{
+    rv_object *aggs[29];
+    int n = 0;
+    for (int k = 1; k <= 7; k++)
+        aggs[n++] = rm_agg("item_id", k);
+    for (int k = 1; k <= 20; k++)
+        aggs[n++] = rm_agg("wday", k);
+    aggs[n++] = rm_agg("wday", 25);
+    aggs[n++] = rm_agg("wday", 30);
+    rv_args d;
+    rv_args_init(&d, "dateparts");
+    rv_args_add_str(&d, NULL, "date");
+    rv_object *steps[5] = {split_id(), create_or_die("dateparts", &d), rv_union_new(aggs, 29, NULL),
+                           make1(knn ? "preprocessing.StandardScaler" : "preprocessing.MinMaxScaler", NAN),
+                           knn ? knn_blog() : linear_regression(0.005, 0.001, 0, 0)};
+    rv_error err = {0};
+    rv_object *p = rv_pipeline_new(steps, 5, learn_during_predict, &err);
+    cr_assert_not_null(p, "%s", err.message);
+    return p;
+}
+
+static double num_at(char *s) { return strtod(s, NULL); }
+
+Test(compose, m5_union_is_fully_fused)
+{
+    rv_object *p = m5_pipeline(1, 1);
+    size_t nblocks;
+    cr_assert_eq(rv_union_fused_parts(rv_pipeline_step(p, 2), &nblocks), 29);
+    cr_assert_eq(nblocks, 2);
+    rv_object_free(p);
+}
+
+/* m5_small.csv through one (knn, lm) pair per item_id, predict then learn per
+ * row: bit for bit against creme with the KNN distance summed in feature
+ * order, and within 1e-12 of creme as released. */
+Test(reference, m5_pipelines_match_creme)
+{
+    RV_REQUIRE_SHARED(dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/m5/m5_small.csv", dir);
+    char *data = rv_test_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/m5/m5_small_reference_ordered.csv", dir);
+    char *ordered = rv_test_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/m5/m5_small_reference.csv", dir);
+    char *released = rv_test_read_file(path, NULL);
+    cr_assert(data && ordered && released);
+    rv_object *proto[2] = {m5_pipeline(1, 1), m5_pipeline(0, 1)};
+    enum { MAXKEYS = 64 };
+    char keys[MAXKEYS][32];
+    rv_object *pairs[MAXKEYS][2];
+    int nkeys = 0, rows = 0, knn_off = 0;
+    char *dc = data, *oc = ordered, *rc = released, *line, *f[8], *o[8], *r[8];
+    next_line(&dc);
+    next_line(&oc);
+    next_line(&rc);
+    rv_sym id = rv_sym_intern_cstr("id"), date = rv_sym_intern_cstr("date");
+    rv_event x;
+    rv_event_init(&x);
+    rv_prediction pred;
+    rv_prediction_init(&pred);
+    while ((line = next_line(&dc))) {
+        cr_assert_eq(csv_fields(line, f, 8), 3);
+        cr_assert_eq(csv_fields(next_line(&oc), o, 8), 6);
+        cr_assert_eq(csv_fields(next_line(&rc), r, 8), 6);
+        /* the key: item_id, the first three parts of the id */
+        const char *end = f[0];
+        for (int parts = 0; parts < 3 && end; parts++)
+            end = strchr(end, '_') ? strchr(end, '_') + (parts < 2) : NULL;
+        cr_assert_not_null(end);
+        size_t klen = (size_t)(end - f[0]);
+        int k = 0;
+        while (k < nkeys && (strlen(keys[k]) != klen || memcmp(keys[k], f[0], klen) != 0))
+            k++;
+        if (k == nkeys) {
+            cr_assert_lt(nkeys, MAXKEYS);
+            memcpy(keys[k], f[0], klen);
+            keys[k][klen] = 0;
+            pairs[k][0] = rv_object_clone(proto[0], NULL);
+            pairs[k][1] = rv_object_clone(proto[1], NULL);
+            nkeys++;
+        }
+        rv_event_clear(&x);
+        rv_event_set_str(&x, id, f[0], strlen(f[0]));
+        rv_event_set_str(&x, date, f[1], strlen(f[1]));
+        rv_value y = rv_value_num(num_at(f[2]));
+        for (int m = 0; m < 2; m++) {
+            rv_error err = {0};
+            cr_assert_eq(rv_estimator_predict(pairs[k][m], &x, &pred, &err), RV_OK, "%s", err.message);
+            double want = num_at(o[4 + m]), loose = num_at(r[4 + m]);
+            if (pred.num != want) { /* see the count check below */
+                cr_assert_eq(m, 0, "row %d lm: got %.17g, creme %.17g", rows, pred.num, want);
+                cr_assert(fabs(pred.num - want) <= 4e-16 * fabs(want), "row %d knn: got %.17g, creme %.17g",
+                          rows, pred.num, want);
+                knn_off++;
+            }
+            cr_assert(fabs(pred.num - loose) <= 1e-12, "row %d: %.17g vs %.17g", rows, pred.num, loose);
+            cr_assert_eq(rv_estimator_learn(pairs[k][m], &x, &y, &err), RV_OK, "%s", err.message);
+        }
+        rows++;
+    }
+    cr_assert_eq(rows, 4800);
+    cr_assert_eq(nkeys, 20);
+    /* KNOWN GAP: lm matches on every row; knn on all but 5 rows (604, 1056,
+     * 3404, 3740, 4725), each 1 ulp away. The union's features are shared by
+     * both models and lm is exact, so the gap lies in StandardScaler | KNN's
+     * summation order; it must not grow. */
+    cr_assert_leq(knn_off, 5, "%d knn rows off by an ulp", knn_off);
+    for (int k = 0; k < nkeys; k++) {
+        rv_object_free(pairs[k][0]);
+        rv_object_free(pairs[k][1]);
+    }
+    rv_object_free(proto[0]);
+    rv_object_free(proto[1]);
+    rv_prediction_free(&pred);
+    rv_event_free(&x);
+    free(data);
+    free(ordered);
+    free(released);
+}
+
+/* Golden scaler | LinearRegression cases over regression.csv (x1, x2, x3). */
+static void golden_lr_case(const char *file, int standard, double lr, double ilr, double l2, double clip)
+{
+    RV_REQUIRE_SHARED(dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/golden/regression.csv", dir);
+    char *data = rv_test_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/golden/%s", dir, file);
+    char *gold = rv_test_read_file(path, NULL);
+    cr_assert(data && gold);
+    rv_object *steps[2] = {make1(standard ? "preprocessing.StandardScaler" : "preprocessing.MinMaxScaler", NAN),
+                           linear_regression(lr, ilr, l2, clip)};
+    rv_object *p = rv_pipeline_new(steps, 2, 1, NULL);
+    rv_sym xs[3] = {rv_sym_intern_cstr("x1"), rv_sym_intern_cstr("x2"), rv_sym_intern_cstr("x3")};
+    char *dc = data, *gc = gold, *line, *f[8], *g[4];
+    next_line(&dc);
+    next_line(&gc);
+    rv_event x;
+    rv_event_init(&x);
+    int rows = 0;
+    while ((line = next_line(&dc))) {
+        csv_fields(line, f, 8);
+        csv_fields(next_line(&gc), g, 4);
+        rv_event_clear(&x);
+        for (int j = 0; j < 3; j++)
+            rv_event_set_num(&x, xs[j], num_at(f[j]));
+        rv_value y = rv_value_num(num_at(f[5]));
+        double got = predict(p, &x);
+        cr_assert(got == num_at(g[2]), "%s row %d: %.17g vs %s", file, rows, got, g[2]);
+        rv_estimator_learn(p, &x, &y, NULL);
+        rows++;
+    }
+    cr_assert_gt(rows, 100);
+    rv_object_free(p);
+    rv_event_free(&x);
+    free(data);
+    free(gold);
+}
+
+Test(reference, ss_lr_sgd001) { golden_lr_case("ss_lr_sgd001.csv", 1, 0.01, 0.01, 0, 0); }
+Test(reference, mm_lr_blog) { golden_lr_case("mm_lr_blog.csv", 0, 0.005, 0.001, 0, 0); }
+Test(reference, ss_lr_l2_clip) { golden_lr_case("ss_lr_l2_clip.csv", 1, 0.05, 0.05, 0.1, 1.0); }
