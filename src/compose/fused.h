@@ -14,7 +14,6 @@ typedef struct rv_fused_block {
     rv_sym target_name;
     uint32_t m;      /* rolling means in the block */
     uint32_t K;      /* ring length: the largest window */
-    uint32_t stride; /* doubles per group record: 1 + K + m */
     uint32_t *k;     /* window of each rolling mean */
     rv_sym *names;   /* feature of each rolling mean */
     double empty;    /* value of a rolling mean on an empty window (0) */
@@ -22,7 +21,9 @@ typedef struct rv_fused_block {
 
 typedef struct rv_fused_state {
     rv_groups groups;
-    double *data; /* groups.cap records of `stride` doubles */
+    double *data;    /* groups.cap records of `stride` doubles */
+    uint32_t stride; /* 1 + m + ring words (K/2 rounded up narrow, K wide) */
+    uint8_t wide;    /* ring of doubles (else floats, while every target fits) */
 } rv_fused_state;
 
 rv_status rv_fused_block_init(rv_fused_block *f, const rv_sym *by, uint32_t nby, rv_sym target_name,
@@ -32,7 +33,7 @@ int32_t rv_fused_block_add(rv_fused_block *f, uint32_t k, rv_sym name);
 void rv_fused_block_free(rv_fused_block *f);
 size_t rv_fused_block_memory(const rv_fused_block *f);
 
-void rv_fused_state_init(rv_fused_state *s);
+void rv_fused_state_init(const rv_fused_block *f, rv_fused_state *s);
 void rv_fused_state_free(rv_fused_state *s);
 /* The record of x's group, NULL when the group is unseen. */
 const double *rv_fused_find(const rv_fused_block *f, const rv_fused_state *s, const rv_event *x);
@@ -44,7 +45,7 @@ static inline double rv_fused_value(const rv_fused_block *f, const double *rec, 
     uint64_t n;
     __builtin_memcpy(&n, rec, sizeof n);
     uint64_t len = n < f->k[slot] ? n : f->k[slot];
-    return len ? rec[1 + f->K + slot] / (double)len : f->empty;
+    return len ? rec[1 + slot] / (double)len : f->empty;
 }
 rv_status rv_fused_learn(const rv_fused_block *f, rv_fused_state *s, const rv_event *x, double y,
                          rv_error *err);

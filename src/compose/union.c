@@ -304,7 +304,7 @@ static uni *instance(union_plan *plan, rv_object **unfused, rv_error *err)
     u->plan = plan;
     memcpy(u->parts, unfused, plan->nunfused * sizeof *unfused);
     for (uint32_t b = 0; b < plan->nblocks; b++)
-        rv_fused_state_init(&u->states[b]);
+        rv_fused_state_init(&plan->blocks[b], &u->states[b]);
     u->base.cls = rv_class_variant(&rv_class_compose_TransformerUnion, variants, plan->flags);
     return u;
 }
@@ -465,6 +465,25 @@ static rv_status merge(rv_event *out, const rv_event *part)
     return RV_OK;
 }
 
+/* Every part fused, all names distinct: write the items directly. */
+static rv_status fused_only(const union_plan *p, const double *const *rec, rv_event *out, rv_error *err)
+{
+    while (out->cap < p->n) /* grows once per scratch event, then never */
+        if (rv_event_push_num(out, RV_SYM_NONE, 0))
+            return rv_error_set(err, RV_ENOMEM, "out of memory");
+    for (uint32_t i = p->n, j = 0; i-- > 0; j++) {
+        const rv_fused_block *f = &p->blocks[p->block[i]];
+        rv_feature *it = &out->items[j];
+        it->name = f->names[p->slot[i]];
+        it->kind = RV_NUM;
+        it->len = 0;
+        it->str = NULL;
+        it->num = rv_fused_value(f, rec[p->block[i]], (uint32_t)p->slot[i]);
+    }
+    out->n = p->n;
+    return RV_OK;
+}
+
 static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
 {
     uni *u = (uni *)self;
@@ -473,6 +492,8 @@ static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *o
     for (uint32_t b = 0; b < p->nblocks; b++)
         rec[b] = rv_fused_find(&p->blocks[b], &u->states[b], x);
     rv_event_clear(out);
+    if (p->static_distinct && !p->nunfused) /* the M5 case: numbers into known slots */
+        return fused_only(p, rec, out, err);
     uint32_t pushed = 0;
     rv_status s = RV_OK;
     for (uint32_t i = p->n; i-- > 0 && s == RV_OK;) {
