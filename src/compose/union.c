@@ -302,7 +302,8 @@ static uni *instance(union_plan *plan, rv_object **unfused, rv_error *err)
         return NULL;
     }
     u->plan = plan;
-    memcpy(u->parts, unfused, plan->nunfused * sizeof *unfused);
+    if (plan->nunfused)
+        memcpy(u->parts, unfused, plan->nunfused * sizeof *unfused);
     for (uint32_t b = 0; b < plan->nblocks; b++)
         rv_fused_state_init(&plan->blocks[b], &u->states[b]);
     u->base.cls = rv_class_variant(&rv_class_compose_TransformerUnion, variants, plan->flags);
