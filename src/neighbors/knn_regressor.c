@@ -72,17 +72,6 @@ static double median(double *v, uint32_t n)
     return pairwise_sum(mid, 2) / 2;
 }
 
-static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
-{
-    rv_knn *m = (rv_knn *)self;
-    double target;
-    if (rv_knn_target(m, y, &target, err))
-        return err ? err->code : RV_ETYPE;
-    if (rv_knn_window_push(&m->win, x, target))
-        return rv_error_set(err, RV_ENOMEM, "KNNRegressor: out of memory");
-    return RV_OK;
-}
-
 static double aggregate(const rv_knn *m, const rv_knn_hit *hits, uint32_t n, double *ys)
 {
     for (uint32_t i = 0; i < n; i++)
@@ -91,13 +80,7 @@ static double aggregate(const rv_knn *m, const rv_knn_hit *hits, uint32_t n, dou
         return pairwise_sum(ys, n) / n;
     if (m->aggregation == RV_KNN_MEDIAN)
         return median(ys, n);
-    double num = 0.0, den = 0.0;
-    for (uint32_t i = 0; i < n; i++) {
-        double d = rv_knn_root(hits[i].d, m->p);
-        num += hits[i].y / d;
-        den += 1 / d;
-    }
-    return num / den;
+    return rv_knn_weighted_mean(hits, n, m->p, 1);
 }
 
 static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out, rv_error *err)
@@ -119,32 +102,22 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    long k, window, leaf;
-    double p;
     const char *method;
-    if (rv_args_check(args, params, err) ||
-        rv_knn_common_args(args, params, 1000, &k, &window, &p, err) ||
-        rv_args_get_int(args, params, "leaf_size", 30, 1, 1L << 30, &leaf, err) ||
-        rv_args_get_str(args, params, "aggregation_method", "mean", &method, err))
-        return NULL;
-    int agg = -1;
+    rv_knn *m = rv_knn_create(&rv_class_neighbors_KNNRegressor, args, params, 1000, err);
+    if (!m || rv_args_get_str(args, params, "aggregation_method", "mean", &method, err))
+        goto fail;
+    m->aggregation = -1;
     for (int i = 0; i < 3; i++)
         if (strcmp(method, methods[i]) == 0)
-            agg = i;
-    if (agg < 0) {
-        rv_args_error(args, rv_args_find(args, params, "aggregation_method"), err, RV_EINVAL,
-                      "must be 'mean', 'median' or 'weighted_mean', not '%s'", method);
-        return NULL;
-    }
-    rv_knn *m = rv_knn_alloc(&rv_class_neighbors_KNNRegressor, k, window);
-    if (!m) {
-        rv_error_set(err, RV_ENOMEM, "KNNRegressor: out of memory");
-        return NULL;
-    }
-    m->p = p;
-    m->leaf_size = leaf;
-    m->aggregation = agg;
-    return &m->base;
+            m->aggregation = i;
+    if (m->aggregation >= 0)
+        return &m->base;
+    rv_args_error(args, rv_args_find(args, params, "aggregation_method"), err, RV_EINVAL,
+                  "must be 'mean', 'median' or 'weighted_mean', not '%s'", method);
+fail:
+    if (m)
+        rv_knn_destroy(&m->base);
+    return NULL;
 }
 
 static rv_status describe(const rv_object *self, rv_buf *out)
@@ -152,20 +125,13 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     const rv_knn *m = (const rv_knn *)self;
     rv_describer d;
     rv_describe_open(&d, out, self);
-    if (m->k != 5)
-        rv_describe_int(&d, "n_neighbors", m->k);
-    if (m->window_size != 1000)
-        rv_describe_int(&d, "window_size", m->window_size);
-    if (m->leaf_size != 30)
-        rv_describe_int(&d, "leaf_size", m->leaf_size);
-    if (m->p != 2)
-        rv_describe_num(&d, "p", m->p);
+    rv_knn_describe_common(&d, m, 1000);
     if (m->aggregation != RV_KNN_MEAN)
         rv_describe_str(&d, "aggregation_method", methods[m->aggregation]);
     return rv_describe_close(&d);
 }
 
-static const rv_estimator_ops ops = {.learn = learn, .predict = predict};
+static const rv_estimator_ops ops = {.learn = rv_knn_learn_number, .predict = predict};
 
 const rv_class rv_class_neighbors_KNNRegressor = {
     .kind = RV_CLASS_ESTIMATOR,
