@@ -82,12 +82,7 @@ const rv_class rv_class_neighbors_KNeighborsRegressor = {
     .flags = RV_F_REGRESSOR,
     .doc = "creme 0.5.1 k-nearest neighbours over a window (squared distance for p=2)",
     .create = create,
-    .clone = rv_knn_clone,
-    .copy = rv_knn_copy,
-    .save = rv_knn_save,
-    .load = rv_knn_load,
     .describe = describe,
-    .memory = rv_knn_memory,
-    .destroy = rv_knn_destroy,
+    RV_KNN_CLASS_FUNCS,
     .ops = &ops,
 };

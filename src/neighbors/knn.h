@@ -80,5 +80,9 @@ rv_status rv_knn_save(const rv_object *self, rv_buf *out);
 rv_status rv_knn_load(rv_object *self, rv_reader *in);
 size_t rv_knn_memory(const rv_object *self);
 void rv_knn_destroy(rv_object *self);
+/* The class entries of a KNN class, beside its create, describe and ops. */
+#define RV_KNN_CLASS_FUNCS                                                                         \
+    .clone = rv_knn_clone, .copy = rv_knn_copy, .save = rv_knn_save, .load = rv_knn_load,         \
+    .memory = rv_knn_memory, .destroy = rv_knn_destroy
 
 #endif

@@ -140,12 +140,7 @@ const rv_class rv_class_neighbors_KNNRegressor = {
     .flags = RV_F_REGRESSOR,
     .doc = "River k-nearest neighbours regressor (exact search, Minkowski distance)",
     .create = create,
-    .clone = rv_knn_clone,
-    .copy = rv_knn_copy,
-    .save = rv_knn_save,
-    .load = rv_knn_load,
     .describe = describe,
-    .memory = rv_knn_memory,
-    .destroy = rv_knn_destroy,
+    RV_KNN_CLASS_FUNCS,
     .ops = &ops,
 };

@@ -51,12 +51,14 @@ rv_object *rv_stat_create_plain(const rv_class *cls, const rv_args *a, rv_error 
         return rv_stat_alloc(o->cls, sizeof(type), err);                                           \
     }
 
-/* The class entries of a flat statistic without parameters, from its
- * prefix_clone, _copy, _save, _load and _memory. */
-#define RV_STAT_PLAIN_FUNCS(prefix)                                                                \
+/* The class entries of a statistic, from its prefix_clone, _copy, _save,
+ * _load and _memory and the given describe and destroy. */
+#define RV_STAT_FUNCS(prefix, describe_fn, destroy_fn)                                             \
     .clone = prefix##_clone, .copy = prefix##_copy, .save = prefix##_save,                         \
-    .load = prefix##_load, .describe = rv_stat_describe_plain, .memory = prefix##_memory,          \
-    .destroy = rv_stat_free_flat
+    .load = prefix##_load, .describe = describe_fn, .memory = prefix##_memory,                     \
+    .destroy = destroy_fn
+/* ... of a flat statistic without parameters. */
+#define RV_STAT_PLAIN_FUNCS(prefix) RV_STAT_FUNCS(prefix, rv_stat_describe_plain, rv_stat_free_flat)
 
 /* Required window_size argument: an integer in [1, RV_STAT_MAX_WINDOW]. */
 rv_status rv_stat_window_arg(const rv_args *a, const char *const *names, long *out, rv_error *err);
