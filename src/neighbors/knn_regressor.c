@@ -27,33 +27,6 @@ static const char *const params[] = {"n_neighbors", "window_size", "leaf_size", 
                                      "aggregation_method", NULL};
 static const char *const methods[] = {"mean", "median", "weighted_mean"};
 
-/* numpy's pairwise summation (add.reduce over float64). */
-static double pairwise_sum(const double *a, size_t n)
-{
-    if (n < 8) {
-        double r = 0.;
-        for (size_t i = 0; i < n; i++)
-            r += a[i];
-        return r;
-    }
-    if (n <= 128) {
-        double r[8];
-        size_t i;
-        for (i = 0; i < 8; i++)
-            r[i] = a[i];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (size_t j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    size_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
-}
-
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
@@ -69,7 +42,7 @@ static double median(double *v, uint32_t n)
     if (n % 2)
         return v[n / 2];
     double mid[2] = {v[n / 2 - 1], v[n / 2]};
-    return pairwise_sum(mid, 2) / 2;
+    return rv_np_sum(mid, 2) / 2;
 }
 
 static double aggregate(const rv_knn *m, const rv_knn_hit *hits, uint32_t n, double *ys)
@@ -77,7 +50,7 @@ static double aggregate(const rv_knn *m, const rv_knn_hit *hits, uint32_t n, dou
     for (uint32_t i = 0; i < n; i++)
         ys[i] = hits[i].y;
     if (m->aggregation == RV_KNN_MEAN)
-        return pairwise_sum(ys, n) / n;
+        return rv_np_sum(ys, n) / n;
     if (m->aggregation == RV_KNN_MEDIAN)
         return median(ys, n);
     return rv_knn_weighted_mean(hits, n, m->p, 1);
