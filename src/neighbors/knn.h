@@ -44,7 +44,7 @@ size_t rv_knn_window_memory(const rv_knn_window *w);
 typedef struct rv_knn {
     rv_object base;
     rv_knn_window win;
-    long k, window_size, leaf_size;
+    long k, leaf_size; /* window_size is win.window */
     double p;
     int weighted;    /* creme regressor, River classifier */
     int aggregation; /* River regressor: RV_KNN_MEAN, ... */

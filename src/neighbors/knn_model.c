@@ -18,7 +18,6 @@ rv_knn *rv_knn_alloc(const rv_class *cls, long k, long window_size)
         return NULL;
     m->base.cls = cls;
     m->k = k;
-    m->window_size = window_size;
     m->leaf_size = 30;
     m->p = 2;
     m->weighted = 1;
@@ -74,8 +73,8 @@ void rv_knn_describe_common(rv_describer *d, const rv_knn *m, long window_dflt)
 {
     if (m->k != 5)
         rv_describe_int(d, "n_neighbors", m->k);
-    if (m->window_size != window_dflt)
-        rv_describe_int(d, "window_size", m->window_size);
+    if ((long)m->win.window != window_dflt)
+        rv_describe_int(d, "window_size", (long)m->win.window);
     if (m->leaf_size != 30)
         rv_describe_int(d, "leaf_size", m->leaf_size);
     if (m->p != 2)
@@ -126,7 +125,7 @@ double rv_knn_root(double s, double p)
 rv_object *rv_knn_clone(const rv_object *self, rv_error *err)
 {
     const rv_knn *s = (const rv_knn *)self;
-    rv_knn *m = rv_knn_alloc(self->cls, s->k, s->window_size);
+    rv_knn *m = rv_knn_alloc(self->cls, s->k, (long)s->win.window);
     if (!m) {
         rv_error_set(err, RV_ENOMEM, "%s: out of memory", self->cls->name);
         return NULL;
