@@ -3,7 +3,8 @@
 # then under AddressSanitizer + UndefinedBehaviorSanitizer. `make reference`
 # runs only the parity checks against ../shared/reference (failing if absent).
 #
-# Every .c file under src/<layer>/ goes into librivulet, except src/cli/main.c.
+# Every .c file under src/<layer>/ goes into librivulet, except the command's
+# own front end (src/cli/), which links into the `rivulet` binary.
 # The class registry is generated from the `const rv_class rv_class_*`
 # definitions found in src/, so a new estimator needs no list to be edited.
 
@@ -30,7 +31,8 @@ CFLAGS += $(CFLAGS_COMMON) $(CFLAGS_VARIANT)
 LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 LDFLAGS += $(LDFLAGS_VARIANT)
 
-LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
 LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/registry.o
 TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
 TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
@@ -58,12 +60,8 @@ $(BUILD)/librivulet.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/rivulet: $(BUILD)/obj/cli/main.o $(BUILD)/librivulet.a
+$(BUILD)/rivulet: $(CLI_OBJ) $(BUILD)/librivulet.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(BUILD)/obj/cli/main.o: src/cli/main.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)

@@ -261,6 +261,9 @@ static inline uint64_t rv_hash_u64(uint64_t x)
 double rv_pow_half(double x);
 /* |x| ** p as Python computes it (pow), with exact fast paths for p = 1, 2. */
 double rv_abs_pow(double x, double p);
+/* a[0] + ... + a[n-1] as numpy's add.reduce sums a contiguous float64 array
+ * (pairwise, 8 lanes, blocks of 128), so np.sum and np.mean match bit for bit. */
+double rv_np_sum(const double *a, size_t n);
 uint32_t rv_crc32(uint32_t crc, const void *p, size_t n);
 
 /* ===== Objects and classes ===== */
@@ -490,6 +493,49 @@ rv_status rv_describe_close(rv_describer *d);
 /* Saves o's state and loads it into a fresh clone: the portable round trip
  * that snapshots rely on, usable without a parser. */
 rv_object *rv_object_roundtrip(const rv_object *o, rv_error *err);
+
+
+/* ===== Feature slots ===== */
+
+/* Dense slots for feature names: each new name gets the next index, so slots
+ * follow first-seen order (the order creme iterates a dict it filled from
+ * events). Estimators keep per-feature state in arrays indexed by slot.
+ * Resolving an event costs one comparison per feature when its names are
+ * exactly the slots' names in order (the steady state of a pipeline: every
+ * event has the same layout), and a lookup per feature otherwise (linear for
+ * a few names, a hash map beyond). */
+typedef struct rv_slots {
+    rv_sym *names;      /* slot -> name */
+    uint32_t n, cap;
+    rv_map64 index;     /* name -> slot, built once n exceeds 32 names */
+    uint32_t *scratch;  /* resolution of the last non-identity layout */
+    uint32_t scratch_cap;
+} rv_slots;
+#define RV_SLOT_NONE UINT32_MAX
+enum {
+    RV_SLOTS_FIND = 0,   /* unknown names resolve to RV_SLOT_NONE */
+    RV_SLOTS_ADD = 1,    /* unknown names get new slots */
+    RV_SLOTS_ADD_NUM = 2 /* only names with a numeric value get new slots */
+};
+
+void rv_slots_init(rv_slots *s);
+void rv_slots_free(rv_slots *s);
+void rv_slots_clear(rv_slots *s); /* forgets every name, keeps memory */
+uint32_t rv_slots_find(const rv_slots *s, rv_sym name); /* RV_SLOT_NONE if absent */
+/* The slot of name, adding it if absent; RV_SLOT_NONE on OOM. */
+uint32_t rv_slots_add(rv_slots *s, rv_sym name);
+/* Slot of each feature of x (result[i] for x->items[i]); the array stays
+ * valid until the next call. NULL on OOM. Callers still check each feature's
+ * kind: a name can carry a number in one event and a string in the next. */
+const uint32_t *rv_slots_resolve(rv_slots *s, const rv_event *x, int mode);
+size_t rv_slots_memory(const rv_slots *s); /* heap bytes */
+/* Slot of x->items[i] without writing anything (safe for concurrent
+ * readers): one comparison when the layout matches, else a lookup. */
+static inline uint32_t rv_slots_find_at(const rv_slots *s, const rv_event *x, uint32_t i)
+{
+    rv_sym name = x->items[i].name;
+    return i < s->n && s->names[i] == name ? i : rv_slots_find(s, name);
+}
 
 #ifdef __cplusplus
 }

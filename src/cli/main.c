@@ -1,15 +1,67 @@
-/* The `rivulet` command. */
-#include "rivulet/core.h"
+/* The `rivulet` command: dispatches to one function per verb. Exit codes:
+ * 0 ok, 1 runtime error, 2 usage error, 130 interrupted by Ctrl-C. */
+#include "cli/cli.h"
 
-#include <stdio.h>
 #include <string.h>
+
+#if __has_include("rivulet/server.h")
+#include "rivulet/server.h"
+#define HAVE_SERVE 1
+#endif
+#if __has_include("rivulet/m5.h")
+#include "rivulet/m5.h"
+#define HAVE_M5 1
+#endif
+
+static const char usage[] =
+    "usage: rivulet VERB [options]   (rivulet VERB --help for each)\n"
+    "\n"
+    "  eval MODEL DATA        progressive validation: metrics over a stream\n"
+    "  train MODEL DATA       learn from a stream and save a snapshot (--out)\n"
+    "  predict SNAPSHOT DATA  predictions for a stream, without learning\n"
+    "  inspect SNAPSHOT       definition, keys, memory and metrics of a model\n"
+#ifdef HAVE_SERVE
+    "  serve                  the HTTP server (Chantilly's API)\n"
+#endif
+#ifdef HAVE_M5
+    "  m5                     the M5 forecasting walk-through\n"
+#endif
+    "  --version              print the version\n"
+    "\n"
+    "example:\n"
+    "  rivulet eval model.py data.csv --target y\n";
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("rivulet %s\n", RV_VERSION);
-        return 0;
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } verbs[] = {
+        {"eval", rv_cli_eval_main},       {"train", rv_cli_train_main},
+        {"predict", rv_cli_predict_main}, {"inspect", rv_cli_inspect_main},
+#ifdef HAVE_SERVE
+        {"serve", rv_serve_main},
+#endif
+#ifdef HAVE_M5
+        {"m5", rv_m5_main},
+#endif
+    };
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return RV_EXIT_USAGE;
     }
-    fprintf(stderr, "usage: rivulet --version\n");
-    return 2;
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("rivulet %s\n", RV_VERSION);
+        return RV_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return RV_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rivulet: unknown verb '%s'\n\n%s", argv[1], usage);
+    return RV_EXIT_USAGE;
 }

@@ -1,0 +1,69 @@
+/* Building the model a verb runs: load each MODEL file (definition or
+ * snapshot), combine two or more into a best-of selection (train --select),
+ * and wrap the result in a keyed family when --key is given. */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+
+int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out)
+{
+    rv_error err = {0};
+    *out = NULL;
+    if (n > 1 && !opts->select)
+        return rv_cli_usage_error(opts, "%d models given: add --select to keep the best per key",
+                                  n);
+    rv_object **models = calloc((size_t)n, sizeof *models);
+    if (!models)
+        return rv_cli_fail("out of memory");
+    for (int i = 0; i < n; i++) {
+        if (!(models[i] = rv_cli_load_model(paths[i], &err))) {
+            for (int j = 0; j < i; j++)
+                rv_object_free(models[j]);
+            free(models);
+            return rv_cli_fail("%s: %s", paths[i], err.message);
+        }
+        if (!rv_is_estimator(models[i]) ||
+            !(rv_estimator_flags(models[i]) & (RV_F_REGRESSOR | RV_F_CLASSIFIER))) {
+            for (int j = 0; j <= i; j++)
+                rv_object_free(models[j]);
+            free(models);
+            return rv_cli_fail("%s: not a regressor or classifier (a model must end with one)",
+                               paths[i]);
+        }
+    }
+    rv_object *model = models[0];
+    if (n > 1) {
+        rv_object *metric = rv_cli_metric_new(opts->nmetrics ? opts->metrics[0] : "MAE", &err);
+        model = metric ? rv_cli_select(models, (size_t)n, metric, &err) : NULL;
+        if (!metric)
+            for (int i = 0; i < n; i++)
+                rv_object_free(models[i]);
+    }
+    free(models);
+    if (model && opts->key)
+        model = rv_cli_family(model, opts->key, &err);
+    if (!model)
+        return rv_cli_fail("%s", err.message);
+    *out = model;
+    return RV_EXIT_OK;
+}
+
+FILE *rv_cli_open_output(const char *path, int *code)
+{
+    *code = RV_EXIT_OK;
+    if (!path || (path[0] == '-' && path[1] == '\0'))
+        return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f)
+        *code = rv_cli_fail("%s: %m", path);
+    return f;
+}
+
+int rv_cli_close_output(FILE *f, const char *path)
+{
+    if (!f)
+        return RV_EXIT_OK;
+    int bad = ferror(f);
+    bad |= f == stdout ? fflush(f) : fclose(f);
+    return bad ? rv_cli_fail("%s: write error", path ? path : "<stdout>") : RV_EXIT_OK;
+}

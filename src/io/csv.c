@@ -1,0 +1,289 @@
+/* CSV rows (RFC 4180) out of the stream's block buffer.
+ *
+ * A record is found first, then split into fields in place:
+ *
+ *   - fast path: the bytes up to the next '\n' hold no '"'. The record is that
+ *     line (minus a trailing '\r') and fields are the spans between
+ *     delimiters, found with memchr. Nothing is copied.
+ *   - quoted path: a '"' opening a field starts a quoted field that runs to
+ *     the next lone '"' (a doubled "" is one quote) and may hold delimiters
+ *     and newlines. The record is scanned to its end without writing, then
+ *     split, each quoted field unescaped in place (it only shrinks). As in
+ *     Python's csv module, a '"' in the middle of an unquoted field is a
+ *     plain character, and text after a closing quote is kept.
+ *
+ * When the buffer ends inside a record, stream.c moves the partial record to
+ * the front and reads more, growing the buffer only for a record larger than
+ * it. Blank lines are skipped. Line numbers count physical lines, so a row
+ * with quoted newlines reports the line where it starts.
+ */
+#include "io/stream_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { SCAN_MORE = 0, SCAN_FOUND = 1, SCAN_UNTERMINATED = 2 };
+
+/* Finds the end of a record holding quotes: *end is its terminating '\n', or
+ * e when the input ends there. */
+static int scan_quoted(const char *b, const char *e, int eof, char delim, const char **end)
+{
+    const char *p = b;
+    int at_start = 1;
+    while (p < e) {
+        if (at_start && *p == '"') {
+            p++;
+            for (;;) {
+                const char *q = memchr(p, '"', (size_t)(e - p));
+                if (!q)
+                    return eof ? SCAN_UNTERMINATED : SCAN_MORE;
+                if (q + 1 == e) {
+                    if (!eof)
+                        return SCAN_MORE;
+                    p = e;
+                    break;
+                }
+                p = q + 1;
+                if (*p != '"')
+                    break;
+                p++;
+            }
+            at_start = 0;
+            continue;
+        }
+        if (*p == '\n') {
+            *end = p;
+            return SCAN_FOUND;
+        }
+        at_start = *p == delim;
+        p++;
+    }
+    *end = e;
+    return eof ? SCAN_FOUND : SCAN_MORE;
+}
+
+static size_t count_newlines(const char *p, const char *e)
+{
+    size_t n = 0;
+    while ((p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+/* Finds the next record: [*rec, *rec_end) without its line ending. Returns 1,
+ * 0 at the end of input, or an error. */
+static int next_record(rv_stream *s, char **rec, char **rec_end, int *quoted, rv_error *err)
+{
+    for (;;) {
+        char *b = s->buf + s->start, *e = s->buf + s->end;
+        char *nl = memchr(b, '\n', (size_t)(e - b));
+        char *lim = nl ? nl : e;
+        const char *end = NULL;
+        int found;
+        *quoted = memchr(b, '"', (size_t)(lim - b)) != NULL;
+        if (!*quoted) {
+            found = nl || s->eof;
+            end = lim;
+        } else {
+            found = scan_quoted(b, e, s->eof, s->delim, &end);
+        }
+        if (found == SCAN_MORE) {
+            rv_status st = rv_stream_fill(s, err);
+            if (st < 0)
+                return st;
+            continue;
+        }
+        if (b == e)
+            return 0;
+        s->row_line = s->line;
+        if (found == SCAN_UNTERMINATED) {
+            s->start = s->end;
+            return rv_stream_bad(s, err, "unterminated quoted field");
+        }
+        s->line += 1 + (*quoted ? count_newlines(b, end) : 0);
+        s->start = (size_t)(end - s->buf) + (end < e);
+        *rec = b;
+        *rec_end = (char *)end;
+        if (*rec_end > *rec && (*rec_end)[-1] == '\r')
+            (*rec_end)--;
+        return 1;
+    }
+}
+
+static int add_field(rv_stream *s, size_t *nf, char *p, size_t len)
+{
+    size_t n = (*nf)++;
+    if (n >= s->fcap) {
+        size_t cap = 2 * n + 16;
+        char **fs = realloc(s->fstart, cap * sizeof *fs);
+        if (fs)
+            s->fstart = fs;
+        size_t *fl = realloc(s->flen, cap * sizeof *fl);
+        if (fl)
+            s->flen = fl;
+        if (!fs || !fl)
+            return RV_ENOMEM;
+        s->fcap = cap;
+    }
+    s->fstart[n] = p;
+    s->flen[n] = len;
+    return RV_OK;
+}
+
+static int split_plain(rv_stream *s, char *p, char *e, size_t *nf)
+{
+    for (;;) {
+        char *q = memchr(p, s->delim, (size_t)(e - p));
+        if (!q)
+            q = e;
+        if (*nf < s->fcap) {
+            s->fstart[*nf] = p;
+            s->flen[(*nf)++] = (size_t)(q - p);
+        } else if (add_field(s, nf, p, (size_t)(q - p)))
+            return RV_ENOMEM;
+        if (q == e)
+            return RV_OK;
+        p = q + 1;
+    }
+}
+
+static int split_quoted(rv_stream *s, char *r, char *e, size_t *nf)
+{
+    for (;;) {
+        char *w = r, *fs = r;
+        if (r < e && *r == '"') {
+            r++;
+            while (r < e) {
+                if (*r != '"')
+                    *w++ = *r++;
+                else if (r + 1 < e && r[1] == '"') {
+                    *w++ = '"';
+                    r += 2;
+                } else {
+                    r++;
+                    break;
+                }
+            }
+        }
+        while (r < e && *r != s->delim)
+            *w++ = *r++;
+        if (add_field(s, nf, fs, (size_t)(w - fs)))
+            return RV_ENOMEM;
+        if (r >= e)
+            return RV_OK;
+        r++;
+    }
+}
+
+/* Reads the next non-blank record and splits it; returns 1, 0 or an error. */
+static int next_fields(rv_stream *s, size_t *nf, rv_error *err)
+{
+    for (;;) {
+        char *rec = NULL, *end = NULL;
+        int quoted;
+        int rc = next_record(s, &rec, &end, &quoted, err);
+        if (rc <= 0)
+            return rc;
+        if (rec == end)
+            continue;
+        *nf = 0;
+        rc = quoted ? split_quoted(s, rec, end, nf) : split_plain(s, rec, end, nf);
+        if (rc)
+            return rv_error_set(err, RV_ENOMEM, "out of memory");
+        return 1;
+    }
+}
+
+static rv_status setup_columns(rv_stream *s, size_t nf, rv_error *err)
+{
+    s->cols = calloc(nf ? nf : 1, sizeof *s->cols);
+    s->colnames = calloc(nf ? nf : 1, sizeof *s->colnames);
+    if (!s->cols || !s->colnames)
+        return rv_error_set(err, RV_ENOMEM, "out of memory");
+    int found_target = s->opts.target == NULL;
+    for (size_t i = 0; i < nf; i++) {
+        const char *name = s->fstart[i];
+        size_t len = s->flen[i];
+        if (i == 0 && len >= 3 && memcmp(name, "\xEF\xBB\xBF", 3) == 0) {
+            name += 3;
+            len -= 3;
+        }
+        rv_stream_col *c = &s->cols[i];
+        c->sym = rv_sym_intern(name, len);
+        if (c->sym == RV_SYM_NONE)
+            return rv_error_set(err, RV_ENOMEM, "out of memory");
+        for (size_t j = 0; j < i; j++)
+            if (s->cols[j].sym == c->sym)
+                return rv_error_set(err, RV_EINVAL, "%s:%llu: duplicate column '%s' in the header",
+                                    s->name, (unsigned long long)s->row_line, rv_sym_name(c->sym));
+        s->colnames[i] = rv_sym_name(c->sym);
+        c->type = rv_stream_spec_of(s, name, len, &c->date_format);
+        c->is_target = c->sym == s->target_sym && s->opts.target;
+        found_target |= c->is_target;
+    }
+    if (!found_target)
+        return rv_error_set(err, RV_ENOTFOUND, "%s: no target column '%s' in the header",
+                            s->name, s->opts.target);
+    for (size_t k = 0; k < s->opts.nspecs; k++) {
+        rv_sym sym = rv_sym_intern_cstr(s->opts.specs[k].name);
+        int known = 0;
+        for (size_t i = 0; i < nf; i++)
+            known |= s->cols[i].sym == sym;
+        if (!known)
+            return rv_error_set(err, RV_ENOTFOUND, "%s: no column '%s' in the header", s->name,
+                                s->opts.specs[k].name);
+    }
+    s->ncols = nf;
+    return RV_OK;
+}
+
+rv_status rv_csv_read_header(rv_stream *s, rv_error *err)
+{
+    size_t nf = 0;
+    int rc = next_fields(s, &nf, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return rv_error_set(err, RV_EINVAL, "%s: empty file (no header row)", s->name);
+    return setup_columns(s, nf, err);
+}
+
+int rv_csv_next(rv_stream *s, rv_event *x, rv_value *y, int *has_y, rv_error *err)
+{
+    size_t nf;
+    int rc = next_fields(s, &nf, err);
+    if (rc <= 0)
+        return rc;
+    if (nf != s->ncols)
+        return rv_stream_bad(s, err, "expected %zu fields, found %zu", s->ncols, nf);
+    for (size_t i = 0; i < nf; i++) {
+        size_t len = s->flen[i];
+        if (len == 0)
+            continue;
+        const rv_stream_col *c = &s->cols[i];
+        const char *text = s->fstart[i];
+        rv_value v;
+        double num;
+        if (c->type == RV_COL_AUTO && !c->is_target) {
+            /* The common case, kept free of calls beyond the parse. */
+            rv_status st = rv_parse_decimal(text, len, &num) ? rv_event_push_num(x, c->sym, num)
+                                                             : rv_event_push_str(x, c->sym, text, len);
+            if (st)
+                return rv_error_set(err, RV_ENOMEM, "out of memory");
+            continue;
+        }
+        rv_status st = rv_stream_convert(s, c->sym, c->type, c->date_format, text, len, &v, err);
+        if (st)
+            return st;
+        if (c->is_target) {
+            *y = v;
+            *has_y = 1;
+        } else if (v.kind == RV_NUM ? rv_event_push_num(x, c->sym, v.num)
+                                    : rv_event_push_str(x, c->sym, v.str, v.len)) {
+            return rv_error_set(err, RV_ENOMEM, "out of memory");
+        }
+    }
+    return 1;
+}

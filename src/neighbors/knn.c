@@ -1,0 +1,383 @@
+/* The window of recent points behind every nearest-neighbour estimator,
+ * its exact search and its snapshot (the rv_knn object is in knn_model.c).
+ *
+ * Layout: one schema of feature names for the whole window (first-seen
+ * order, numeric features only) and each point as a dense row over it.
+ *
+ *   schema:  [ f0 | f1 | ... | f(n-1) ]          rv_slots
+ *   rows:    row r = rows[r*stride .. r*stride+n) doubles, 0 = absent
+ *   y:       y[r]
+ *   ring:    while filling, point i is row i; once full, the oldest point
+ *            is row `head` and a new point overwrites it
+ *
+ * A feature absent from a point reads 0, which is exactly creme's
+ * a.get(k, 0). The distance from a query q to a point is
+ *
+ *   sum over schema columns c, in order:  |q_c - row_c| ** p
+ *   then over q's numeric features outside the schema, in q's order: |q_f| ** p
+ *
+ * starting from 0 (creme: Python's sum over set(a) | set(b); we fix the
+ * order to feature order, which SPEC.md section 6 validates bit for bit on
+ * the M5 reference when every event has the same features). No p-th root
+ * here; River's classes take it on the k results.
+ *
+ * Memory: 30 points x 29 features hold 30*29*8 + 30*8 bytes of data plus a
+ * schema of 29 symbols (about 7.3 KiB); rows grow by doubling up to the
+ * window. When the schema must grow past the row stride, columns that are
+ * zero in every live point (and absent from the new point) are dropped
+ * first, so a drifting feature set does not grow the rows without bound.
+ * That only moves such a feature to the end of a later query's sum.
+ *
+ * Search scratch (the dense query, the k best) is thread-local, so the
+ * window is never written during a search: concurrent predictions are safe
+ * and a thousand idle models carry no scratch.
+ *
+ * Snapshot: u32 n | n x (u32 len, name) | u32 size | size x (f64 y, n x f64)
+ *           oldest point first (knn_model.c appends the class labels). */
+#include "neighbors/knn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ===== Window ===== */
+
+void rv_knn_window_init(rv_knn_window *w, uint32_t window)
+{
+    memset(w, 0, sizeof *w);
+    rv_slots_init(&w->schema);
+    w->window = window;
+}
+
+void rv_knn_window_free(rv_knn_window *w)
+{
+    rv_slots_free(&w->schema);
+    free(w->rows);
+    free(w->y);
+    rv_knn_window_init(w, w->window);
+}
+
+/* Physical row of the point of the given age (0 = oldest). */
+static uint32_t row_of(const rv_knn_window *w, uint32_t age)
+{
+    uint32_t r = w->head + age;
+    return r >= w->window ? r - w->window : r;
+}
+
+static const double *row_at(const rv_knn_window *w, uint32_t age)
+{
+    return w->rows + (size_t)row_of(w, age) * w->stride;
+}
+
+/* Widens rows to hold every schema column, dropping dead columns first.
+ * slots: x's resolution before the change (x's columns are always kept). */
+static rv_status relayout(rv_knn_window *w, const rv_event *x, const uint32_t *slots)
+{
+    uint32_t n = w->schema.n, old = w->stride, kept = 0;
+    uint32_t *map = malloc((size_t)n * sizeof *map); /* old column -> new, or NONE */
+    rv_sym *names = malloc((size_t)n * sizeof *names);
+    double *rows = NULL;
+    if (!map || !names)
+        goto oom;
+    for (uint32_t c = 0; c < n; c++)
+        map[c] = c >= old; /* new columns come from x */
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->items[i].kind == RV_NUM && slots[i] != RV_SLOT_NONE)
+            map[slots[i]] = 1;
+    for (uint32_t a = 0; a < w->size; a++) {
+        const double *row = row_at(w, a);
+        for (uint32_t c = 0; c < old; c++)
+            if (row[c] != 0 || isnan(row[c]))
+                map[c] = 1;
+    }
+    for (uint32_t c = 0; c < n; c++) {
+        if (map[c]) {
+            names[kept] = w->schema.names[c];
+            map[c] = kept++;
+        } else {
+            map[c] = RV_SLOT_NONE;
+        }
+    }
+    uint32_t stride = kept <= old ? old : (old && kept < old + old / 4 ? old + old / 4 : kept);
+    if (w->cap) {
+        rows = calloc((size_t)w->cap * stride, sizeof *rows);
+        if (!rows)
+            goto oom;
+        for (uint32_t r = 0; r < w->size; r++)
+            for (uint32_t c = 0; c < old; c++)
+                if (map[c] != RV_SLOT_NONE)
+                    rows[(size_t)r * stride + map[c]] = w->rows[(size_t)r * old + c];
+        free(w->rows);
+        w->rows = rows;
+    }
+    if (kept < n) {
+        rv_slots_clear(&w->schema);
+        for (uint32_t c = 0; c < kept; c++)
+            if (rv_slots_add(&w->schema, names[c]) == RV_SLOT_NONE)
+                goto oom; /* cannot fail: the names array only shrank */
+    }
+    w->stride = stride;
+    free(map);
+    free(names);
+    return RV_OK;
+oom:
+    free(map);
+    free(names);
+    return RV_ENOMEM;
+}
+
+static rv_status grow(rv_knn_window *w)
+{
+    uint32_t cap = w->cap ? w->cap * 2 : 4;
+    if (cap > w->window)
+        cap = w->window;
+    double *rows = realloc(w->rows, (size_t)cap * (w->stride ? w->stride : 1) * sizeof *rows);
+    if (!rows)
+        return RV_ENOMEM;
+    w->rows = rows;
+    double *y = realloc(w->y, (size_t)cap * sizeof *y);
+    if (!y)
+        return RV_ENOMEM;
+    w->y = y;
+    w->cap = cap;
+    return RV_OK;
+}
+
+rv_status rv_knn_window_push(rv_knn_window *w, const rv_event *x, double y)
+{
+    const uint32_t *slots = rv_slots_resolve(&w->schema, x, RV_SLOTS_ADD_NUM);
+    if (!slots)
+        return RV_ENOMEM;
+    if (w->schema.n > w->stride) {
+        if (relayout(w, x, slots) ||
+            !(slots = rv_slots_resolve(&w->schema, x, RV_SLOTS_FIND)))
+            return RV_ENOMEM;
+    }
+    if (w->size == w->cap && w->size < w->window && grow(w))
+        return RV_ENOMEM;
+    uint32_t r;
+    if (w->size < w->window) {
+        r = w->size++;
+    } else {
+        r = w->head;
+        w->head = w->head + 1 == w->window ? 0 : w->head + 1;
+    }
+    double *row = w->rows + (size_t)r * w->stride;
+    memset(row, 0, w->stride * sizeof *row);
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->items[i].kind == RV_NUM && slots[i] != RV_SLOT_NONE)
+            row[slots[i]] = x->items[i].num;
+    w->y[r] = y;
+    return RV_OK;
+}
+
+/* ===== Search ===== */
+
+static _Thread_local struct {
+    double *q;     /* the query, dense over the schema */
+    double *extra; /* the query's numeric values outside the schema */
+    rv_knn_hit *hits;
+    uint32_t qcap, ecap, hcap;
+} scratch;
+
+static int reserve(void **p, uint32_t *cap, uint32_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    void *q = realloc(*p, (size_t)n * size);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* Strict order of distances with NaN after everything (never crashes,
+ * never reorders equal distances). */
+static int before(double a, double b) { return a < b || (isnan(b) && !isnan(a)); }
+
+static void insert(rv_knn_hit *hits, uint32_t *m, uint32_t k, double d, double y)
+{
+    uint32_t j = *m;
+    if (j == k) {
+        if (!before(d, hits[k - 1].d))
+            return;
+        j = k - 1;
+    } else {
+        (*m)++;
+    }
+    while (j > 0 && before(d, hits[j - 1].d)) {
+        hits[j] = hits[j - 1];
+        j--;
+    }
+    hits[j].d = d;
+    hits[j].y = y;
+}
+
+static double power_sum(const double *q, const double *row, uint32_t n, const double *extra,
+                        uint32_t ne, double p)
+{
+    double s = 0.0;
+    if (p == 2) {
+        for (uint32_t c = 0; c < n; c++) {
+            double d = q[c] - row[c];
+            s += d * d; /* |d| ** 2 == d * d exactly (core/numeric.c) */
+        }
+        for (uint32_t e = 0; e < ne; e++)
+            s += extra[e] * extra[e];
+    } else if (p == 1) {
+        for (uint32_t c = 0; c < n; c++)
+            s += fabs(q[c] - row[c]);
+        for (uint32_t e = 0; e < ne; e++)
+            s += fabs(extra[e]);
+    } else {
+        for (uint32_t c = 0; c < n; c++)
+            s += rv_abs_pow(q[c] - row[c], p);
+        for (uint32_t e = 0; e < ne; e++)
+            s += rv_abs_pow(extra[e], p);
+    }
+    return s;
+}
+
+/* power_sum with p = 2 for four rows at once; each row's sum keeps its own
+ * left-to-right order, so the results are identical to four calls. */
+static void squared_sum4(const double *q, const double *rows, uint32_t stride, const uint32_t *r,
+                         uint32_t n, const double *extra, uint32_t ne, double *out)
+{
+    const double *r0 = rows + (size_t)r[0] * stride, *r1 = rows + (size_t)r[1] * stride;
+    const double *r2 = rows + (size_t)r[2] * stride, *r3 = rows + (size_t)r[3] * stride;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (uint32_t c = 0; c < n; c++) {
+        double d0 = q[c] - r0[c], d1 = q[c] - r1[c], d2 = q[c] - r2[c], d3 = q[c] - r3[c];
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+    }
+    for (uint32_t e = 0; e < ne; e++) {
+        double v = extra[e] * extra[e];
+        s0 += v;
+        s1 += v;
+        s2 += v;
+        s3 += v;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *x, double p,
+                                        uint32_t k, uint32_t *n)
+{
+    uint32_t cols = w->schema.n, ne = 0, m = 0;
+    *n = 0;
+    if (reserve((void **)&scratch.q, &scratch.qcap, cols + 1, sizeof(double)) ||
+        reserve((void **)&scratch.extra, &scratch.ecap, x->n + 1, sizeof(double)) ||
+        reserve((void **)&scratch.hits, &scratch.hcap, k + 1, sizeof(rv_knn_hit)))
+        return NULL;
+    double *q = scratch.q, *extra = scratch.extra;
+    memset(q, 0, cols * sizeof *q);
+    for (uint32_t i = 0; i < x->n; i++) {
+        if (x->items[i].kind != RV_NUM)
+            continue;
+        uint32_t c = rv_slots_find_at(&w->schema, x, i);
+        if (c == RV_SLOT_NONE)
+            extra[ne++] = x->items[i].num;
+        else
+            q[c] = x->items[i].num;
+    }
+    uint32_t a = 0;
+    if (p == 2 && k > 0) /* four points at a time: independent sums overlap in the pipeline */
+        for (; a + 4 <= w->size; a += 4) {
+            uint32_t r[4];
+            double d[4];
+            for (int j = 0; j < 4; j++)
+                r[j] = row_of(w, a + (uint32_t)j);
+            squared_sum4(q, w->rows, w->stride, r, cols, extra, ne, d);
+            for (int j = 0; j < 4; j++)
+                insert(scratch.hits, &m, k, d[j], w->y[r[j]]);
+        }
+    for (; a < w->size && k > 0; a++) {
+        uint32_t r = row_of(w, a);
+        const double *row = w->rows + (size_t)r * w->stride;
+        insert(scratch.hits, &m, k, power_sum(q, row, cols, extra, ne, p), w->y[r]);
+    }
+    *n = m;
+    return scratch.hits;
+}
+
+rv_status rv_knn_window_copy(rv_knn_window *dst, const rv_knn_window *src)
+{
+    rv_knn_window_init(dst, src->window);
+    for (uint32_t c = 0; c < src->schema.n; c++)
+        if (rv_slots_add(&dst->schema, src->schema.names[c]) == RV_SLOT_NONE)
+            return RV_ENOMEM;
+    dst->stride = src->stride;
+    if (src->cap) {
+        dst->rows = malloc((size_t)src->cap * (src->stride ? src->stride : 1) * sizeof(double));
+        dst->y = malloc((size_t)src->cap * sizeof(double));
+        if (!dst->rows || !dst->y)
+            return RV_ENOMEM;
+        memcpy(dst->rows, src->rows, (size_t)src->size * src->stride * sizeof(double));
+        memcpy(dst->y, src->y, (size_t)src->size * sizeof(double));
+    }
+    dst->cap = src->cap;
+    dst->size = src->size;
+    dst->head = src->head;
+    return RV_OK;
+}
+
+size_t rv_knn_window_memory(const rv_knn_window *w)
+{
+    return rv_slots_memory(&w->schema) + (size_t)w->cap * (w->stride + 1) * sizeof(double);
+}
+
+rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out)
+{
+    rv_buf_put_u32(out, w->schema.n);
+    for (uint32_t c = 0; c < w->schema.n; c++)
+        rv_buf_put_sym(out, w->schema.names[c]);
+    rv_buf_put_u32(out, w->size);
+    for (uint32_t a = 0; a < w->size; a++) {
+        uint32_t r = row_of(w, a);
+        rv_buf_put_f64(out, w->y[r]);
+        for (uint32_t c = 0; c < w->schema.n; c++)
+            rv_buf_put_f64(out, w->rows[(size_t)r * w->stride + c]);
+    }
+    return out->oom ? RV_ENOMEM : RV_OK;
+}
+
+rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in)
+{
+    uint32_t n = rv_reader_count(in, 4);
+    for (uint32_t c = 0; c < n && in->status == RV_OK; c++) {
+        rv_sym name = rv_reader_sym(in);
+        if (in->status == RV_OK && rv_slots_find(&w->schema, name) != RV_SLOT_NONE)
+            rv_reader_fail(in, "duplicate feature name in KNN window");
+        else if (in->status == RV_OK && rv_slots_add(&w->schema, name) == RV_SLOT_NONE)
+            return RV_ENOMEM;
+    }
+    uint32_t size = rv_reader_count(in, 8 * ((size_t)n + 1));
+    if (in->status != RV_OK)
+        return in->status;
+    if (size > w->window) {
+        rv_reader_fail(in, "KNN window holds more points than window_size");
+        return in->status;
+    }
+    w->stride = n;
+    w->cap = size;
+    if (size) {
+        w->rows = malloc((size_t)size * (n ? n : 1) * sizeof(double));
+        w->y = malloc((size_t)size * sizeof(double));
+        if (!w->rows || !w->y)
+            return RV_ENOMEM;
+    }
+    for (uint32_t r = 0; r < size; r++) {
+        w->y[r] = rv_reader_f64(in);
+        for (uint32_t c = 0; c < n; c++)
+            w->rows[(size_t)r * n + c] = rv_reader_f64(in);
+    }
+    w->size = size;
+    return in->status;
+}

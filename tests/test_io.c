@@ -1,0 +1,485 @@
+/* Tests of the io layer: CSV and NDJSON streams, gzip, types, dates, errors. */
+#include "rivulet/io.h"
+#include "support.h"
+
+#include <math.h>
+#include <fcntl.h>
+#include <zlib.h>
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rv-io-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(io, .init = make_tmpdir, .fini = remove_tmpdir);
+
+/* Writes text to tmpdir/name (gzip-compressed when gz) and returns the path. */
+static const char *write_file(const char *name, const char *text, size_t len, int gz)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    if (gz) {
+        gzFile f = gzopen(path, "wb");
+        cr_assert_not_null(f);
+        cr_assert_eq(gzwrite(f, text, (unsigned)len), (int)len);
+        gzclose(f);
+    } else {
+        FILE *f = fopen(path, "wb");
+        cr_assert_not_null(f);
+        cr_assert_eq(fwrite(text, 1, len, f), len);
+        fclose(f);
+    }
+    return path;
+}
+
+static const char *write_text(const char *name, const char *text)
+{
+    return write_file(name, text, strlen(text), 0);
+}
+
+static void assert_num(const rv_event *x, const char *name, double want)
+{
+    const rv_feature *f = rv_event_get(x, rv_sym_intern_cstr(name));
+    cr_assert_not_null(f, "feature %s missing", name);
+    cr_assert_eq(f->kind, RV_NUM, "feature %s is not a number", name);
+    cr_assert_eq(f->num, want, "feature %s: %.17g != %.17g", name, f->num, want);
+}
+
+static void assert_str(const rv_event *x, const char *name, const char *want)
+{
+    const rv_feature *f = rv_event_get(x, rv_sym_intern_cstr(name));
+    cr_assert_not_null(f, "feature %s missing", name);
+    cr_assert_eq(f->kind, RV_STR, "feature %s is not a string", name);
+    cr_assert_eq(f->len, strlen(want), "feature %s: '%.*s'", name, (int)f->len, f->str);
+    cr_assert_eq(memcmp(f->str, want, f->len), 0);
+}
+
+static void assert_absent(const rv_event *x, const char *name)
+{
+    cr_assert_null(rv_event_get(x, rv_sym_intern_cstr(name)), "feature %s present", name);
+}
+
+static rv_stream *open_ok(const char *path, const rv_stream_opts *o)
+{
+    rv_error err = {0};
+    rv_stream *s = rv_stream_open(path, o, &err);
+    cr_assert_not_null(s, "open failed: %s", err.message);
+    return s;
+}
+
+static void next_ok(rv_stream *s, rv_event *x, rv_value *y, int *has_y)
+{
+    rv_error err = {0};
+    int rc = rv_stream_next(s, x, y, has_y, &err);
+    cr_assert_eq(rc, 1, "next returned %d: %s", rc, err.message);
+}
+
+static void expect_end(rv_stream *s, rv_event *x)
+{
+    rv_error err = {0};
+    cr_assert_eq(rv_stream_next(s, x, NULL, NULL, &err), 0, "%s", err.message);
+}
+
+Test(io, csv_auto_types_target_and_absent)
+{
+    const char *p = write_text("a.csv", "id,x,y,name\n1,2.5,10,abc\n2,,-3e2,\n3,nan,7, 8 \n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.target = "y";
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    rv_value y;
+    int has_y;
+    next_ok(s, &x, &y, &has_y);
+    cr_assert_eq(x.n, 3);
+    cr_assert_eq(x.items[0].name, rv_sym_intern_cstr("id"));
+    cr_assert_eq(x.items[2].name, rv_sym_intern_cstr("name"));
+    assert_num(&x, "id", 1);
+    assert_num(&x, "x", 2.5);
+    assert_str(&x, "name", "abc");
+    assert_absent(&x, "y");
+    cr_assert(has_y);
+    cr_assert_eq(y.kind, RV_NUM);
+    cr_assert_eq(y.num, 10);
+    cr_assert_eq(rv_stream_line(s), 2);
+    next_ok(s, &x, &y, &has_y);
+    assert_absent(&x, "x");
+    assert_absent(&x, "name");
+    cr_assert_eq(y.num, -300);
+    next_ok(s, &x, &y, &has_y);
+    assert_str(&x, "x", "nan"); /* auto mode: only decimal numbers are numbers */
+    assert_num(&x, "name", 8);  /* blanks around a number are allowed */
+    expect_end(s, &x);
+    cr_assert_eq(rv_stream_rows(s), 3);
+    cr_assert_eq(rv_stream_bytes_read(s), rv_stream_total_bytes(s));
+    cr_assert_eq(rv_stream_total_bytes(s), strlen("id,x,y,name\n1,2.5,10,abc\n2,,-3e2,\n3,nan,7, 8 \n"));
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, csv_quoted_fields_crlf_blank_lines_and_bom)
+{
+    const char *p = write_text("q.csv", "\xEF\xBB\xBF"
+                                        "a,b,c\r\n"
+                                        "\"x,y\",\"he said \"\"hi\"\"\",\"multi\nline\"\r\n"
+                                        "\r\n"
+                                        "\"\",plain,\"12\"\n"
+                                        "last,\"q\"\"\",3");
+    rv_stream *s = open_ok(p, NULL);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    assert_str(&x, "a", "x,y");
+    assert_str(&x, "b", "he said \"hi\"");
+    assert_str(&x, "c", "multi\nline");
+    cr_assert_eq(rv_stream_line(s), 2);
+    next_ok(s, &x, NULL, NULL);
+    cr_assert_eq(rv_stream_line(s), 5); /* the quoted newline and the blank line count */
+    assert_absent(&x, "a");             /* "" is empty, hence absent */
+    assert_str(&x, "b", "plain");
+    assert_num(&x, "c", 12); /* quoting does not make a number a string */
+    next_ok(s, &x, NULL, NULL);
+    assert_str(&x, "a", "last");
+    assert_str(&x, "b", "q\"");
+    assert_num(&x, "c", 3);
+    expect_end(s, &x);
+    const char *const *names;
+    cr_assert_eq(rv_stream_columns(s, &names), 3);
+    cr_assert_str_eq(names[0], "a"); /* the BOM is not part of the name */
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, csv_record_larger_than_the_buffer)
+{
+    size_t big = 3u << 20;
+    char *text = malloc(big + 64);
+    strcpy(text, "a,b\n\"");
+    size_t n = strlen(text);
+    for (size_t i = 0; i < big; i++)
+        text[n++] = i % 1000 == 999 ? '\n' : (i % 7 == 0 ? ',' : 'z');
+    memcpy(text + n, "\",5\n1,2\n", 8);
+    n += 8;
+    const char *p = write_file("big.csv", text, n, 0);
+    rv_stream *s = open_ok(p, NULL);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    const rv_feature *f = rv_event_get(&x, rv_sym_intern_cstr("a"));
+    cr_assert_eq(f->len, big);
+    cr_assert_eq(memcmp(f->str, text + 5, big), 0);
+    assert_num(&x, "b", 5);
+    next_ok(s, &x, NULL, NULL);
+    cr_assert_eq(rv_stream_line(s), 2 + big / 1000 + 1);
+    assert_num(&x, "a", 1);
+    expect_end(s, &x);
+    rv_stream_close(s);
+    rv_event_free(&x);
+    free(text);
+}
+
+Test(io, gzip_is_detected_by_magic_and_multi_member_works)
+{
+    const char *text = "k,v\na,1\nb,2\n";
+    const char *p = write_file("data.csv", text, strlen(text), 1); /* no .gz suffix */
+    /* Append a second gzip member: gzip files may be concatenated. */
+    gzFile f = gzopen(p, "ab");
+    gzputs(f, "c,3\n");
+    gzclose(f);
+    rv_stream *s = open_ok(p, NULL);
+    rv_event x;
+    rv_event_init(&x);
+    double sum = 0;
+    while (rv_stream_next(s, &x, NULL, NULL, NULL) == 1)
+        sum += rv_event_get(&x, rv_sym_intern_cstr("v"))->num;
+    cr_assert_eq(sum, 6);
+    cr_assert_eq(rv_stream_rows(s), 3);
+    cr_assert_eq(rv_stream_bytes_read(s), rv_stream_total_bytes(s));
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, truncated_gzip_is_an_io_error)
+{
+    char text[4096];
+    size_t n = 0;
+    n += (size_t)sprintf(text, "a,b\n");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)sprintf(text + n, "%d,%d\n", i * 7919 % 1000, i);
+    const char *p = write_file("t.csv.gz", text, n, 1);
+    size_t len = 0;
+    char *gz = rv_test_read_file(p, &len);
+    cr_assert_not_null(gz);
+    write_file("t.csv.gz", gz, len / 2, 0);
+    free(gz);
+    rv_error err = {0};
+    rv_stream *s = rv_stream_open(p, NULL, &err);
+    cr_assert_not_null(s, "%s", err.message);
+    rv_event x;
+    rv_event_init(&x);
+    int rc;
+    while ((rc = rv_stream_next(s, &x, NULL, NULL, &err)) == 1)
+        ;
+    cr_assert_eq(rc, RV_EIO, "rc %d: %s", rc, err.message);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, ndjson_values)
+{
+    const char *text = "{\"a\": 1, \"s\": \"x\", \"t\": true, \"f\": false, \"n\": null, \"y\": 2.5}\n"
+                       "\n"
+                       "{\"s\": \"\", \"a\": 12345678901234567890123, \"y\": null}\n";
+    const char *p = write_file("d.ndjson.gz", text, strlen(text), 1);
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.target = "y";
+    rv_stream *s = open_ok(p, &o);
+    cr_assert_eq(rv_stream_get_format(s), RV_STREAM_NDJSON);
+    rv_event x;
+    rv_event_init(&x);
+    rv_value y;
+    int has_y;
+    next_ok(s, &x, &y, &has_y);
+    cr_assert_eq(x.n, 4);
+    cr_assert_eq(x.items[0].name, rv_sym_intern_cstr("a")); /* key order kept */
+    cr_assert_eq(x.items[3].name, rv_sym_intern_cstr("f"));
+    assert_num(&x, "a", 1);
+    assert_str(&x, "s", "x");
+    assert_num(&x, "t", 1);
+    assert_num(&x, "f", 0);
+    assert_absent(&x, "n");
+    cr_assert(has_y);
+    cr_assert_eq(y.num, 2.5);
+    next_ok(s, &x, &y, &has_y);
+    cr_assert_eq(rv_stream_line(s), 3);
+    cr_assert_not(has_y);
+    assert_absent(&x, "s");
+    assert_num(&x, "a", 12345678901234567890123.0);
+    expect_end(s, &x);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, ndjson_bad_rows)
+{
+    const char *p = write_text("b.ndjson", "{\"a\": [1]}\n{\"a\": 1\n[1, 2]\n{\"a\": 3}\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.skip_bad = 1;
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "a", 3);
+    cr_assert_eq(rv_stream_skipped(s), 3);
+    char want[512];
+    snprintf(want, sizeof want, "%s:1: field 'a': nested array values are not supported", p);
+    cr_assert_str_eq(rv_stream_first_skip(s), want);
+    rv_stream_close(s);
+    o.skip_bad = 0;
+    s = open_ok(p, &o);
+    rv_error err = {0};
+    cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, bad_rows_name_file_line_and_column)
+{
+    const char *p = write_text("data.csv", "x,y\n1,2\n2,abc\n3,4,5\n4,\"open\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.target = "y";
+    o.display_name = "data.csv";
+    rv_error err = {0};
+    cr_assert_eq(rv_stream_opts_type(&o, "y=float", &err), RV_OK);
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
+    cr_assert_str_eq(err.message, "data.csv:3: column 'y': 'abc' is not a number");
+    cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
+    cr_assert_str_eq(err.message, "data.csv:4: expected 2 fields, found 3");
+    cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
+    cr_assert_str_eq(err.message, "data.csv:5: unterminated quoted field");
+    expect_end(s, &x);
+    rv_stream_close(s);
+
+    o.skip_bad = 1;
+    s = open_ok(p, &o);
+    int n = 0;
+    while (rv_stream_next(s, &x, NULL, NULL, &err) == 1)
+        n++;
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rv_stream_skipped(s), 3);
+    cr_assert_str_eq(rv_stream_first_skip(s), "data.csv:3: column 'y': 'abc' is not a number");
+    rv_stream_close(s);
+    rv_stream_opts_free(&o);
+    rv_event_free(&x);
+}
+
+Test(io, forced_types)
+{
+    const char *p = write_text("t.csv", "i,f,s,d\n007,nan,007,2020-01-02\n1.5,inf,x,2020-02-30\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    rv_error err = {0};
+    cr_assert_eq(rv_stream_opts_type(&o, "i=int", &err), RV_OK);
+    cr_assert_eq(rv_stream_opts_type(&o, "f=float", &err), RV_OK);
+    cr_assert_eq(rv_stream_opts_type(&o, "s=str", &err), RV_OK);
+    cr_assert_eq(rv_stream_opts_date(&o, "d=%Y-%m-%d", &err), RV_OK);
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "i", 7);
+    cr_assert(isnan(rv_event_get(&x, rv_sym_intern_cstr("f"))->num));
+    assert_str(&x, "s", "007");
+    assert_num(&x, "d", 18263); /* 2020-01-01 is day 18262 of the Unix epoch */
+    cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
+    char want[512];
+    snprintf(want, sizeof want, "%s:3: column 'i': '1.5' is not an integer", p);
+    cr_assert_str_eq(err.message, want);
+    rv_stream_close(s);
+    /* Bad specs are usage errors. */
+    cr_assert_eq(rv_stream_opts_type(&o, "i=double", &err), RV_EINVAL);
+    cr_assert_eq(rv_stream_opts_type(&o, "noequals", &err), RV_EINVAL);
+    cr_assert_eq(rv_stream_opts_date(&o, "d=%Y-%j", &err), RV_EINVAL);
+    /* A typed column that the file lacks is reported when opening. */
+    cr_assert_eq(rv_stream_opts_type(&o, "zz=int", &err), RV_OK);
+    cr_assert_null(rv_stream_open(p, &o, &err));
+    cr_assert(strstr(err.message, "no column 'zz'"), "%s", err.message);
+    rv_stream_opts_free(&o);
+    rv_event_free(&x);
+}
+
+Test(io, missing_target_and_missing_file)
+{
+    const char *p = write_text("m.csv", "a,b\n1,2\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.target = "y";
+    rv_error err = {0};
+    cr_assert_null(rv_stream_open(p, &o, &err));
+    cr_assert(strstr(err.message, "no target column 'y'"), "%s", err.message);
+    cr_assert_null(rv_stream_open("/nonexistent/file.csv", NULL, &err));
+    cr_assert_eq(err.code, RV_EIO);
+    cr_assert_str_eq(err.message, "/nonexistent/file.csv: No such file or directory");
+    p = write_text("dup.csv", "a,b,a\n1,2,3\n");
+    cr_assert_null(rv_stream_open(p, NULL, &err));
+    cr_assert(strstr(err.message, "duplicate column 'a'"), "%s", err.message);
+}
+
+Test(io, dates)
+{
+    double d;
+    cr_assert(rv_parse_date_days("1970-01-01", 10, "%Y-%m-%d", &d));
+    cr_assert_eq(d, 0);
+    cr_assert(rv_parse_date_days("2016-02-29 12:00:00", 19, "%Y-%m-%d %H:%M:%S", &d));
+    cr_assert_eq(d, 16860.5); /* 46 years of 365 days plus 11 leap days, plus Jan and 28 Feb */
+    cr_assert(rv_parse_date_days("1969-12-31", 10, "%Y-%m-%d", &d));
+    cr_assert_eq(d, -1);
+    cr_assert(rv_parse_date_days("1/3/2011", 8, "%m/%d/%Y", &d));
+    cr_assert_eq(d, 14977);
+    cr_assert_not(rv_parse_date_days("2015-02-29", 10, "%Y-%m-%d", &d));
+    cr_assert_not(rv_parse_date_days("2015-02-01x", 11, "%Y-%m-%d", &d));
+    cr_assert_not(rv_parse_date_days("2015/02/01", 10, "%Y-%m-%d", &d));
+}
+
+Test(io, decimal_parsing_matches_strtod)
+{
+    const char *cases[] = {"0", "-0", "1", "0.1", "3.14159", "1e22", "1e23", "123456789012345678",
+                           "9007199254740993", "2.2250738585072014e-308", "4.9e-324", "1e-400",
+                           "1.7976931348623157e308", "0.30000000000000004", ".5", "5.", "+7",
+                           "-1.5E+3", "12345.678901234567890123"};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        double got, want = strtod(cases[i], NULL);
+        cr_assert(rv_parse_decimal(cases[i], strlen(cases[i]), &got), "%s", cases[i]);
+        cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "%s: %.17g != %.17g", cases[i], got,
+                     want);
+    }
+    /* Random short decimals, the fast path, against strtod. */
+    uint64_t state = 42;
+    char buf[64];
+    for (int i = 0; i < 20000; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        int whole = (int)((state >> 40) % 100000), frac = (int)((state >> 20) % 1000000);
+        int e = (int)((state >> 8) % 45) - 22;
+        snprintf(buf, sizeof buf, "%s%d.%06de%d", state & 1 ? "-" : "", whole, frac, e);
+        double got, want = strtod(buf, NULL);
+        cr_assert(rv_parse_decimal(buf, strlen(buf), &got));
+        cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "%s", buf);
+    }
+    const char *bad[] = {"", "-", ".", "e5", "1e", "1e+", "0x10", "nan", "inf", "1,5", "1 2", "--1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double got;
+        cr_assert_not(rv_parse_decimal(bad[i], strlen(bad[i]), &got), "'%s'", bad[i]);
+    }
+}
+
+Test(io, dash_reads_standard_input_even_gzipped)
+{
+    const char *text = "{\"v\": 2}\n{\"v\": 5}\n";
+    const char *p = write_file("in.gz", text, strlen(text), 1);
+    int fd = open(p, O_RDONLY);
+    cr_assert(fd >= 0);
+    cr_assert_eq(dup2(fd, 0), 0); /* each Criterion test runs in its own process */
+    close(fd);
+    rv_stream *s = open_ok("-", NULL);
+    cr_assert_str_eq(rv_stream_name(s), "<stdin>");
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "v", 2);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "v", 5);
+    expect_end(s, &x);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+Test(io, rows_crossing_block_boundaries)
+{
+    /* ~4 MiB of quoted and plain rows: records straddle every refill. */
+    rv_buf b;
+    rv_buf_init(&b);
+    rv_buf_puts(&b, "s,n\n");
+    int rows = 150000;
+    for (int i = 0; i < rows; i++) {
+        if (i % 3 == 0)
+            rv_buf_printf(&b, "\"a\"\"b,%d\nz\",%d\r\n", i, i);
+        else
+            rv_buf_printf(&b, "plain%d,%d\n", i, i);
+    }
+    const char *p = write_file("blocks.csv.gz", b.data, b.len, 0);
+    rv_buf_free(&b);
+    rv_stream *s = open_ok(p, NULL);
+    rv_event x;
+    rv_event_init(&x);
+    char want[64];
+    for (int i = 0; i < rows; i++) {
+        next_ok(s, &x, NULL, NULL);
+        assert_num(&x, "n", i);
+        if (i % 3 == 0)
+            snprintf(want, sizeof want, "a\"b,%d\nz", i);
+        else
+            snprintf(want, sizeof want, "plain%d", i);
+        assert_str(&x, "s", want);
+    }
+    expect_end(s, &x);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
