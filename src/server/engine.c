@@ -19,6 +19,8 @@
 #include "internal.h"
 #include "rivulet/metrics.h"
 
+#include "rivulet/compose.h"
+#include "rivulet/family.h"
 #if __has_include("rivulet/model.h")
 #include "rivulet/model.h"
 #define RV_HAVE_MODEL 1
@@ -92,8 +94,9 @@ rv_status rv_engine_snapshot(const rv_object *model, rv_buf *out)
  * the write lock and their predicts are logged, so replay rebuilds them. */
 int rv_engine_predict_mutates(const rv_object *model)
 {
-    (void)model;
-    return 1;
+    if (rv_is_family(model))
+        model = rv_family_prototype(model);
+    return rv_is_pipeline(model) && rv_pipeline_learns_during_predict(model);
 }
 
 rv_status rv_engine_predict(rv_object *model, const rv_event *x, rv_prediction *out, rv_error *err)
