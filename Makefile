@@ -33,7 +33,10 @@ LDFLAGS += $(LDFLAGS_VARIANT)
 
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
-LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/registry.o
+LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/registry.o \
+  $(BUILD)/obj/gen/dashboard_assets.o
+# The dashboard's files, embedded in the binary (see include/rivulet/dashboard.h).
+DASH_ASSETS := $(sort $(wildcard dashboard/*.html dashboard/*.css dashboard/*.js dashboard/*.svg))
 TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
 TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
@@ -52,7 +55,11 @@ $(BUILD)/gen/registry.c: $(LIB_SRC) tools/gen-registry.sh
 	@mkdir -p $(dir $@)
 	sh tools/gen-registry.sh $(LIB_SRC) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/gen/registry.o: $(BUILD)/gen/registry.c
+$(BUILD)/gen/dashboard_assets.c: $(DASH_ASSETS) tools/embed-assets.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-assets.sh $(DASH_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
