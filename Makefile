@@ -42,7 +42,7 @@ TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all lib test test-opt test-asan reference bench clean
+.PHONY: all lib test test-opt test-asan reference bench browser-test clean
 all: $(BUILD)/rivulet
 
 lib: $(BUILD)/librivulet.a
@@ -93,6 +93,13 @@ test-asan:
 	$(MAKE) VARIANT=asan build/asan/rivulet-tests build/asan/rivulet
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  RIVULET_BIN=$(CURDIR)/build/asan/rivulet build/asan/rivulet-tests -j2 $(TEST_ARGS)
+
+# The dashboard in Debian's headless Chromium (apt-get install chromium nodejs
+# npm): playwright-core pinned in tests/browser/package-lock.json, no browser
+# download. SCREENSHOT=docs/dashboard.png keeps the real-server screenshot.
+browser-test: $(BUILD)/rivulet
+	cd tests/browser && npm ci --no-audit --no-fund
+	cd tests/browser && RIVULET_BIN=$(CURDIR)/$(BUILD)/rivulet node --test dashboard.test.js
 
 reference:
 	$(MAKE) VARIANT=opt build/opt/rivulet-tests
