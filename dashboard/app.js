@@ -392,7 +392,8 @@
 
   /* ===== Start ===== */
 
-  st.rateChart = new RV.LineChart($("rate-chart"), ["predict/s", "learn/s"], { cap: 900 });
+  st.rateChart = new RV.LineChart($("rate-chart"), ["predict/s", "learn/s"], {
+    cap: 900, xLabels: (first, last, n) => [n > 1 ? (n - 1) + " s ago" : "", "now"] });
   $("search").addEventListener("input", e => table.setQuery(e.target.value));
   $("worst").addEventListener("click", () => table.worstFirst());
   window.addEventListener("resize", () => { st.chartsDirty = true; schedule(); });

@@ -25,6 +25,8 @@ RV.LineChart = class {
     this.head = 0;     /* next write position */
     this.total = 0;    /* points ever pushed */
     this.legend = names.length > 1;
+    /* x-axis end labels, from the first and last point numbers */
+    this.xLabels = (opts && opts.xLabels) || ((first, last) => [RV.fmtCount(first), RV.fmtCount(last)]);
     this.update();
   }
 
@@ -99,13 +101,13 @@ RV.LineChart = class {
     for (let k = 0; k <= 3; k++) {
       const v = lo + (hi - lo) * k / 3, yy = Math.round(y(v)) + 0.5;
       ctx.beginPath(); ctx.moveTo(left, yy); ctx.lineTo(left + pw, yy); ctx.stroke();
-      ctx.fillText(RV.fmtNum(+v.toPrecision(3)), left - 6, yy);
+      ctx.fillText(RV.fmtAxis(v), left - 6, yy);
     }
     ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
-    const first = this.total - this.n + 1;
-    ctx.fillText(this.n ? RV.fmtCount(first) : "", left, top + ph + 14);
+    const [a, b] = this.n ? this.xLabels(this.total - this.n + 1, this.total, this.n) : ["", ""];
+    ctx.fillText(a, left, top + ph + 14);
     ctx.textAlign = "right";
-    ctx.fillText(this.n ? RV.fmtCount(this.total) : "", left + pw, top + ph + 14);
+    ctx.fillText(b, left + pw, top + ph + 14);
     ctx.textAlign = "left";
   }
 

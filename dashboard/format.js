@@ -18,6 +18,15 @@ RV.fmtNum = function (v) {
   return v.toLocaleString("en-US", { maximumSignificantDigits: 4 });
 };
 
+/* Short tick labels: 3 significant digits, e-notation outside [1e-3, 1e5). */
+RV.fmtAxis = function (v) {
+  if (RV.missing(v)) return "";
+  const a = Math.abs(v);
+  if (a === 0) return "0";
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(1);
+  return String(+v.toPrecision(3));
+};
+
 RV.fmtCount = function (v) {
   return RV.missing(v) ? "—" : Math.round(v).toLocaleString("en-US");
 };

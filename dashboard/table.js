@@ -49,7 +49,7 @@ RV.VirtualTable = class {
   columns() {
     const cols = [{ id: "rank", label: "#", num: true }, { id: "model", label: "model" }];
     if (this.hasKeys) cols.push({ id: "key", label: "key" });
-    cols.push({ id: "n", label: "learns", num: true });
+    if (this.hasCounts) cols.push({ id: "n", label: "learns", num: true });
     for (const m of this.metrics) cols.push({ id: "m:" + m, label: m, num: true, metric: m });
     return cols;
   }
@@ -70,6 +70,8 @@ RV.VirtualTable = class {
     this.rows = rows;
     const keys = rows.some(r => r.key !== undefined && r.key !== null);
     if (keys !== this.hasKeys) { this.hasKeys = keys; this.layoutDirty = true; }
+    const counts = rows.some(r => typeof r.n === "number");
+    if (counts !== this.hasCounts) { this.hasCounts = counts; this.layoutDirty = true; }
     this.thresholds();
     this.refilter();
   }
@@ -163,8 +165,9 @@ RV.VirtualTable = class {
     if (this.layoutDirty) this.layout();
     const cols = this.columns(), n = this.view.length, rh = this.rowH;
     this.spacer.style.height = n * rh + "px";
+    this.body.style.height = Math.min(390, Math.max(n, 2) * rh + 4) + "px"; /* no empty box for a few rows */
     const first = Math.max(0, Math.floor(this.body.scrollTop / rh) - 4);
-    const count = Math.min(n - first, Math.ceil((this.body.clientHeight || 390) / rh) + 8);
+    const count = Math.min(n - first, Math.ceil(390 / rh) + 8);
     while (this.pane.children.length < count) {
       const row = document.createElement("div");
       row.className = "vrow";

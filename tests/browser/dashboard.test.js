@@ -89,8 +89,8 @@ const live = s => s.streams === 2 && s.conn === "up";
 async function learnAndCheck(page, api, n, offset) {
   const before = await snapshot(page);
   for (let i = 0; i < n; i++) {
-    const x = offset + i;
-    const r = await api.learn({ x, z: x % 3 }, 2 * x + 1);
+    const x = (offset + i) / 100; // small inputs: a plain LinearRegression stays stable
+    const r = await api.learn({ x, z: (offset + i) % 3 }, 2 * x + 1);
     assert.equal(r.status, 201, r.text);
   }
   const want = (await api.get("/api/metrics")).json;
@@ -214,18 +214,20 @@ async function stopServe(s) {
   if (s.child.exitCode === null) s.child.kill("SIGKILL");
 }
 
-// A few hundred learns of a noisy linear stream with predictions kept by id:
-// the metrics fall as the model learns, which makes a chart worth a look.
-async function demoTraffic(api) {
-  let seed = 3;
-  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-  const ys = [];
-  for (let i = 0; i < 400; i++) {
-    const x = { temp: 10 + 20 * rnd(), hour: Math.floor(24 * rnd()), promo: rnd() < 0.3 ? 1 : 0 };
-    ys.push(5 + 0.8 * x.temp - 0.1 * x.hour + 6 * x.promo + 2 * (rnd() - 0.5));
-    await api.post("/api/predict", { features: x, id: "d" + i });
-    if (i >= 5) await api.post("/api/learn", { id: "d" + (i - 5), ground_truth: ys[i - 5] });
-    if (i % 40 === 0) await sleep(60);
+// A noisy linear stream with predictions kept by id and their ground truth
+// sent 5 events later: the metrics fall as the model learns, which makes the
+// charts worth a look. `pace` spaces requests (ms) so rates show live.
+async function demoTraffic(api, model, from, to, pace) {
+  const rnd = i => { let x = Math.sin(i * 12.9898 + 78.233) * 43758.5453; return x - Math.floor(x); };
+  const point = i => {
+    const x = { temp: 10 + 20 * rnd(3 * i), hour: Math.floor(24 * rnd(3 * i + 1)), promo: rnd(3 * i + 2) < 0.3 ? 1 : 0 };
+    return { x, y: 5 + 0.8 * x.temp - 0.1 * x.hour + 6 * x.promo + 2 * (rnd(7 * i + 5) - 0.5) };
+  };
+  for (let i = from; i < to; i++) {
+    await api.post("/api/predict", { features: point(i).x, id: "d" + i, model });
+    if (i >= 5) await api.post("/api/learn", { id: "d" + (i - 5), ground_truth: point(i - 5).y });
+    if (pace) await sleep(pace);
+    else if (i % 40 === 0) await sleep(60);
   }
 }
 
@@ -260,11 +262,17 @@ test("dashboard on the real `rivulet serve`", async t => {
   await waitFor(page, live, "streams reopened", 30000);
   await learnAndCheck(page, api, 3, 100);
 
-  await demoTraffic(api);
-  await waitFor(page, s => s.points.MAE >= 8 + 395 && s.pending === "5", "demo traffic on the charts");
-  await sleep(2500); // one more stats and health poll
+  // A second model that scales its inputs, then traffic for the screenshot,
+  // taken while requests still flow so that rates and events are live.
+  const scaled = await api.upload("/api/model/scaled", "preprocessing.StandardScaler() | linear_model.LinearRegression()");
+  const demo = scaled.status === 201 ? "scaled" : "lin";
+  await demoTraffic(api, demo, 0, 600, 0);
+  const tail = demoTraffic(api, demo, 600, 700, 30);
+  await waitFor(page, s => s.points.MAE >= 8 + 595 && s.tableTotal === (demo === "lin" ? 1 : 2), "demo traffic on the charts");
+  await sleep(2200);
   const shot = process.env.SCREENSHOT || path.join(ROOT, "build", "browser", "dashboard.png");
   fs.mkdirSync(path.dirname(shot), { recursive: true });
   await page.screenshot({ path: shot, fullPage: true });
+  await tail;
   assert.deepEqual(errors, []);
 });
