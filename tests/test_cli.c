@@ -221,3 +221,199 @@ Test(cli, train_then_predict)
     cr_assert(strstr(slurp("out.txt"), "memory: "));
 }
 
+
+/* ===== --parse-date ===== */
+
+/* The dates are days 1, 2, 1, 3 and 0.5 after 1970-01-01, so the model sees
+ * the same x as in the hand-computed run above. */
+Test(cli, parse_date_turns_dates_into_days)
+{
+    put("model.py", MODEL);
+    put("dates.csv", "d,y\n1970-01-02 00:00,2\n1970-01-03 00:00,1\n1970-01-02 00:00,3\n"
+                     "1970-01-04 00:00,-1.5\n1970-01-01 12:00,0.25\n");
+    lr1 m = {0};
+    double preds[5];
+    for (int i = 0; i < 5; i++)
+        preds[i] = lr1_step(&m, xs[i], ys[i], 0.1);
+    cr_assert_eq(run("eval model.py dates.csv --target y --parse-date 'd=%Y-%m-%d %H:%M' "
+                     "--predictions p.csv"),
+                 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "MAE: "), m.mae, "%s", slurp("out.txt"));
+    char *line = strchr(slurp("p.csv"), '\n') + 1;
+    for (int i = 0; i < 5; i++) {
+        char *end;
+        strtol(line, &end, 10);
+        strtod(end + 1, &end);
+        double p = strtod(end + 1, &end);
+        cr_assert_eq(memcmp(&p, &preds[i], sizeof p), 0, "row %d: %.17g != %.17g", i + 1, p,
+                     preds[i]);
+        line = end + 1;
+    }
+    /* A value that is not a date in the format names the file, line and column. */
+    put("baddate.csv", "d,y\n1970-01-02 00:00,2\n1970-13-02 00:00,1\n");
+    cr_assert_eq(run("eval model.py baddate.csv --target y --parse-date 'd=%Y-%m-%d %H:%M'"), 1);
+    cr_assert(strstr(slurp("err.txt"), "baddate.csv:3: column 'd': '1970-13-02 00:00' is not a "
+                                       "date in format '%Y-%m-%d %H:%M'"),
+              "%s", slurp("err.txt"));
+    cr_assert_eq(run("eval model.py baddate.csv --target y --parse-date 'd=%Y-%m-%d %H:%M' "
+                     "--skip-bad"),
+                 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "skipped: "), 1);
+}
+
+/* ===== Model errors: file:line:column ===== */
+
+Test(cli, model_errors_name_file_line_and_column)
+{
+    put("d.csv", "x,y\n1,2\n");
+    put("typo.py", "# a comment\nscaler = preprocessing.StandardScalr()\n"
+                   "scaler | linear_model.LinearRegression()\n");
+    cr_assert_eq(run("eval typo.py d.csv --target y"), 1);
+    cr_assert(strstr(slurp("err.txt"), "rivulet: typo.py:2:10: unknown estimator "
+                                       "'preprocessing.StandardScalr', did you mean "
+                                       "'StandardScaler'?"),
+              "%s", slurp("err.txt"));
+    put("kw.py", "linear_model.LinearRegression(\n    intercept_lrr=0.1)\n");
+    cr_assert_eq(run("train kw.py d.csv --target y --out s.rvs"), 1);
+    cr_assert(strstr(slurp("err.txt"), "kw.py:"), "%s", slurp("err.txt"));
+    cr_assert(strstr(slurp("err.txt"), "intercept_lrr"), "%s", slurp("err.txt"));
+    cr_assert_eq(access("s.rvs", F_OK), -1);
+}
+
+/* ===== Keyed families: the per-key summary ===== */
+
+/* Keys a, b, c, interleaved and of unequal counts; each key's model is the
+ * hand-computed lr1 on that key's rows only. */
+static const char *const kkeys[] = {"a", "b", "a", "c", "b", "a", "c", "a", "b"};
+static const double kxs[] = {1, 2, 0.5, 3, -1, 2, 1, 1.5, 0.25};
+static const double kys[] = {2, 1, 3, -1.5, 0.25, 4, 2, -1, 1};
+#define KROWS 9
+
+static void write_keyed(void)
+{
+    put("model.py", MODEL);
+    char text[512] = "k,x,y\n";
+    for (int i = 0; i < KROWS; i++) {
+        char row[64];
+        snprintf(row, sizeof row, "%s,%.17g,%.17g\n", kkeys[i], kxs[i], kys[i]);
+        strcat(text, row);
+    }
+    put("keyed.csv", text);
+}
+
+static int key_index(const char *k) { return k[0] - 'a'; }
+
+Test(cli, keyed_family_summary_matches_per_key_models)
+{
+    write_keyed();
+    lr1 m[3] = {{0}};
+    int count[3] = {0};
+    double preds[KROWS], overall = 0;
+    for (int i = 0; i < KROWS; i++) {
+        int k = key_index(kkeys[i]);
+        preds[i] = lr1_step(&m[k], kxs[i], kys[i], 0.1);
+        count[k]++;
+        overall += (fabs(kys[i] - preds[i]) - overall) / (i + 1);
+    }
+    cr_assert_eq(run("eval model.py keyed.csv --target y --key k --predictions p.csv --quiet"), 0,
+                 "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    cr_assert_eq(value_after(out, "rows: "), KROWS);
+    cr_assert_eq(value_after(out, "MAE: "), overall, "%s", out);
+    cr_assert_eq(value_after(out, "keys: "), 3, "%s", out);
+    cr_assert_eq(value_after(out, "rows per key: min "), 2, "%s", out); /* c */
+    cr_assert_eq(value_after(out, ", mean "), 3, "%s", out);
+    cr_assert_eq(value_after(out, ", max "), 4, "%s", out);             /* a */
+    double mean = (m[0].mae + m[1].mae + m[2].mae) / 3;
+    cr_assert_eq(value_after(out, "MAE per key: mean "), mean, "%s", out);
+    /* Worst first: order the three keys by their MAE, descending. */
+    int order[3] = {0, 1, 2};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (m[order[j]].mae > m[order[i]].mae) {
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+    const char *p = strstr(out, "worst keys by MAE:");
+    cr_assert_not_null(p, "%s", out);
+    p += strlen("worst keys by MAE:");
+    for (int i = 0; i < 3; i++) {
+        char want[8];
+        snprintf(want, sizeof want, " %c (", 'a' + order[i]);
+        cr_assert(strncmp(p, want, strlen(want)) == 0, "key %d: got '%.20s' in\n%s", i, p, out);
+        char *end;
+        double v = strtod(p + strlen(want), &end);
+        cr_assert_eq(v, m[order[i]].mae, "key %c: %.17g != %.17g", 'a' + order[i], v,
+                     m[order[i]].mae);
+        p = end + 1 + (i < 2); /* past ")" and "," */
+    }
+    /* The predictions carry the key, and read back exactly. */
+    char *line = slurp("p.csv");
+    cr_assert(strncmp(line, "row,y,prediction,key\n", 21) == 0, "%s", line);
+    line = strchr(line, '\n') + 1;
+    for (int i = 0; i < KROWS; i++) {
+        char *end;
+        cr_assert_eq(strtol(line, &end, 10), i + 1);
+        cr_assert_eq(strtod(end + 1, &end), kys[i]);
+        double pr = strtod(end + 1, &end);
+        cr_assert_eq(memcmp(&pr, &preds[i], sizeof pr), 0, "row %d", i + 1);
+        cr_assert(end[0] == ',' && end[1] == kkeys[i][0] && end[2] == '\n', "row %d", i + 1);
+        line = end + 3;
+    }
+    cr_assert_eq(count[0] + count[1] + count[2], KROWS);
+}
+
+/* ===== train --select: the choice per key ===== */
+
+/* River's GreedyRegressor.learn_one for one key, written out: for each
+ * candidate in order, predict, update its MAE, learn, and take it as the
+ * best if its MAE is now strictly lower than the best's. */
+static int greedy_choice(int key, double lrs[2], double mae_out[2])
+{
+    lr1 c[2] = {{0}};
+    int best = 0;
+    for (int i = 0; i < KROWS; i++) {
+        if (key_index(kkeys[i]) != key)
+            continue;
+        for (int j = 0; j < 2; j++) {
+            lr1_step(&c[j], kxs[i], kys[i], lrs[j]);
+            if (c[j].mae < c[best].mae)
+                best = j;
+        }
+    }
+    mae_out[0] = c[0].mae;
+    mae_out[1] = c[1].mae;
+    return best;
+}
+
+Test(cli, train_select_keeps_the_best_candidate_per_key)
+{
+    write_keyed();
+    put("fast.py", "linear_model.LinearRegression(optimizer=optim.SGD(0.2), intercept_lr=0.2)\n");
+    cr_assert_eq(run("train model.py fast.py keyed.csv --select --target y --key k --out best.rvs "
+                     "--quiet"),
+                 0, "%s", slurp("err.txt"));
+    cr_assert_eq(run("inspect best.rvs --keys"), 0, "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    cr_assert(strstr(out, "class: compose.Family"), "%s", out);
+    cr_assert_eq(value_after(out, "keys: "), 3, "%s", out);
+    double lrs[2] = {0.1, 0.2};
+    int wins[2] = {0, 0};
+    for (int k = 0; k < 3; k++) {
+        double mae[2];
+        int best = greedy_choice(k, lrs, mae);
+        wins[best]++;
+        char label[32];
+        snprintf(label, sizeof label, "  %c: candidate ", 'a' + k);
+        cr_assert_eq(value_after(out, label), best, "key %c:\n%s", 'a' + k, out);
+        char *p = strstr(out, label) + strlen(label) + 3; /* past "N (" */
+        char *end;
+        cr_assert_eq(strtod(p, &end), mae[0], "key %c", 'a' + k);
+        cr_assert_eq(strtod(end + 2, NULL), mae[1], "key %c", 'a' + k);
+    }
+    cr_assert(wins[0] && wins[1], "the data should make both candidates win somewhere");
+    char label[40];
+    snprintf(label, sizeof label, "candidate 0 is best for ");
+    cr_assert_eq(value_after(out, label), wins[0], "%s", out);
+}

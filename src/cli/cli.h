@@ -31,7 +31,7 @@ typedef struct rv_cli_opts {
     const char *metrics[RV_CLI_MAX_METRICS];
     size_t nmetrics;
     long delay;
-    int skip_bad, quiet, select, help;
+    int skip_bad, quiet, select, help, all_keys;
     rv_stream_opts stream;       /* --type, --parse-date, --skip-bad */
     char **pos;                  /* positional arguments */
     int npos;
@@ -81,8 +81,9 @@ rv_object *rv_cli_family(rv_object *model, const char *key, rv_error *err);
 /* Best-of selection over candidates (takes ownership of all, and of metric). */
 rv_object *rv_cli_select(rv_object **models, size_t n, rv_object *metric, rv_error *err);
 rv_status rv_cli_save(const rv_object *model, const char *path, rv_error *err);
-/* Prints what inspect shows beyond the definition: keys, candidates' metrics. */
-void rv_cli_describe_state(const rv_object *model, FILE *out);
+/* Prints what inspect shows beyond the definition: keys, candidates' metrics,
+ * the choice per key of a family of selections (every key with all_keys). */
+void rv_cli_describe_state(const rv_object *model, int all_keys, FILE *out);
 
 /* Metrics and progressive validation, through the eval layer. */
 typedef struct rv_cli_pv rv_cli_pv;
@@ -130,6 +131,9 @@ void rv_cli_run_free(rv_cli_run *run);
 
 /* Loads paths[0..n-1] (several need --select), wraps in a family for --key. */
 int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out);
+/* Prints a model-loading error as "PATH:LINE:COL: what" when it has a
+ * position; returns RV_EXIT_RUNTIME. */
+int rv_cli_fail_model(const char *path, const char *msg);
 /* stdout for NULL or "-"; NULL with *code set on failure. */
 FILE *rv_cli_open_output(const char *path, int *code);
 int rv_cli_close_output(FILE *f, const char *path);

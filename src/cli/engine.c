@@ -99,19 +99,22 @@ static void print_greedy(const rv_object *model, FILE *out)
 }
 
 /* Keys, a sample of them, and for a family of selections how many keys each
- * candidate currently wins. */
-static void print_family(const rv_object *fam, FILE *out)
+ * candidate currently wins and the choice per key (all keys with
+ * all_keys, else the first ten): "KEY: candidate B (m0, m1, ...)" with each
+ * candidate's running metric. */
+static void print_family(const rv_object *fam, int all_keys, FILE *out)
 {
     size_t n = rv_family_size(fam);
     fprintf(out, "key feature: %s\nkeys: %zu\n", rv_family_key_feature(fam), n);
-    for (size_t i = 0; i < n && i < 10; i++) {
+    int greedy_members = is_greedy(rv_family_prototype(fam));
+    for (size_t i = 0; !greedy_members && i < n && i < 10; i++) {
         size_t len;
         const char *k = rv_family_key_at(fam, i, &len);
         fprintf(out, "%s%.*s", i ? ", " : "  first keys: ", (int)len, k);
     }
-    if (n)
+    if (n && !greedy_members)
         fprintf(out, "%s\n", n > 10 ? ", ..." : "");
-    if (!is_greedy(rv_family_prototype(fam)))
+    if (!greedy_members)
         return;
     size_t ncand = rv_greedy_len(rv_family_prototype(fam)), wins[64] = {0};
     for (size_t i = 0; i < n; i++) {
@@ -124,14 +127,32 @@ static void print_family(const rv_object *fam, FILE *out)
     }
     for (size_t c = 0; c < ncand && c < 64; c++)
         fprintf(out, "candidate %zu is best for %zu keys\n", c, wins[c]);
+    size_t shown = all_keys ? n : n < 10 ? n : 10;
+    fprintf(out, "choice per key%s:\n", shown < n ? " (first 10; --keys for all)" : "");
+    rv_buf b;
+    rv_buf_init(&b);
+    for (size_t i = 0; i < shown; i++) {
+        size_t len;
+        const char *k = rv_family_key_at(fam, i, &len);
+        const rv_object *m = rv_family_get((rv_object *)fam, k, len);
+        if (!m)
+            continue;
+        rv_buf_reset(&b);
+        for (size_t c = 0; c < rv_greedy_len(m); c++) {
+            if (c)
+                rv_buf_puts(&b, ", ");
+            rv_buf_put_double(&b, rv_greedy_metric(m, c));
+        }
+        fprintf(out, "  %.*s: candidate %zu (%s)\n", (int)len, k, rv_greedy_best(m),
+                rv_buf_cstr(&b));
+    }
+    rv_buf_free(&b);
 }
 
-void rv_cli_describe_state(const rv_object *model, FILE *out)
+void rv_cli_describe_state(const rv_object *model, int all_keys, FILE *out)
 {
     if (is_greedy(model))
         print_greedy(model, out);
     if (rv_is_family(model))
-        print_family(model, out);
-    (void)model;
-    (void)out;
+        print_family(model, all_keys, out);
 }

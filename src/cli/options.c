@@ -11,7 +11,7 @@
 
 enum {
     OPT_TARGET = 1000, OPT_KEY, OPT_METRIC, OPT_DELAY, OPT_PARSE_DATE, OPT_TYPE, OPT_SKIP_BAD,
-    OPT_QUIET, OPT_OUT, OPT_PREDICTIONS, OPT_SELECT, OPT_HELP
+    OPT_QUIET, OPT_OUT, OPT_PREDICTIONS, OPT_SELECT, OPT_KEYS, OPT_HELP
 };
 
 #define DATA_VERBS (RV_VERB_EVAL | RV_VERB_TRAIN | RV_VERB_PREDICT)
@@ -32,6 +32,7 @@ static const struct {
     {{"out", required_argument, NULL, OPT_OUT}, RV_VERB_TRAIN | RV_VERB_PREDICT},
     {{"predictions", required_argument, NULL, OPT_PREDICTIONS}, RV_VERB_EVAL},
     {{"select", no_argument, NULL, OPT_SELECT}, RV_VERB_TRAIN},
+    {{"keys", no_argument, NULL, OPT_KEYS}, RV_VERB_INSPECT},
     {{"help", no_argument, NULL, OPT_HELP}, ~0u},
 };
 #define NOPTS (sizeof table / sizeof *table)
@@ -70,6 +71,7 @@ static int apply(rv_cli_opts *o, int code, const char *name, char *arg)
     case OPT_SKIP_BAD: o->skip_bad = o->stream.skip_bad = 1; break;
     case OPT_QUIET: o->quiet = 1; break;
     case OPT_SELECT: o->select = 1; break;
+    case OPT_KEYS: o->all_keys = 1; break;
     case OPT_HELP: o->help = 1; break;
     case OPT_METRIC:
         if (o->nmetrics == RV_CLI_MAX_METRICS)

@@ -214,6 +214,9 @@ static int loop(rv_cli_run *run, loop_state *ls, int quiet)
         rv_progress_update(&ls->bar, run->rows, rv_stream_bytes_read(ls->s));
     }
     rv_progress_finish(&ls->bar);
+    /* A Ctrl-C while blocked in a read (SA_RESTART) may be followed by the
+     * end of the input (the producer died of the same Ctrl-C). */
+    run->interrupted |= rv_cli_interrupted();
     run->seconds = rv_progress_elapsed(&ls->bar);
     run->skipped = rv_stream_skipped(ls->s);
     if (!run->interrupted && rc < 0)
