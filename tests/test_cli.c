@@ -417,3 +417,198 @@ Test(cli, train_select_keeps_the_best_candidate_per_key)
     snprintf(label, sizeof label, "candidate 0 is best for ");
     cr_assert_eq(value_after(out, label), wins[0], "%s", out);
 }
+
+/* ===== Ctrl-C ===== */
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+
+#include "rivulet/io.h"
+#include "rivulet/model.h"
+
+static double clock_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* An endless M5-like stream (id,date,y; 500 series, days from 2011-01-29),
+ * 8 KiB at a time with blocking writes; -1 once the reader has gone. */
+static int feed(int fd, uint64_t *row)
+{
+    char chunk[8192];
+    size_t n = 0;
+    while (n < sizeof chunk - 64) {
+        uint64_t r = (*row)++;
+        int s = (int)(r % 500), day = (int)(r / 500);
+        struct tm tm = {.tm_year = 111, .tm_mon = 0, .tm_mday = 29 + day % 3000, .tm_hour = 12};
+        timegm(&tm);
+        n += (size_t)snprintf(chunk + n, sizeof chunk - n, "FOODS_%d_%03d_CA_%d,%04d-%02d-%02d,%d\n",
+                              1 + s % 3, s / 3, 1 + s % 4, tm.tm_year + 1900, tm.tm_mon + 1,
+                              tm.tm_mday, (int)(r * 2654435761u >> 7) % 5);
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(fd, chunk + done, n - done);
+        if (w < 0 && errno != EINTR)
+            return -1;
+        done += w > 0 ? (size_t)w : 0;
+    }
+    return (int)n;
+}
+
+static pid_t spawn_train(int *in_fd, const char *model)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char out[256], err[256];
+        snprintf(out, sizeof out, "%s/out.txt", dir);
+        snprintf(err, sizeof err, "%s/err.txt", dir);
+        dup2(p[0], 0);
+        close(p[0]);
+        close(p[1]);
+        if (chdir(dir) || !freopen(out, "w", stdout) || !freopen(err, "w", stderr))
+            _exit(99);
+        execl(bin, "rivulet", "train", model, "-", "--target", "y", "--key", "id", "--out",
+              "snap.rvs", (char *)NULL);
+        _exit(98);
+    }
+    close(p[0]);
+    *in_fd = p[1];
+    return pid;
+}
+
+Test(cli, ctrl_c_stops_train_with_the_summary_and_a_whole_snapshot, .timeout = 120)
+{
+    char model[1024];
+    cr_assert_not_null(realpath("examples/m5/lm.river", model), "run from the repository root");
+    signal(SIGPIPE, SIG_IGN);
+    int fd;
+    pid_t pid = spawn_train(&fd, model);
+    uint64_t row = 0;
+    cr_assert_eq(write(fd, "id,date,y\n", 10), 10);
+    /* Feed until 4 MB have gone into the pipe: the reader takes 1 MiB blocks
+     * and the pipe holds 64 KiB, so the command is then inside its data loop
+     * with rows learned. */
+    size_t fed = 0;
+    while (fed < (4u << 20)) {
+        int n = feed(fd, &row);
+        cr_assert_neq(n, -1, "rivulet closed its input early: %s", slurp("err.txt"));
+        fed += (size_t)n;
+    }
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    /* Keep the input flowing (the test's timeout bounds it): rivulet must
+     * stop because of Ctrl-C, not because its input ended. The write fails
+     * once rivulet has exited. */
+    double stop = clock_now();
+    while (feed(fd, &row) > 0)
+        ;
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_lt(clock_now() - stop, 30.0, "rivulet took over 30 s to stop after Ctrl-C");
+    close(fd);
+    cr_assert(WIFEXITED(st), "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    cr_assert_eq(WEXITSTATUS(st), 130, "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    double rows = value_after(out, "rows: ");
+    cr_assert(rows > 1000 && rows < (double)row, "%s", out);
+    cr_assert(strstr(out, "MAE: ") && strstr(out, "keys: 500"), "%s", out);
+    cr_assert(strstr(slurp("err.txt"), "interrupted after "), "%s", slurp("err.txt"));
+    /* The snapshot, if any, is whole: it loads, and holds every key. */
+    char snap[256];
+    snprintf(snap, sizeof snap, "%s/snap.rvs", dir);
+    if (access(snap, F_OK) == 0) {
+        cr_assert_eq(run("inspect snap.rvs"), 0, "%s", slurp("err.txt"));
+        cr_assert(strstr(slurp("out.txt"), "keys: 500"), "%s", slurp("out.txt"));
+    } else {
+        cr_assert_eq(errno, ENOENT);
+    }
+    /* No temporary file is left behind. */
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        cr_assert_null(strstr(e->d_name, ".tmp"), "left behind: %s", e->d_name);
+    closedir(d);
+}
+
+/* ===== The write-up's two pipelines: train --select, inspect, predict ===== */
+
+Test(cli, select_between_the_example_pipelines_then_predict_exactly, .timeout = 120)
+{
+    char knn[1024], lm[1024];
+    cr_assert_not_null(realpath("examples/m5/knn.river", knn), "run from the repository root");
+    cr_assert_not_null(realpath("examples/m5/lm.river", lm));
+    cr_assert_eq(run("m5 generate --out m5 --series 8 --days 40 --format long"), 0, "%s",
+                 slurp("err.txt"));
+    char args[4096];
+    snprintf(args, sizeof args,
+             "train '%s' '%s' m5/m5_long.csv.gz --select --target y --key id --out best.rvs --quiet",
+             knn, lm);
+    cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "rows: "), 8 * 40, "%s", slurp("out.txt"));
+    cr_assert_eq(run("inspect best.rvs --keys"), 0, "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    cr_assert(strstr(out, "neighbors.KNeighborsRegressor(n_neighbors=15, window_size=30"), "%s",
+              out);
+    cr_assert(strstr(out, "linear_model.LinearRegression("), "%s", out);
+    cr_assert_eq(value_after(out, "keys: "), 8, "%s", out);
+    double wins = value_after(out, "candidate 0 is best for ") +
+                  value_after(out, "candidate 1 is best for ");
+    cr_assert_eq(wins, 8, "%s", out);
+    /* One choice line per key, each naming candidate 0 or 1. */
+    const char *p = strstr(out, "choice per key:\n");
+    cr_assert_not_null(p, "%s", out);
+    int lines = 0;
+    for (p = strchr(p, '\n') + 1; *p == ' '; p = strchr(p, '\n') + 1) {
+        const char *c = strstr(p, ": candidate ");
+        cr_assert(c && (c[12] == '0' || c[12] == '1'), "%s", p);
+        lines++;
+    }
+    cr_assert_eq(lines, 8, "%s", out);
+
+    /* predict: the CSV's numbers are the library's predictions, exactly. */
+    cr_assert_eq(run("predict best.rvs m5/m5_long.csv.gz --target y --out preds.csv"), 0, "%s",
+                 slurp("err.txt"));
+    char path[256];
+    rv_error err = {0};
+    snprintf(path, sizeof path, "%s/best.rvs", dir);
+    rv_object *model = rv_model_load_file(path, &err);
+    cr_assert_not_null(model, "%s", err.message);
+    rv_stream_opts so;
+    rv_stream_opts_init(&so);
+    so.target = "y";
+    cr_assert_eq(rv_stream_opts_set(&so, "y", RV_COL_FLOAT, NULL, &err), RV_OK);
+    snprintf(path, sizeof path, "%s/m5/m5_long.csv.gz", dir);
+    rv_stream *s = rv_stream_open(path, &so, &err);
+    cr_assert_not_null(s, "%s", err.message);
+    rv_event x;
+    rv_event_init(&x);
+    rv_value y;
+    rv_prediction pred;
+    rv_prediction_init(&pred);
+    int has_y, n = 0;
+    char *line = strchr(slurp("preds.csv"), '\n') + 1;
+    while (rv_stream_next(s, &x, &y, &has_y, &err) == 1) {
+        cr_assert_eq(rv_estimator_predict(model, &x, &pred, &err), RV_OK, "%s", err.message);
+        char *end;
+        cr_assert_eq(strtol(line, &end, 10), ++n);
+        cr_assert_eq(strtod(end + 1, &end), y.num);
+        double got = strtod(end + 1, &end);
+        cr_assert_eq(memcmp(&got, &pred.num, sizeof got), 0, "row %d: %.17g != %.17g", n, got,
+                     pred.num);
+        line = strchr(end, '\n') + 1;
+    }
+    cr_assert_eq(n, 8 * 40);
+    cr_assert_eq(*line, '\0');
+    rv_stream_close(s);
+    rv_stream_opts_free(&so);
+    rv_event_free(&x);
+    rv_prediction_free(&pred);
+    rv_object_free(model);
+}
