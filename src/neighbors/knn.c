@@ -362,8 +362,7 @@ rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out)
     for (uint32_t a = 0; a < w->size; a++) {
         uint32_t r = row_of(w, a);
         rv_buf_put_f64(out, w->y[r]);
-        for (uint32_t c = 0; c < w->schema.n; c++)
-            rv_buf_put_f64(out, w->rows[(size_t)r * w->stride + c]);
+        rv_buf_put_f64s(out, &w->rows[(size_t)r * w->stride], w->schema.n);
     }
     return out->oom ? RV_ENOMEM : RV_OK;
 }
@@ -395,8 +394,7 @@ rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in)
     }
     for (uint32_t r = 0; r < size; r++) {
         w->y[r] = rv_reader_f64(in);
-        for (uint32_t c = 0; c < n; c++)
-            w->rows[(size_t)r * n + c] = rv_reader_f64(in);
+        rv_reader_f64s(in, &w->rows[(size_t)r * n], n);
     }
     w->size = size;
     return in->status;
