@@ -612,3 +612,38 @@ Test(cli, select_between_the_example_pipelines_then_predict_exactly, .timeout = 
     rv_prediction_free(&pred);
     rv_object_free(model);
 }
+
+/* ===== --threads: the same bytes whatever the thread count ===== */
+
+Test(cli, threads_give_identical_results, .timeout = 120)
+{
+    char knn[1024];
+    cr_assert_not_null(realpath("examples/m5/knn.river", knn), "run from the repository root");
+    cr_assert_eq(run("m5 generate --out m5 --series 20 --days 30 --format long"), 0, "%s",
+                 slurp("err.txt"));
+    char *want_out = NULL, *want_preds = NULL;
+    const char *threads[] = {"1", "2", "3"};
+    for (int i = 0; i < 3; i++) {
+        char args[2048];
+        snprintf(args, sizeof args,
+                 "eval '%s' m5/m5_long.csv.gz --target y --key id --delay 7 --metric MAE "
+                 "--metric RMSE --threads %s --predictions p.csv",
+                 knn, threads[i]);
+        cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+        char *out = slurp("out.txt"), *preds = slurp("p.csv");
+        cr_assert_eq(value_after(out, "rows: "), 600, "%s", out);
+        cr_assert_eq(value_after(out, "keys: "), 20, "%s", out);
+        if (!want_out) {
+            want_out = strdup(out);
+            want_preds = strdup(preds);
+        } else {
+            cr_assert_str_eq(out, want_out, "--threads %s", threads[i]);
+            cr_assert_str_eq(preds, want_preds, "--threads %s", threads[i]);
+        }
+    }
+    cr_assert_eq(run("eval m5/m5_long.csv.gz m5/m5_long.csv.gz --target y --threads 0"), 2);
+    cr_assert(strstr(slurp("err.txt"), "--threads: expected a count from 1 to 64"), "%s",
+              slurp("err.txt"));
+    free(want_out);
+    free(want_preds);
+}

@@ -31,6 +31,7 @@ typedef struct rv_cli_opts {
     const char *metrics[RV_CLI_MAX_METRICS];
     size_t nmetrics;
     long delay;
+    long threads;                /* --threads; 0: one per core */
     int skip_bad, quiet, select, help, all_keys;
     rv_stream_opts stream;       /* --type, --parse-date, --skip-bad */
     char **pos;                  /* positional arguments */
@@ -100,6 +101,23 @@ rv_status rv_cli_pv_step(rv_cli_pv *pv, const rv_event *x, const rv_value *y, rv
 /* Learns the pairs still waiting for their delay (end of stream). */
 rv_status rv_cli_pv_flush(rv_cli_pv *pv, rv_error *err);
 void rv_cli_pv_free(rv_cli_pv *pv);
+
+/* Sharded progressive validation of a keyed family on nthreads threads
+ * (eval.h): results come back in row order through cb, bit-identical to
+ * the sequential loop. */
+typedef struct rv_cli_par rv_cli_par;
+typedef void (*rv_cli_par_cb)(void *ctx, uint64_t row, const rv_value *y,
+                              const rv_prediction *pred);
+rv_cli_par *rv_cli_par_new(rv_object *family, rv_object **metrics, size_t n, long delay,
+                           unsigned nthreads, rv_cli_par_cb cb, void *ctx, rv_error *err);
+rv_status rv_cli_par_step(rv_cli_par *pp, const rv_event *x, const rv_value *y, rv_error *err);
+/* Waits for every row, then learns the pairs still waiting for their delay. */
+rv_status rv_cli_par_finish(rv_cli_par *pp, rv_error *err);
+void rv_cli_par_free(rv_cli_par *pp);
+/* Whether model is a keyed family (compose.Family). */
+int rv_cli_is_family(const rv_object *model);
+/* The number of cores online (at least 1). */
+unsigned rv_cli_cores(void);
 
 /* ===== The data loop (run.c) ===== */
 

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rivulet/compose.h"
 #include "rivulet/eval.h"
@@ -76,6 +77,69 @@ rv_status rv_cli_pv_flush(rv_cli_pv *pv, rv_error *err)
 void rv_cli_pv_free(rv_cli_pv *pv)
 {
     rv_progressive_free((rv_progressive *)pv);
+}
+
+/* ===== Sharded progressive validation ===== */
+
+struct rv_cli_par {
+    rv_progressive_par *pp;
+    rv_object *family; /* the evaluator borrows the array holding it */
+    rv_cli_par_cb cb;
+    void *ctx;
+};
+
+static void par_trampoline(void *ctx, uint64_t row, size_t m, const rv_value *y,
+                           const rv_prediction *pred)
+{
+    rv_cli_par *p = ctx;
+    (void)m; /* one family */
+    p->cb(p->ctx, row, y, pred);
+}
+
+rv_cli_par *rv_cli_par_new(rv_object *family, rv_object **metrics, size_t n, long delay,
+                           unsigned nthreads, rv_cli_par_cb cb, void *ctx, rv_error *err)
+{
+    rv_cli_par *p = calloc(1, sizeof *p);
+    if (!p) {
+        rv_error_set(err, RV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->cb = cb;
+    p->ctx = ctx;
+    p->family = family;
+    p->pp = rv_progressive_new_parallel(&p->family, 1, metrics, n, (uint32_t)delay, nthreads, err);
+    if (!p->pp) {
+        free(p);
+        return NULL;
+    }
+    rv_progressive_par_set_callback(p->pp, par_trampoline, p);
+    return p;
+}
+
+rv_status rv_cli_par_step(rv_cli_par *p, const rv_event *x, const rv_value *y, rv_error *err)
+{
+    return rv_progressive_par_step(p->pp, x, y, err);
+}
+
+rv_status rv_cli_par_finish(rv_cli_par *p, rv_error *err)
+{
+    return rv_progressive_par_finish(p->pp, err);
+}
+
+void rv_cli_par_free(rv_cli_par *p)
+{
+    if (!p)
+        return;
+    rv_progressive_par_free(p->pp);
+    free(p);
+}
+
+int rv_cli_is_family(const rv_object *model) { return rv_is_family(model); }
+
+unsigned rv_cli_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
 /* ===== inspect ===== */
