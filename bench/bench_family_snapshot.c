@@ -32,6 +32,13 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static double cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
 static void die(const char *what, const rv_error *err)
 {
     fprintf(stderr, "%s: %s\n", what, err->message);
@@ -91,26 +98,31 @@ int main(int argc, char **argv)
     printf("warmed %zu + %zu series x %d days (%d threads) in %.1f s; MAE knn %.4f, lm %.4f\n",
            rv_family_size(fam[0]), rv_family_size(fam[1]), days, threads, warm,
            rv_metric_get(mae[0]), rv_metric_get(mae[1]));
+    fflush(stdout);
     printf("memory: %zu bytes, %.0f bytes per series (knn %.0f, lm %.0f)\n", mem,
            (double)mem / series, (double)rv_object_memory(fam[0]) / series,
            (double)rv_object_memory(fam[1]) / series);
 
-    double save_t[3], load_t[3];
+    double save_t[3], load_t[3], save_c[3], load_c[3];
     rv_buf snap[2];
     for (int r = 0; r < 3; r++) {
         for (int m = 0; m < 2; m++)
             rv_buf_init(&snap[m]);
         t0 = now();
+        double c0 = cpu();
         for (int m = 0; m < 2; m++)
             if (rv_snapshot_save(fam[m], &snap[m]) || snap[m].oom)
                 die("save", &(rv_error){.message = "failed"});
         save_t[r] = now() - t0;
+        save_c[r] = cpu() - c0;
         rv_object *back[2];
         t0 = now();
+        c0 = cpu();
         for (int m = 0; m < 2; m++)
             if (!(back[m] = rv_snapshot_load(snap[m].data, snap[m].len, &err)))
                 die("load", &err);
         load_t[r] = now() - t0;
+        load_c[r] = cpu() - c0;
         for (int m = 0; m < 2; m++) {
             rv_buf again;
             rv_buf_init(&again);
@@ -129,10 +141,13 @@ int main(int argc, char **argv)
     qsort(load_t, 3, sizeof *load_t, cmp);
     printf("snapshot: %zu bytes (knn %zu, lm %zu), %.0f bytes per series\n", bytes, snap[0].len,
            snap[1].len, (double)bytes / series);
-    printf("save:    median %.3f s (runs %.3f %.3f %.3f)\n", save_t[1], save_t[0], save_t[1],
-           save_t[2]);
-    printf("restore: median %.3f s (runs %.3f %.3f %.3f)\n", load_t[1], load_t[0], load_t[1],
-           load_t[2]);
+    qsort(save_c, 3, sizeof *save_c, cmp);
+    qsort(load_c, 3, sizeof *load_c, cmp);
+    printf("save:    median %.3f s (runs %.3f %.3f %.3f; CPU s, all threads: %.3f %.3f %.3f)\n",
+           save_t[1], save_t[0], save_t[1], save_t[2], save_c[0], save_c[1], save_c[2]);
+    printf("restore: median %.3f s (runs %.3f %.3f %.3f; CPU s, all threads: %.3f %.3f %.3f)\n",
+           load_t[1], load_t[0], load_t[1], load_t[2], load_c[0], load_c[1], load_c[2]);
+    fflush(stdout);
     for (int m = 0; m < 2; m++) {
         rv_buf_free(&snap[m]);
         rv_object_free(fam[m]);

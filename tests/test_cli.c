@@ -2,6 +2,7 @@
  * Makefile's test targets) run on small files in a temporary directory. */
 #include "support.h"
 
+#include <limits.h>
 #include <math.h>
 #include <sys/wait.h>
 
@@ -16,6 +17,9 @@ static void setup(void)
     snprintf(bin, sizeof bin, "%s", b && *b ? b : "build/opt/rivulet");
     if (access(bin, X_OK) != 0)
         cr_skip_test("the rivulet binary (%s) is missing; run through make test", bin);
+    char abs[PATH_MAX]; /* run() changes directory first */
+    if (realpath(bin, abs) && strlen(abs) < sizeof bin)
+        snprintf(bin, sizeof bin, "%s", abs);
 }
 
 static void teardown(void)
@@ -641,6 +645,23 @@ Test(cli, threads_give_identical_results, .timeout = 120)
             cr_assert_str_eq(preds, want_preds, "--threads %s", threads[i]);
         }
     }
+    /* train: the same snapshot, byte for byte (members in row order). */
+    size_t len[2];
+    char *snap[2];
+    for (int i = 0; i < 2; i++) {
+        char args[2048], path[256];
+        snprintf(args, sizeof args,
+                 "train '%s' m5/m5_long.csv.gz --target y --key id --threads %d --out s%d.rvs",
+                 knn, i + 1, i);
+        cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+        snprintf(path, sizeof path, "%s/s%d.rvs", dir, i);
+        snap[i] = rv_test_read_file(path, &len[i]);
+        cr_assert_not_null(snap[i]);
+    }
+    cr_assert(len[0] == len[1] && memcmp(snap[0], snap[1], len[0]) == 0,
+              "snapshots differ between --threads 1 and 2");
+    free(snap[0]);
+    free(snap[1]);
     cr_assert_eq(run("eval m5/m5_long.csv.gz m5/m5_long.csv.gz --target y --threads 0"), 2);
     cr_assert(strstr(slurp("err.txt"), "--threads: expected a count from 1 to 64"), "%s",
               slurp("err.txt"));
