@@ -446,7 +446,7 @@ Test(reference, m5_pipelines_match_creme)
     enum { MAXKEYS = 64 };
     char keys[MAXKEYS][32];
     rv_object *pairs[MAXKEYS][2];
-    int nkeys = 0, rows = 0, knn_off = 0;
+    int nkeys = 0, rows = 0;
     char *dc = data, *oc = ordered, *rc = released, *line, *f[8], *o[8], *r[8];
     next_line(&dc);
     next_line(&oc);
@@ -485,12 +485,11 @@ Test(reference, m5_pipelines_match_creme)
             rv_error err = {0};
             cr_assert_eq(rv_estimator_predict(pairs[k][m], &x, &pred, &err), RV_OK, "%s", err.message);
             double want = num_at(o[4 + m]), loose = num_at(r[4 + m]);
-            if (pred.num != want) { /* see the count check below */
-                cr_assert_eq(m, 0, "row %d lm: got %.17g, creme %.17g", rows, pred.num, want);
-                cr_assert(fabs(pred.num - want) <= 4e-16 * fabs(want), "row %d knn: got %.17g, creme %.17g",
-                          rows, pred.num, want);
-                knn_off++;
-            }
+            /* bit for bit, knn included: its distance terms are |d| ** 2 =
+             * pow(|d|, 2.0), not d * d (rv_pow_two; with d * d, rows 604,
+             * 1056, 3404, 3740 and 4725 were 1 ulp off) */
+            cr_assert_eq(pred.num, want, "row %d %s: got %.17g, creme %.17g", rows, m ? "lm" : "knn",
+                         pred.num, want);
             cr_assert(fabs(pred.num - loose) <= 1e-12, "row %d: %.17g vs %.17g", rows, pred.num, loose);
             cr_assert_eq(rv_estimator_learn(pairs[k][m], &x, &y, &err), RV_OK, "%s", err.message);
         }
@@ -498,11 +497,6 @@ Test(reference, m5_pipelines_match_creme)
     }
     cr_assert_eq(rows, 4800);
     cr_assert_eq(nkeys, 20);
-    /* KNOWN GAP: lm matches on every row; knn on all but 5 rows (604, 1056,
-     * 3404, 3740, 4725), each 1 ulp away. The union's features are shared by
-     * both models and lm is exact, so the gap lies in StandardScaler | KNN's
-     * summation order; it must not grow. */
-    cr_assert_leq(knn_off, 5, "%d knn rows off by an ulp", knn_off);
     for (int k = 0; k < nkeys; k++) {
         rv_object_free(pairs[k][0]);
         rv_object_free(pairs[k][1]);
