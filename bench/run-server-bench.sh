@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# The server benchmarks of issue 5 ("Speed"), all in one run on loopback:
+#   1. POST /api/predict with wrk, 64 connections: the bare libmicrohttpd
+#      server (bench/bare_server.c) and `rivulet serve`, interleaved run by run;
+#      the real server must reach 80% of the bare one's requests/s.
+#   2. Durable POST /api/learn at max rate with wrk (target >= 20,000/s).
+#   3. POST /api/learn at half that peak with bench/loadgen at a fixed rate,
+#      latency counted from each request's due time (target p99 < 2 ms).
+#   4. A self-check of loadgen against wrk on the bare server: its max rate,
+#      and its latency at a fixed rate (half its own peak).
+# Every figure is the median of BENCH_RUNS runs of BENCH_SECONDS each. The last
+# thing printed is a Markdown section ready for BENCHMARKS.md.
+#
+#   bench/run-server-bench.sh            (or: make bench-server)
+#   BENCH_SECONDS=10 BENCH_RUNS=3 BENCH_CONNS=64 WRK_THREADS=2 BENCH_PORT=18091
+#
+# The model is examples/m5/lm.* (the write-up's linear pipeline) when the tree
+# has it, else linear_model.LinearRegression() with numeric stand-ins for the
+# 29 aggregate features; the table says which. Until `rivulet serve` exists,
+# only the bare server and the loadgen self-check run, and the script says so.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+RUNS=${BENCH_RUNS:-3}
+CONNS=${BENCH_CONNS:-64}
+WRK_THREADS=${WRK_THREADS:-2}
+PORT_BARE=${BENCH_PORT:-18091}
+PORT_REAL=$((PORT_BARE + 1))
+BIN=build/opt
+LOADGEN=$BIN/bench/loadgen
+
+say() { printf '%s\n' "$*" >&2; }
+
+command -v wrk >/dev/null || { say "wrk is missing: apt-get install -y wrk"; exit 1; }
+command -v curl >/dev/null || { say "curl is missing"; exit 1; }
+make -j2 VARIANT=opt $BIN/rivulet $BIN/bench/bare_server $LOADGEN >&2
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/rv-server-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_http PORT PATH METHOD: up to 10 s for any HTTP answer.
+wait_http() {
+    for _ in $(seq 100); do
+        if curl -s -o /dev/null -X "$3" "http://127.0.0.1:$1$2"; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# ===== Model and bodies =====
+LM=$(ls examples/m5/lm.* 2>/dev/null | head -n 1 || true)
+EVENT='"id": "HOBBIES_1_001_CA_1", "date": "2016-01-04"'
+if [ -n "$LM" ]; then
+    cp "$LM" "$TMP/model.txt"
+    MODEL_NOTE="the write-up's linear pipeline, \`$LM\`"
+else
+    echo 'linear_model.LinearRegression()' >"$TMP/model.txt"
+    # No pipeline to derive features from id and date: 29 numeric stand-ins for
+    # the union's 29 aggregates give the linear model a vector of the same size.
+    for i in $(seq 1 29); do EVENT="$EVENT, \"agg_$i\": $((i % 7)).$((i % 10))"; done
+    MODEL_NOTE="\`linear_model.LinearRegression()\` (no examples/m5/lm.* in this tree) on id, date and 29 numeric stand-ins for the aggregates"
+    say "note: examples/m5/lm.* not found; using linear_model.LinearRegression()"
+fi
+echo "{\"features\": {$EVENT}}" >"$TMP/predict.json"
+echo "{\"features\": {$EVENT}, \"ground_truth\": 3}" >"$TMP/learn.json"
+
+# ===== Measuring =====
+# wrk_rps PORT PATH LUA BODY: requests/s, or FAIL if any answer was not 2xx.
+wrk_rps() {
+    local out
+    out=$(BENCH_BODY=$4 wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECONDS_PER_RUN}s" -s "bench/wrk/$3" \
+        "http://127.0.0.1:$1$2")
+    echo "$out" >>"$TMP/wrk.log"
+    if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
+        say "wrk on :$1$2 saw errors:"; grep -E 'Non-2xx|Socket errors' <<<"$out" >&2
+        echo FAIL; return
+    fi
+    awk '/^Requests\/sec:/ {printf "%.0f\n", $2}' <<<"$out"
+}
+
+# loadgen_run ARGS...: one loadgen run; its RESULT line goes to $TMP/last as
+# name=value lines ("failed=1" when it saw errors). field NAME reads one back.
+loadgen_run() {
+    local out
+    if ! out=$($LOADGEN -c "$CONNS" -d "$SECONDS_PER_RUN" "$@"); then
+        say "loadgen $* saw errors:"; say "$out"; echo failed=1 >"$TMP/last"; return
+    fi
+    echo "$out" >>"$TMP/loadgen.log"
+    if grep -q WARNING <<<"$out"; then say "$(grep WARNING <<<"$out")"; fi
+    tail -n 1 <<<"$out" | tr ' ' '\n' >"$TMP/last"
+}
+field() {
+    if grep -q '^failed=1' "$TMP/last"; then echo FAIL; return; fi
+    awk -F= -v f="$1" '$1 == f {print $2}' "$TMP/last"
+}
+
+# median VALUES...: the middle value (mean of the two middle ones if even); FAIL
+# if any run failed.
+median() {
+    case " $* " in *" FAIL "*) echo FAIL; return ;; esac
+    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+fmt() { [ "$1" = FAIL ] && echo FAIL || printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+ms() { [ "$1" = FAIL ] && echo FAIL || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
+runs() { printf '%s\n' "$@" | awk '{sep = NR > 1 ? " / " : ""; printf "%s%s", sep, ($1 == "FAIL" ? $1 : sprintf("%.0f", $1))}'; }
+
+# ===== Servers =====
+for p in $PORT_BARE $PORT_REAL; do
+    if listening "$p"; then say "port $p is taken; set BENCH_PORT"; exit 1; fi
+done
+$BIN/bench/bare_server --port "$PORT_BARE" >"$TMP/bare.log" 2>&1 &
+PIDS+=($!)
+wait_http "$PORT_BARE" / POST || { say "bare_server did not start"; cat "$TMP/bare.log" >&2; exit 1; }
+
+REAL=0
+if $BIN/rivulet serve --help 2>/dev/null | grep -q 'rivulet serve'; then
+    $BIN/rivulet serve --host 127.0.0.1 --port "$PORT_REAL" --db "$TMP/bench.db" >"$TMP/serve.log" 2>&1 &
+    PIDS+=($!)
+    wait_http "$PORT_REAL" /api/init GET || { say "rivulet serve did not start"; cat "$TMP/serve.log" >&2; exit 1; }
+    post() { curl -s -o "$TMP/answer" -w '%{http_code}' -X POST --data-binary "@$2" "http://127.0.0.1:$PORT_REAL$1"; }
+    echo '{"flavor": "regression"}' >"$TMP/init.json"
+    [ "$(post /api/init "$TMP/init.json")" = 201 ] || { say "init failed: $(cat "$TMP/answer")"; exit 1; }
+    [ "$(post /api/model/lm "$TMP/model.txt")" = 201 ] || { say "model upload failed: $(cat "$TMP/answer")"; exit 1; }
+    [ "$(post /api/predict "$TMP/predict.json")" = 200 ] || { say "predict failed: $(cat "$TMP/answer")"; exit 1; }
+    say "rivulet serve predicts: $(cat "$TMP/answer")"
+    REAL=1
+else
+    say "SKIP: this build's rivulet has no 'serve' command yet (issue 5, branch server);"
+    say "      measuring the bare server and the loadgen self-check only."
+fi
+
+# ===== Runs =====
+BARE=() RIV=() LEARN=() P99=() P50=() P999=() RATE=() LG_MAX=() LG_P99=()
+for i in $(seq "$RUNS"); do
+    say "run $i/$RUNS: predict"
+    BARE+=("$(wrk_rps "$PORT_BARE" /api/predict predict.lua "$TMP/predict.json")")
+    [ $REAL = 1 ] && RIV+=("$(wrk_rps "$PORT_REAL" /api/predict predict.lua "$TMP/predict.json")")
+    loadgen_run -p "$PORT_BARE" -b "$TMP/predict.json"
+    LG_MAX+=("$(field rps)")
+done
+BARE_M=$(median "${BARE[@]}")
+LG_MAX_M=$(median "${LG_MAX[@]}")
+# Half of loadgen's own peak against the bare server: a rate it can hold.
+LG_RATE=$(awk -v r="$LG_MAX_M" 'BEGIN {printf "%d", r == "FAIL" ? 1000 : r / 2}')
+for i in $(seq "$RUNS"); do
+    say "run $i/$RUNS: loadgen self-check at $LG_RATE/s"
+    loadgen_run -p "$PORT_BARE" -b "$TMP/learn.json" -u /api/learn -R "$LG_RATE"
+    LG_P99+=("$(field p99_us)")
+done
+
+if [ $REAL = 1 ]; then
+    RIV_M=$(median "${RIV[@]}")
+    for i in $(seq "$RUNS"); do
+        say "run $i/$RUNS: learn at max rate"
+        LEARN+=("$(wrk_rps "$PORT_REAL" /api/learn learn.lua "$TMP/learn.json")")
+    done
+    LEARN_M=$(median "${LEARN[@]}")
+    HALF=$(awk -v r="$LEARN_M" 'BEGIN {printf "%d", r == "FAIL" ? 1000 : r / 2}')
+    for i in $(seq "$RUNS"); do
+        say "run $i/$RUNS: learn at $HALF/s"
+        loadgen_run -p "$PORT_REAL" -b "$TMP/learn.json" -u /api/learn -R "$HALF"
+        P99+=("$(field p99_us)") P50+=("$(field p50_us)") P999+=("$(field p999_us)")
+    done
+fi
+
+# ===== Table =====
+ratio() { [ "$1" = FAIL ] || [ "$2" = FAIL ] && echo FAIL || awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+D=$SECONDS_PER_RUN C=$CONNS T=$WRK_THREADS
+cat <<EOF
+
+### HTTP server ($(date -u +%Y-%m-%d), $(nproc) cores, loopback; medians of $RUNS runs of $D s)
+
+Command: \`BENCH_SECONDS=$D BENCH_RUNS=$RUNS BENCH_CONNS=$C WRK_THREADS=$T bench/run-server-bench.sh\`
+(commit $(git rev-parse --short HEAD)). Model: $MODEL_NOTE. Body: \`$(cat "$TMP/predict.json")\`
+(learn adds \`"ground_truth": 3\`). Bare server: libmicrohttpd thread pool of 2 on epoll, jansson parse only.
+
+| measure | tool | median | runs | target |
+| --- | --- | --- | --- | --- |
+| bare MHD server, POST /api/predict | wrk -t$T -c$C -d${D}s | $(fmt "$BARE_M") req/s | $(runs "${BARE[@]}") | baseline |
+EOF
+if [ $REAL = 1 ]; then
+    R=$(ratio "$RIV_M" "$BARE_M")
+    cat <<EOF
+| rivulet serve, POST /api/predict | wrk -t$T -c$C -d${D}s | $(fmt "$RIV_M") req/s | $(runs "${RIV[@]}") | |
+| predict, rivulet / bare | | $R | | >= 0.80 |
+| rivulet serve, durable POST /api/learn, max | wrk -t$T -c$C -d${D}s | $(fmt "$LEARN_M") req/s | $(runs "${LEARN[@]}") | >= 20,000/s |
+| rivulet serve, POST /api/learn at $(fmt "$HALF")/s, p99 | loadgen -c$C -d$D -R$HALF | $(ms "$(median "${P99[@]}")") (p50 $(ms "$(median "${P50[@]}")"), p99.9 $(ms "$(median "${P999[@]}")")) | $(runs "${P99[@]}") us | < 2 ms |
+EOF
+fi
+cat <<EOF
+| loadgen self-check: bare, POST /api/predict, max | loadgen -c$C -d$D | $(fmt "$LG_MAX_M") req/s | $(runs "${LG_MAX[@]}") | (one thread; wrk above) |
+| loadgen self-check: bare, POST /api/learn at $(fmt "$LG_RATE")/s, p99 | loadgen -c$C -d$D -R$LG_RATE | $(ms "$(median "${LG_P99[@]}")") | $(runs "${LG_P99[@]}") us | |
+EOF
+if [ $REAL = 0 ]; then
+    echo
+    echo "rivulet serve: not measured (this build has no \`serve\` command yet)."
+fi
