@@ -175,6 +175,11 @@ if [ $REAL = 1 ]; then
 fi
 
 # ===== Table =====
+body_note() {
+    local n; n=$(wc -c <"$TMP/predict.json")
+    if [ "$n" -le 120 ]; then echo "\`$(cat "$TMP/predict.json")\`"
+    else echo "\`$(cut -c1-80 "$TMP/predict.json") ...}}\` ($n bytes)"; fi
+}
 ratio() { [ "$1" = FAIL ] || [ "$2" = FAIL ] && echo FAIL || awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 D=$SECONDS_PER_RUN C=$CONNS T=$WRK_THREADS
 cat <<EOF
@@ -182,7 +187,7 @@ cat <<EOF
 ### HTTP server ($(date -u +%Y-%m-%d), $(nproc) cores, loopback; medians of $RUNS runs of $D s)
 
 Command: \`BENCH_SECONDS=$D BENCH_RUNS=$RUNS BENCH_CONNS=$C WRK_THREADS=$T bench/run-server-bench.sh\`
-(commit $(git rev-parse --short HEAD)). Model: $MODEL_NOTE. Body: \`$(cat "$TMP/predict.json")\`
+(commit $(git describe --always --dirty)). Model: $MODEL_NOTE. Predict body: $(body_note)
 (learn adds \`"ground_truth": 3\`). Bare server: libmicrohttpd thread pool of 2 on epoll, jansson parse only.
 
 | measure | tool | median | runs | target |
