@@ -13,6 +13,7 @@
 #
 #   bench/run-server-bench.sh            (or: make bench-server)
 #   BENCH_SECONDS=10 BENCH_RUNS=3 BENCH_CONNS=64 WRK_THREADS=2 BENCH_PORT=18091
+#   BARE_FLAGS=--per-connection (the bare server in rivulet serve's threading)
 #
 # The model is examples/m5/lm.* (the write-up's linear pipeline) when the tree
 # has it, else linear_model.LinearRegression() with numeric stand-ins for the
@@ -57,7 +58,8 @@ wait_http() {
 }
 
 # ===== Model and bodies =====
-LM=$(ls examples/m5/lm.* 2>/dev/null | head -n 1 || true)
+LM=
+for f in examples/m5/lm.*; do [ -f "$f" ] && LM=$f && break; done
 EVENT='"id": "HOBBIES_1_001_CA_1", "date": "2016-01-04"'
 if [ -n "$LM" ]; then
     cp "$LM" "$TMP/model.txt"
@@ -111,15 +113,18 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-fmt() { [ "$1" = FAIL ] && echo FAIL || printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
-ms() { [ "$1" = FAIL ] && echo FAIL || awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; }
+fmt() {
+    if [ "$1" = FAIL ]; then echo FAIL; else printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; fi
+}
+ms() { if [ "$1" = FAIL ]; then echo FAIL; else awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; fi; }
 runs() { printf '%s\n' "$@" | awk '{sep = NR > 1 ? " / " : ""; printf "%s%s", sep, ($1 == "FAIL" ? $1 : sprintf("%.0f", $1))}'; }
 
 # ===== Servers =====
 for p in $PORT_BARE $PORT_REAL; do
     if listening "$p"; then say "port $p is taken; set BENCH_PORT"; exit 1; fi
 done
-$BIN/bench/bare_server --port "$PORT_BARE" >"$TMP/bare.log" 2>&1 &
+# shellcheck disable=SC2086 # BARE_FLAGS is a list of flags, e.g. --per-connection
+$BIN/bench/bare_server --port "$PORT_BARE" ${BARE_FLAGS:-} >"$TMP/bare.log" 2>&1 &
 PIDS+=($!)
 wait_http "$PORT_BARE" / POST || { say "bare_server did not start"; cat "$TMP/bare.log" >&2; exit 1; }
 
@@ -141,7 +146,7 @@ else
 fi
 
 # ===== Runs =====
-BARE=() RIV=() LEARN=() P99=() P50=() P999=() RATE=() LG_MAX=() LG_P99=()
+BARE=() RIV=() LEARN=() P99=() P50=() P999=() HELD=() LG_MAX=() LG_P99=() LG_HELD=()
 for i in $(seq "$RUNS"); do
     say "run $i/$RUNS: predict"
     BARE+=("$(wrk_rps "$PORT_BARE" /api/predict predict.lua "$TMP/predict.json")")
@@ -158,7 +163,7 @@ LG_RATE=${BENCH_SELFCHECK_RATE:-10000}
 for i in $(seq "$RUNS"); do
     say "run $i/$RUNS: loadgen self-check at $LG_RATE/s"
     loadgen_run -p "$PORT_BARE" -b "$TMP/learn.json" -u /api/learn -R "$LG_RATE"
-    LG_P99+=("$(field p99_us)")
+    LG_P99+=("$(field p99_us)") LG_HELD+=("$(field rps)")
 done
 
 if [ $REAL = 1 ]; then
@@ -173,6 +178,7 @@ if [ $REAL = 1 ]; then
         say "run $i/$RUNS: learn at $HALF/s"
         loadgen_run -p "$PORT_REAL" -b "$TMP/learn.json" -u /api/learn -R "$HALF"
         P99+=("$(field p99_us)") P50+=("$(field p50_us)") P999+=("$(field p999_us)")
+        HELD+=("$(field rps)")
     done
 fi
 
@@ -182,7 +188,10 @@ body_note() {
     if [ "$n" -le 120 ]; then echo "\`$(cat "$TMP/predict.json")\`"
     else echo "\`$(cut -c1-80 "$TMP/predict.json") ...}}\` ($n bytes)"; fi
 }
-ratio() { [ "$1" = FAIL ] || [ "$2" = FAIL ] && echo FAIL || awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+ratio() {
+    if [ "$1" = FAIL ] || [ "$2" = FAIL ]; then echo FAIL
+    else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; fi
+}
 D=$SECONDS_PER_RUN C=$CONNS T=$WRK_THREADS
 cat <<EOF
 
@@ -190,7 +199,7 @@ cat <<EOF
 
 Command: \`BENCH_SECONDS=$D BENCH_RUNS=$RUNS BENCH_CONNS=$C WRK_THREADS=$T bench/run-server-bench.sh\`
 (commit $(git describe --always --dirty)). Model: $MODEL_NOTE. Predict body: $(body_note)
-(learn adds \`"ground_truth": 3\`). Bare server: libmicrohttpd thread pool of 2 on epoll, jansson parse only.
+(learn adds \`"ground_truth": 3\`). Bare server: libmicrohttpd, $(sed -n 's/.*(\(.*\))$/\1/p' "$TMP/bare.log"), jansson parse only.
 
 | measure | tool | median | runs | target |
 | --- | --- | --- | --- | --- |
@@ -202,12 +211,12 @@ if [ $REAL = 1 ]; then
 | rivulet serve, POST /api/predict | wrk -t$T -c$C -d${D}s | $(fmt "$RIV_M") req/s | $(runs "${RIV[@]}") | |
 | predict, rivulet / bare | | $R | | >= 0.80 |
 | rivulet serve, durable POST /api/learn, max | wrk -t$T -c$C -d${D}s | $(fmt "$LEARN_M") req/s | $(runs "${LEARN[@]}") | >= 20,000/s |
-| rivulet serve, POST /api/learn at $(fmt "$HALF")/s, p99 | loadgen -c$C -d$D -R$HALF | $(ms "$(median "${P99[@]}")") (p50 $(ms "$(median "${P50[@]}")"), p99.9 $(ms "$(median "${P999[@]}")")) | $(runs "${P99[@]}") us | < 2 ms |
+| rivulet serve, POST /api/learn at $(fmt "$HALF")/s, p99 | loadgen -c$C -d$D -R$HALF | $(ms "$(median "${P99[@]}")") (p50 $(ms "$(median "${P50[@]}")"), p99.9 $(ms "$(median "${P999[@]}")"), held $(fmt "$(median "${HELD[@]}")")/s) | $(runs "${P99[@]}") us | < 2 ms |
 EOF
 fi
 cat <<EOF
 | loadgen self-check: bare, POST /api/predict, max | loadgen -c$C -d$D | $(fmt "$LG_MAX_M") req/s | $(runs "${LG_MAX[@]}") | (one thread; wrk above) |
-| loadgen self-check: bare, POST /api/learn at $(fmt "$LG_RATE")/s, p99 | loadgen -c$C -d$D -R$LG_RATE | $(ms "$(median "${LG_P99[@]}")") | $(runs "${LG_P99[@]}") us | |
+| loadgen self-check: bare, POST /api/learn at $(fmt "$LG_RATE")/s, p99 | loadgen -c$C -d$D -R$LG_RATE | $(ms "$(median "${LG_P99[@]}")") (held $(fmt "$(median "${LG_HELD[@]}")")/s) | $(runs "${LG_P99[@]}") us | |
 EOF
 if [ $REAL = 0 ]; then
     echo
