@@ -1,0 +1,25 @@
+/* Shared internals of the compose layer. */
+#ifndef RIVULET_COMPOSE_INTERNAL_H
+#define RIVULET_COMPOSE_INTERNAL_H
+
+#include "rivulet/core.h"
+
+/* Scratch events: a per-thread stack of events that keep their capacity, so
+ * that pipelines and unions transform without allocating in steady state and
+ * without holding per-instance buffers (thousands of keyed pipelines share
+ * them). Pointers returned stay valid until popped. */
+rv_event *rv_scratch_push(void);      /* NULL on OOM */
+void rv_scratch_pop(uint32_t n);
+
+/* Learning of a union's parts, as a pipeline drives it: supervised parts with
+ * (x, y), or unsupervised parts with x alone. */
+enum { RV_PARTS_SUPERVISED = 1, RV_PARTS_UNSUPERVISED = 2 };
+rv_status rv_union_learn_parts(rv_object *u, const rv_event *x, const rv_value *y, int which,
+                               rv_error *err);
+int rv_union_has_parts(const rv_object *u, int which);
+
+/* A class variant with the same behaviour and different flags (pipelines and
+ * unions take theirs from their steps). */
+const rv_class *rv_class_variant(const rv_class *base, rv_class *table, unsigned flags);
+
+#endif
