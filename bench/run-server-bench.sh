@@ -15,9 +15,11 @@
 #   BENCH_SECONDS=10 BENCH_RUNS=3 BENCH_CONNS=64 WRK_THREADS=2 BENCH_PORT=18091
 #   BARE_FLAGS=--per-connection (the bare server in rivulet serve's threading)
 #
-# The model is examples/m5/lm.* (the write-up's linear pipeline) when the tree
-# has it, else linear_model.LinearRegression() with numeric stand-ins for the
-# 29 aggregate features; the table says which. Until `rivulet serve` exists,
+# The model is $BENCH_MODEL if set, else examples/m5/lm.* (the write-up's
+# linear pipeline) when the tree has it, else linear_model.LinearRegression()
+# with numeric stand-ins for the 29 aggregate features; the table says which.
+# bench/models/m5-lm.txt is the write-up's lm pipeline as text (on
+# m5_small.csv, rivulet eval --target y gives creme's global lm MAE exactly). Until `rivulet serve` exists,
 # only the bare server and the loadgen self-check run, and the script says so.
 set -euo pipefail
 
@@ -58,12 +60,14 @@ wait_http() {
 }
 
 # ===== Model and bodies =====
-LM=
-for f in examples/m5/lm.*; do [ -f "$f" ] && LM=$f && break; done
+LM=${BENCH_MODEL:-}
+if [ -z "$LM" ]; then
+    for f in examples/m5/lm.*; do [ -f "$f" ] && LM=$f && break; done
+fi
 EVENT='"id": "HOBBIES_1_001_CA_1", "date": "2016-01-04"'
 if [ -n "$LM" ]; then
     cp "$LM" "$TMP/model.txt"
-    MODEL_NOTE="the write-up's linear pipeline, \`$LM\`"
+    MODEL_NOTE="\`$LM\`"
 else
     echo 'linear_model.LinearRegression()' >"$TMP/model.txt"
     # No pipeline to derive features from id and date: 29 numeric stand-ins for
