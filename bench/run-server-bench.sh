@@ -80,48 +80,67 @@ echo "{\"features\": {$EVENT}}" >"$TMP/predict.json"
 echo "{\"features\": {$EVENT}, \"ground_truth\": 3}" >"$TMP/learn.json"
 
 # ===== Measuring =====
-# wrk_rps PORT PATH LUA BODY: requests/s, or FAIL if any answer was not 2xx.
+# A figure is a number, the number followed by "!" when its run saw a non-2xx
+# answer, a socket error or a timeout (the log shows which), or FAIL when the
+# run gave no figure at all. Medians skip FAIL and carry the "!".
+
+# wrk_rps PORT PATH LUA BODY: requests/s of one wrk run.
 wrk_rps() {
-    local out
+    local out mark=
     out=$(BENCH_BODY=$4 wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECONDS_PER_RUN}s" -s "bench/wrk/$3" \
-        "http://127.0.0.1:$1$2")
+        "http://127.0.0.1:$1$2" 2>&1) || true
     echo "$out" >>"$TMP/wrk.log"
     if grep -q -E 'Non-2xx|Socket errors' <<<"$out"; then
-        say "wrk on :$1$2 saw errors:"; grep -E 'Non-2xx|Socket errors' <<<"$out" >&2
-        echo FAIL; return
+        say "wrk on :$1$2: $(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr -s ' \n' ' ')"
+        mark='!'
     fi
-    awk '/^Requests\/sec:/ {printf "%.0f\n", $2}' <<<"$out"
+    awk -v m="$mark" '/^Requests\/sec:/ {printf "%.0f%s\n", $2, m; found = 1}
+        END {if (!found) print "FAIL"}' <<<"$out"
 }
 
 # loadgen_run ARGS...: one loadgen run; its RESULT line goes to $TMP/last as
-# name=value lines ("failed=1" when it saw errors). field NAME reads one back.
+# name=value lines, plus mark=! when it saw errors. field NAME reads one back.
 loadgen_run() {
-    local out
-    if ! out=$($LOADGEN -c "$CONNS" -d "$SECONDS_PER_RUN" "$@"); then
-        say "loadgen $* saw errors:"; say "$out"; echo failed=1 >"$TMP/last"; return
-    fi
+    local out rc=0
+    out=$($LOADGEN -c "$CONNS" -d "$SECONDS_PER_RUN" "$@" 2>&1) || rc=$?
     echo "$out" >>"$TMP/loadgen.log"
     if grep -q WARNING <<<"$out"; then say "$(grep WARNING <<<"$out")"; fi
-    tail -n 1 <<<"$out" | tr ' ' '\n' >"$TMP/last"
+    if [ $rc != 0 ]; then say "loadgen $*: $(grep -E 'non-2xx|loadgen:' <<<"$out" | tail -n 2)"; fi
+    { grep '^RESULT' <<<"$out" | tr ' ' '\n'; [ $rc = 0 ] || echo 'mark=!'; } >"$TMP/last"
 }
 field() {
-    if grep -q '^failed=1' "$TMP/last"; then echo FAIL; return; fi
-    awk -F= -v f="$1" '$1 == f {print $2}' "$TMP/last"
+    awk -F= -v f="$1" '$1 == f {v = $2} $1 == "mark" {m = $2}
+        END {if (v == "") print "FAIL"; else print v m}' "$TMP/last"
 }
 
-# median VALUES...: the middle value (mean of the two middle ones if even); FAIL
-# if any run failed.
+# median FIGURES...: the middle value (mean of the two middle ones if even).
 median() {
-    case " $* " in *" FAIL "*) echo FAIL; return ;; esac
-    printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    printf '%s\n' "$@" | awk '$1 == "FAIL" {bad = 1; next} /!$/ {bad = 1} {v[++n] = $1 + 0}
+        END {
+            if (!n) {print "FAIL"; exit}
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) {t = v[j]; v[j] = v[j - 1]; v[j - 1] = t}
+            m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+            print m (bad ? "!" : "")
+        }'
 }
 
+num() { echo "${1%!}"; }
+mark() { case $1 in *!) echo '!' ;; esac; }
 fmt() {
-    if [ "$1" = FAIL ]; then echo FAIL; else printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; fi
+    if [ "$1" = FAIL ]; then echo FAIL; return; fi
+    echo "$(printf '%.0f' "$(num "$1")" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')$(mark "$1")"
 }
-ms() { if [ "$1" = FAIL ]; then echo FAIL; else awk -v u="$1" 'BEGIN {printf "%.2f ms", u / 1000}'; fi; }
-runs() { printf '%s\n' "$@" | awk '{sep = NR > 1 ? " / " : ""; printf "%s%s", sep, ($1 == "FAIL" ? $1 : sprintf("%.0f", $1))}'; }
+ms() {
+    if [ "$1" = FAIL ]; then echo FAIL; return; fi
+    echo "$(awk -v u="$(num "$1")" 'BEGIN {printf "%.2f ms", u / 1000}')$(mark "$1")"
+}
+runs() {
+    local out='' f
+    for f in "$@"; do
+        if [ "$f" = FAIL ]; then out="$out / FAIL"; else out="$out / $(printf '%.0f' "$(num "$f")")$(mark "$f")"; fi
+    done
+    echo "${out# / }"
+}
 
 # ===== Servers =====
 for p in $PORT_BARE $PORT_REAL; do
@@ -177,7 +196,7 @@ if [ $REAL = 1 ]; then
         LEARN+=("$(wrk_rps "$PORT_REAL" /api/learn learn.lua "$TMP/learn.json")")
     done
     LEARN_M=$(median "${LEARN[@]}")
-    HALF=$(awk -v r="$LEARN_M" 'BEGIN {printf "%d", r == "FAIL" ? 1000 : r / 2}')
+    HALF=$(awk -v r="$(num "$LEARN_M")" 'BEGIN {printf "%d", r == "FAIL" ? 1000 : r / 2}')
     for i in $(seq "$RUNS"); do
         say "run $i/$RUNS: learn at $HALF/s"
         loadgen_run -p "$PORT_REAL" -b "$TMP/learn.json" -u /api/learn -R "$HALF"
@@ -194,7 +213,7 @@ body_note() {
 }
 ratio() {
     if [ "$1" = FAIL ] || [ "$2" = FAIL ]; then echo FAIL
-    else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; fi
+    else echo "$(awk -v a="$(num "$1")" -v b="$(num "$2")" 'BEGIN {printf "%.2f", a / b}')$(mark "$1$2")"; fi
 }
 D=$SECONDS_PER_RUN C=$CONNS T=$WRK_THREADS
 cat <<EOF
@@ -222,6 +241,9 @@ cat <<EOF
 | loadgen self-check: bare, POST /api/predict, max | loadgen -c$C -d$D | $(fmt "$LG_MAX_M") req/s | $(runs "${LG_MAX[@]}") | (one thread; wrk above) |
 | loadgen self-check: bare, POST /api/learn at $(fmt "$LG_RATE")/s, p99 | loadgen -c$C -d$D -R$LG_RATE | $(ms "$(median "${LG_P99[@]}")") (held $(fmt "$(median "${LG_HELD[@]}")")/s) | $(runs "${LG_P99[@]}") us | |
 EOF
+echo
+echo "A figure marked ! comes from runs that saw non-2xx answers, socket errors or timeouts (wrk's"
+echo "timeout is 2 s); FAIL: no figure. Fixed-rate latencies count from each request's due time."
 if [ $REAL = 0 ]; then
     echo
     echo "rivulet serve: not measured (this build has no \`serve\` command yet)."
