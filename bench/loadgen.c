@@ -527,5 +527,15 @@ int main(int argc, char **argv)
     }
     run(&g);
     report(&g);
-    return g.non2xx || g.errors || !g.completed ? 1 : 0;
+    int rc = g.non2xx || g.errors || !g.completed ? 1 : 0;
+    for (int i = 0; i < g.nconns; i++)
+        close(g.conns[i].fd);
+    close(g.tfd);
+    close(g.ep);
+    free(g.conns);
+    free(g.idle);
+    free(g.req);
+    free(g.lat.v);
+    free(g.send_lat.v);
+    return rc;
 }
