@@ -10,7 +10,11 @@
  * 80 binades: no difference.
  *
  * For |d| ** 2 glibc's pow agrees with d*d (checked the same way), and
- * |d| ** 1 is exact, so rv_abs_pow needs pow only for other powers. */
+ * |d| ** 1 is exact, so rv_abs_pow needs pow only for other powers.
+ *
+ * rv_np_sum is numpy's pairwise_sum (umath loops) for float64: below 8 terms
+ * a plain loop; up to 128, eight running lanes combined as a tree; above,
+ * split in two halves at a multiple of 8 and recurse. */
 #include "rivulet/core.h"
 
 #include <math.h>
@@ -45,4 +49,29 @@ double rv_abs_pow(double x, double p)
     if (p == 1.0)
         return a;
     return pow(a, p);
+}
+
+double rv_np_sum(const double *a, size_t n)
+{
+    if (n < 8) {
+        double res = 0.;
+        for (size_t i = 0; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        size_t i;
+        memcpy(r, a, sizeof r);
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++)
+                r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++)
+            res += a[i];
+        return res;
+    }
+    size_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return rv_np_sum(a, n2) + rv_np_sum(a + n2, n - n2);
 }

@@ -27,6 +27,11 @@ rv_status glm_describe_with(const rv_object *self, const glm_defaults *d, rv_buf
 size_t glm_memory(const rv_object *self);
 void glm_destroy(rv_object *self);
 rv_status glm_learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err);
+/* The class entries of a GLM class, beside its create, describe and ops. */
+#define GLM_CLASS_FUNCS                                                                            \
+    .clone = glm_clone, .copy = glm_copy, .save = glm_save, .load = glm_load,                     \
+    .memory = glm_memory, .destroy = glm_destroy
+
 /* weights . x + intercept in creme's order */
 double glm_raw(const rv_glm *m, const rv_event *x);
 

@@ -50,13 +50,8 @@ const rv_class rv_class_linear_model_linear_regression = {
     .flags = RV_F_REGRESSOR,
     .doc = "Linear regression trained online by a gradient optimizer",
     .create = create,
-    .clone = glm_clone,
-    .copy = glm_copy,
-    .save = glm_save,
-    .load = glm_load,
     .describe = describe,
-    .memory = glm_memory,
-    .destroy = glm_destroy,
+    GLM_CLASS_FUNCS,
     .ops = &ops,
 };
 

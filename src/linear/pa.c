@@ -220,6 +220,11 @@ static const linear_class_ops reg_ops = {.est = {.learn = learn, .predict = pred
 static const linear_class_ops clf_ops = {.est = {.learn = learn, .predict = predict},
                                          .binary = 1, .passive = 1};
 
+/* The class entries both classes share. */
+#define PA_CLASS_FUNCS                                                                             \
+    .clone = clone, .copy = copy, .save = save, .load = load, .describe = describe,               \
+    .memory = memory, .destroy = destroy
+
 static rv_object *reg_create(const rv_args *a, rv_error *err);
 static rv_object *clf_create(const rv_args *a, rv_error *err);
 
@@ -230,13 +235,7 @@ const rv_class rv_class_linear_model_pa_regressor = {
     .flags = RV_F_REGRESSOR,
     .doc = "Passive-aggressive regression (epsilon-insensitive)",
     .create = reg_create,
-    .clone = clone,
-    .copy = copy,
-    .save = save,
-    .load = load,
-    .describe = describe,
-    .memory = memory,
-    .destroy = destroy,
+    PA_CLASS_FUNCS,
     .ops = &reg_ops,
 };
 
@@ -247,13 +246,7 @@ const rv_class rv_class_linear_model_pa_classifier = {
     .flags = RV_F_CLASSIFIER | RV_F_BINARY_ONLY,
     .doc = "Passive-aggressive binary classification (hinge)",
     .create = clf_create,
-    .clone = clone,
-    .copy = copy,
-    .save = save,
-    .load = load,
-    .describe = describe,
-    .memory = memory,
-    .destroy = destroy,
+    PA_CLASS_FUNCS,
     .ops = &clf_ops,
 };
 

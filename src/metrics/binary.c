@@ -16,15 +16,9 @@ typedef struct {
     double tp, fp, fn, tn;
 } binary_t;
 
-RV_METRIC_FLAT(binary, binary_t)
+RV_METRIC_PLAIN(binary, binary_t)
 
 extern const rv_class rv_class_metrics_Precision, rv_class_metrics_Recall, rv_class_metrics_F1;
-static const char *const no_args[] = {NULL};
-
-static rv_object *binary_clone(const rv_object *o, rv_error *err)
-{
-    return rv_metric_alloc(o->cls, sizeof(binary_t), err);
-}
 
 static rv_status binary_add(rv_object *o, const rv_value *yt, const rv_prediction *yp, double d,
                             rv_error *err)
@@ -97,9 +91,7 @@ static rv_status binary_load(rv_object *o, rv_reader *in)
 #define BINARY_CREATE(NAME)                                                                        \
     static rv_object *NAME##_create(const rv_args *a, rv_error *err)                               \
     {                                                                                              \
-        if (rv_args_check(a, no_args, err))                                                        \
-            return NULL;                                                                           \
-        return rv_metric_alloc(&rv_class_metrics_##NAME, sizeof(binary_t), err);                   \
+        return rv_metric_create_plain(&rv_class_metrics_##NAME, a, err);                           \
     }
 BINARY_CREATE(Precision)
 BINARY_CREATE(Recall)
@@ -117,13 +109,7 @@ const rv_class rv_class_metrics_Precision = {
     .name = "Precision",
     .doc = "Binary precision, tp / (tp + fp).",
     .create = Precision_create,
-    .clone = binary_clone,
-    .copy = binary_copy,
-    .save = binary_save,
-    .load = binary_load,
-    .describe = rv_metric_describe_plain,
-    .memory = binary_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(binary),
     .ops = &precision_ops,
 };
 
@@ -133,13 +119,7 @@ const rv_class rv_class_metrics_Recall = {
     .name = "Recall",
     .doc = "Binary recall, tp / (tp + fn).",
     .create = Recall_create,
-    .clone = binary_clone,
-    .copy = binary_copy,
-    .save = binary_save,
-    .load = binary_load,
-    .describe = rv_metric_describe_plain,
-    .memory = binary_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(binary),
     .ops = &recall_ops,
 };
 
@@ -149,12 +129,6 @@ const rv_class rv_class_metrics_F1 = {
     .name = "F1",
     .doc = "Binary F1 score, the harmonic mean of precision and recall.",
     .create = F1_create,
-    .clone = binary_clone,
-    .copy = binary_copy,
-    .save = binary_save,
-    .load = binary_load,
-    .describe = rv_metric_describe_plain,
-    .memory = binary_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(binary),
     .ops = &f1_ops,
 };

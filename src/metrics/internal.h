@@ -26,6 +26,10 @@ rv_status rv_metric_describe_plain(const rv_object *o, rv_buf *out);
 /* The metric wrapped by metrics.Rolling (NULL for any other metric). */
 const rv_object *rv_metric_rolling_inner(const rv_object *m);
 
+/* create() of a metric without parameters: checks that a is empty, then the
+ * class's own clone() of a bare object of class cls. */
+rv_object *rv_metric_create_plain(const rv_class *cls, const rv_args *a, rv_error *err);
+
 /* Copy and memory of a metric whose struct holds no pointers. */
 #define RV_METRIC_FLAT(prefix, type)                                                               \
     static rv_object *prefix##_copy(const rv_object *o, rv_error *err)                            \
@@ -37,5 +41,20 @@ const rv_object *rv_metric_rolling_inner(const rv_object *m);
         (void)o;                                                                                   \
         return sizeof(type);                                                                       \
     }
+
+/* RV_METRIC_FLAT plus clone() for a metric whose fresh state is all zeros. */
+#define RV_METRIC_PLAIN(prefix, type)                                                              \
+    RV_METRIC_FLAT(prefix, type)                                                                   \
+    static rv_object *prefix##_clone(const rv_object *o, rv_error *err)                           \
+    {                                                                                              \
+        return rv_metric_alloc(o->cls, sizeof(type), err);                                         \
+    }
+
+/* The class entries of a flat metric without parameters, from its
+ * prefix_clone, _copy, _save, _load and _memory. */
+#define RV_METRIC_PLAIN_FUNCS(prefix)                                                              \
+    .clone = prefix##_clone, .copy = prefix##_copy, .save = prefix##_save,                         \
+    .load = prefix##_load, .describe = rv_metric_describe_plain, .memory = prefix##_memory,        \
+    .destroy = rv_metric_free_flat
 
 #endif

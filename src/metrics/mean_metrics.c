@@ -29,12 +29,10 @@ typedef struct {
     double n, mean;
 } mean_metric_t;
 
-RV_METRIC_FLAT(mm, mean_metric_t)
+RV_METRIC_PLAIN(mm, mean_metric_t)
 
 extern const rv_class rv_class_metrics_MAE, rv_class_metrics_MSE, rv_class_metrics_RMSE,
     rv_class_metrics_SMAPE, rv_class_metrics_LogLoss, rv_class_metrics_CrossEntropy;
-
-static const char *const no_args[] = {NULL};
 
 static double clamp_proba(double p)
 {
@@ -109,18 +107,6 @@ static double mm_get(const rv_object *o) { return ((const mean_metric_t *)o)->me
 static double rmse_get(const rv_object *o) { return rv_pow_half(mm_get(o)); }
 static double smape_get(const rv_object *o) { return 100 * mm_get(o); }
 
-static rv_object *mm_create_of(const rv_class *cls, const rv_args *a, rv_error *err)
-{
-    if (rv_args_check(a, no_args, err))
-        return NULL;
-    return rv_metric_alloc(cls, sizeof(mean_metric_t), err);
-}
-
-static rv_object *mm_clone(const rv_object *o, rv_error *err)
-{
-    return rv_metric_alloc(o->cls, sizeof(mean_metric_t), err);
-}
-
 static rv_status mm_save(const rv_object *o, rv_buf *out)
 {
     rv_buf_put_f64(out, ((const mean_metric_t *)o)->n);
@@ -140,7 +126,7 @@ static rv_status mm_load(rv_object *o, rv_reader *in)
 #define MM_CREATE(NAME)                                                                            \
     static rv_object *NAME##_create(const rv_args *a, rv_error *err)                               \
     {                                                                                              \
-        return mm_create_of(&rv_class_metrics_##NAME, a, err);                                     \
+        return rv_metric_create_plain(&rv_class_metrics_##NAME, a, err);                             \
     }
 MM_CREATE(MAE)
 MM_CREATE(MSE)
@@ -164,13 +150,7 @@ const rv_class rv_class_metrics_MAE = {
     .name = "MAE",
     .doc = "Mean absolute error.",
     .create = MAE_create,
-    .clone = mm_clone,
-    .copy = mm_copy,
-    .save = mm_save,
-    .load = mm_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mm_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(mm),
     .ops = &mae_ops,
 };
 
@@ -180,13 +160,7 @@ const rv_class rv_class_metrics_MSE = {
     .name = "MSE",
     .doc = "Mean squared error.",
     .create = MSE_create,
-    .clone = mm_clone,
-    .copy = mm_copy,
-    .save = mm_save,
-    .load = mm_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mm_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(mm),
     .ops = &mae_ops,
 };
 
@@ -196,13 +170,7 @@ const rv_class rv_class_metrics_RMSE = {
     .name = "RMSE",
     .doc = "Root mean squared error.",
     .create = RMSE_create,
-    .clone = mm_clone,
-    .copy = mm_copy,
-    .save = mm_save,
-    .load = mm_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mm_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(mm),
     .ops = &rmse_ops,
 };
 
@@ -212,13 +180,7 @@ const rv_class rv_class_metrics_SMAPE = {
     .name = "SMAPE",
     .doc = "Symmetric mean absolute percentage error (0 when y and the prediction are 0).",
     .create = SMAPE_create,
-    .clone = mm_clone,
-    .copy = mm_copy,
-    .save = mm_save,
-    .load = mm_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mm_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(mm),
     .ops = &smape_ops,
 };
 
@@ -228,13 +190,7 @@ const rv_class rv_class_metrics_LogLoss = {
     .name = "LogLoss",
     .doc = "Binary logarithmic loss.",
     .create = LogLoss_create,
-    .clone = mm_clone,
-    .copy = mm_copy,
-    .save = mm_save,
-    .load = mm_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mm_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(mm),
     .ops = &logloss_ops,
 };
 
@@ -244,12 +200,6 @@ const rv_class rv_class_metrics_CrossEntropy = {
     .name = "CrossEntropy",
     .doc = "Multiclass logarithmic loss.",
     .create = CrossEntropy_create,
-    .clone = mm_clone,
-    .copy = mm_copy,
-    .save = mm_save,
-    .load = mm_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mm_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(mm),
     .ops = &xent_ops,
 };

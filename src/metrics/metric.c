@@ -195,6 +195,15 @@ rv_object *rv_metric_dup(const rv_object *o, size_t size, rv_error *err)
 
 void rv_metric_free_flat(rv_object *o) { free(o); }
 
+rv_object *rv_metric_create_plain(const rv_class *cls, const rv_args *a, rv_error *err)
+{
+    static const char *const no_args[] = {NULL};
+    if (rv_args_check(a, no_args, err))
+        return NULL;
+    rv_object proto = {cls};
+    return cls->clone(&proto, err);
+}
+
 rv_status rv_metric_describe_plain(const rv_object *o, rv_buf *out)
 {
     rv_describer d;

@@ -37,7 +37,6 @@ typedef struct {
 extern const rv_class rv_class_metrics_Accuracy, rv_class_metrics_MacroPrecision,
     rv_class_metrics_MacroRecall, rv_class_metrics_MacroF1, rv_class_metrics_MicroPrecision,
     rv_class_metrics_MicroRecall, rv_class_metrics_MicroF1;
-static const char *const no_args[] = {NULL};
 
 static rv_object *mc_clone(const rv_object *o, rv_error *err)
 {
@@ -202,12 +201,15 @@ static rv_status mc_load(rv_object *o, rv_reader *in)
     return in->status;
 }
 
+/* The class entries the seven classes share. */
+#define MC_CLASS_FUNCS                                                                             \
+    .clone = mc_clone, .copy = mc_copy, .save = mc_save, .load = mc_load,                          \
+    .describe = rv_metric_describe_plain, .memory = mc_memory, .destroy = mc_destroy
+
 #define MC_CREATE(NAME)                                                                            \
     static rv_object *NAME##_create(const rv_args *a, rv_error *err)                               \
     {                                                                                              \
-        if (rv_args_check(a, no_args, err))                                                        \
-            return NULL;                                                                           \
-        return rv_metric_alloc(&rv_class_metrics_##NAME, sizeof(mc_t), err);                       \
+        return rv_metric_create_plain(&rv_class_metrics_##NAME, a, err);                           \
     }
 MC_CREATE(Accuracy)
 MC_CREATE(MacroPrecision)
@@ -232,13 +234,7 @@ const rv_class rv_class_metrics_Accuracy = {
     .name = "Accuracy",
     .doc = "Share of correct predictions.",
     .create = Accuracy_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &accuracy_ops,
 };
 
@@ -248,13 +244,7 @@ const rv_class rv_class_metrics_MacroPrecision = {
     .name = "MacroPrecision",
     .doc = "Precision averaged over classes.",
     .create = MacroPrecision_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &macro_p_ops,
 };
 
@@ -264,13 +254,7 @@ const rv_class rv_class_metrics_MacroRecall = {
     .name = "MacroRecall",
     .doc = "Recall averaged over classes.",
     .create = MacroRecall_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &macro_r_ops,
 };
 
@@ -280,13 +264,7 @@ const rv_class rv_class_metrics_MacroF1 = {
     .name = "MacroF1",
     .doc = "F1 averaged over classes.",
     .create = MacroF1_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &macro_f1_ops,
 };
 
@@ -296,13 +274,7 @@ const rv_class rv_class_metrics_MicroPrecision = {
     .name = "MicroPrecision",
     .doc = "Precision over all pairs (= accuracy for single-label data).",
     .create = MicroPrecision_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &accuracy_ops,
 };
 
@@ -312,13 +284,7 @@ const rv_class rv_class_metrics_MicroRecall = {
     .name = "MicroRecall",
     .doc = "Recall over all pairs (= accuracy for single-label data).",
     .create = MicroRecall_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &accuracy_ops,
 };
 
@@ -328,12 +294,6 @@ const rv_class rv_class_metrics_MicroF1 = {
     .name = "MicroF1",
     .doc = "F1 over all pairs (= accuracy for single-label data).",
     .create = MicroF1_create,
-    .clone = mc_clone,
-    .copy = mc_copy,
-    .save = mc_save,
-    .load = mc_load,
-    .describe = rv_metric_describe_plain,
-    .memory = mc_memory,
-    .destroy = mc_destroy,
+    MC_CLASS_FUNCS,
     .ops = &accuracy_ops,
 };

@@ -16,21 +16,13 @@ typedef struct {
     double n, mean, m2, rss;
 } r2_t;
 
-RV_METRIC_FLAT(r2, r2_t)
+RV_METRIC_PLAIN(r2, r2_t)
 
 extern const rv_class rv_class_metrics_R2;
-static const char *const no_args[] = {NULL};
 
 static rv_object *r2_create(const rv_args *a, rv_error *err)
 {
-    if (rv_args_check(a, no_args, err))
-        return NULL;
-    return rv_metric_alloc(&rv_class_metrics_R2, sizeof(r2_t), err);
-}
-
-static rv_object *r2_clone(const rv_object *o, rv_error *err)
-{
-    return rv_metric_alloc(o->cls, sizeof(r2_t), err);
+    return rv_metric_create_plain(&rv_class_metrics_R2, a, err);
 }
 
 static rv_status r2_update(rv_object *o, const rv_value *yt, const rv_prediction *yp, rv_error *err)
@@ -105,12 +97,6 @@ const rv_class rv_class_metrics_R2 = {
     .name = "R2",
     .doc = "Coefficient of determination (1 - RSS / TSS).",
     .create = r2_create,
-    .clone = r2_clone,
-    .copy = r2_copy,
-    .save = r2_save,
-    .load = r2_load,
-    .describe = rv_metric_describe_plain,
-    .memory = r2_memory,
-    .destroy = rv_metric_free_flat,
+    RV_METRIC_PLAIN_FUNCS(r2),
     .ops = &r2_ops,
 };

@@ -117,32 +117,6 @@ static rv_status roc_revert(rv_object *o, const rv_value *yt, const rv_predictio
 
 static double safe_div(double a, double b) { return b == 0 ? 0.0 : a / b; }
 
-/* numpy's pairwise summation (add.reduce on a contiguous double array). */
-static double np_sum(const double *a, size_t n)
-{
-    if (n < 8) {
-        double res = 0.;
-        for (size_t i = 0; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    if (n <= 128) {
-        double r[8];
-        size_t i;
-        memcpy(r, a, sizeof r);
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (int j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    size_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return np_sum(a, n2) + np_sum(a + n2, n - n2);
-}
-
 static double roc_get(const rv_object *o)
 {
     const roc_t *r = (const roc_t *)o;
@@ -155,7 +129,7 @@ static double roc_get(const rv_object *o)
         fpr_prev = fpr;
         tpr_prev = tpr;
     }
-    return -np_sum(t, r->n - 1);
+    return -rv_np_sum(t, r->n - 1);
 }
 
 static rv_status roc_save(const rv_object *o, rv_buf *out)

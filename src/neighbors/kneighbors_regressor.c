@@ -30,17 +30,6 @@
 
 static const char *const params[] = {"n_neighbors", "window_size", "p", "weighted", NULL};
 
-static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
-{
-    rv_knn *m = (rv_knn *)self;
-    double target;
-    if (rv_knn_target(m, y, &target, err))
-        return err ? err->code : RV_ETYPE;
-    if (rv_knn_window_push(&m->win, x, target))
-        return rv_error_set(err, RV_ENOMEM, "KNeighborsRegressor: out of memory");
-    return RV_OK;
-}
-
 static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out, rv_error *err)
 {
     rv_knn *m = (rv_knn *)self;
@@ -52,12 +41,7 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
     if (n > 0 && hits[0].d == 0) {
         pred = hits[0].y;
     } else if (n > 0 && m->weighted) {
-        double num = 0.0, den = 0.0;
-        for (uint32_t i = 0; i < n; i++) {
-            num += hits[i].y / hits[i].d;
-            den += 1 / hits[i].d;
-        }
-        pred = num / den;
+        pred = rv_knn_weighted_mean(hits, n, m->p, 0);
     } else if (n > 0) {
         double sum = 0.0;
         for (uint32_t i = 0; i < n; i++)
@@ -70,21 +54,12 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    long k, window;
-    double p;
-    int weighted;
-    if (rv_args_check(args, params, err) ||
-        rv_knn_common_args(args, params, 50, &k, &window, &p, err) ||
-        rv_args_get_bool(args, params, "weighted", 1, &weighted, err))
-        return NULL;
-    rv_knn *m = rv_knn_alloc(&rv_class_neighbors_KNeighborsRegressor, k, window);
-    if (!m) {
-        rv_error_set(err, RV_ENOMEM, "KNeighborsRegressor: out of memory");
+    rv_knn *m = rv_knn_create(&rv_class_neighbors_KNeighborsRegressor, args, params, 50, err);
+    if (m && rv_args_get_bool(args, params, "weighted", 1, &m->weighted, err)) {
+        rv_knn_destroy(&m->base);
         return NULL;
     }
-    m->p = p;
-    m->weighted = weighted;
-    return &m->base;
+    return m ? &m->base : NULL;
 }
 
 static rv_status describe(const rv_object *self, rv_buf *out)
@@ -92,18 +67,13 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     const rv_knn *m = (const rv_knn *)self;
     rv_describer d;
     rv_describe_open(&d, out, self);
-    if (m->k != 5)
-        rv_describe_int(&d, "n_neighbors", m->k);
-    if (m->window_size != 50)
-        rv_describe_int(&d, "window_size", m->window_size);
-    if (m->p != 2)
-        rv_describe_num(&d, "p", m->p);
+    rv_knn_describe_common(&d, m, 50);
     if (!m->weighted)
         rv_describe_bool(&d, "weighted", 0);
     return rv_describe_close(&d);
 }
 
-static const rv_estimator_ops ops = {.learn = learn, .predict = predict};
+static const rv_estimator_ops ops = {.learn = rv_knn_learn_number, .predict = predict};
 
 const rv_class rv_class_neighbors_KNeighborsRegressor = {
     .kind = RV_CLASS_ESTIMATOR,
@@ -112,12 +82,7 @@ const rv_class rv_class_neighbors_KNeighborsRegressor = {
     .flags = RV_F_REGRESSOR,
     .doc = "creme 0.5.1 k-nearest neighbours over a window (squared distance for p=2)",
     .create = create,
-    .clone = rv_knn_clone,
-    .copy = rv_knn_copy,
-    .save = rv_knn_save,
-    .load = rv_knn_load,
     .describe = describe,
-    .memory = rv_knn_memory,
-    .destroy = rv_knn_destroy,
+    RV_KNN_CLASS_FUNCS,
     .ops = &ops,
 };

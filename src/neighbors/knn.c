@@ -1,5 +1,5 @@
 /* The window of recent points behind every nearest-neighbour estimator,
- * its exact search, and the object plumbing the three KNN classes share.
+ * its exact search and its snapshot (the rv_knn object is in knn_model.c).
  *
  * Layout: one schema of feature names for the whole window (first-seen
  * order, numeric features only) and each point as a dense row over it.
@@ -33,7 +33,7 @@
  * and a thousand idle models carry no scratch.
  *
  * Snapshot: u32 n | n x (u32 len, name) | u32 size | size x (f64 y, n x f64)
- *           oldest point first | u32 nclasses | nclasses x (u32 len, label). */
+ *           oldest point first (knn_model.c appends the class labels). */
 #include "neighbors/knn.h"
 
 #include <math.h>
@@ -333,119 +333,8 @@ size_t rv_knn_window_memory(const rv_knn_window *w)
     return rv_slots_memory(&w->schema) + (size_t)w->cap * (w->stride + 1) * sizeof(double);
 }
 
-/* ===== Object plumbing shared by the three classes ===== */
-
-rv_knn *rv_knn_alloc(const rv_class *cls, long k, long window_size)
+rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out)
 {
-    rv_knn *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
-    m->base.cls = cls;
-    m->k = k;
-    m->window_size = window_size;
-    m->leaf_size = 30;
-    m->p = 2;
-    m->weighted = 1;
-    m->softmax = 1;
-    rv_knn_window_init(&m->win, (uint32_t)window_size);
-    return m;
-}
-
-rv_status rv_knn_common_args(const rv_args *args, const char *const *names, long window_dflt,
-                             long *k, long *window, double *p, rv_error *err)
-{
-    if (rv_args_get_int(args, names, "n_neighbors", 5, 1, 1L << 20, k, err) ||
-        rv_args_get_int(args, names, "window_size", window_dflt, 1, 1L << 26, window, err) ||
-        rv_args_get_num(args, names, "p", 2, p, err))
-        return err ? err->code : RV_EINVAL;
-    if (!(*p > 0) || isinf(*p))
-        return rv_args_error(args, rv_args_find(args, names, "p"), err, RV_EINVAL,
-                             "p must be a positive number");
-    return RV_OK;
-}
-
-rv_status rv_knn_target(const rv_knn *m, const rv_value *y, double *out, rv_error *err)
-{
-    if (!y || y->kind != RV_NUM)
-        return rv_error_set(err, y ? RV_ETYPE : RV_EINVAL, "%s: the target must be a number",
-                            m->base.cls->name);
-    *out = y->num;
-    return RV_OK;
-}
-
-double rv_knn_root(double s, double p)
-{
-    if (p == 1)
-        return s;
-    if (p == 2)
-        return rv_pow_half(s); /* Python's s ** (1 / 2) is pow(s, 0.5) */
-    return pow(s, 1.0 / p);
-}
-
-rv_object *rv_knn_clone(const rv_object *self, rv_error *err)
-{
-    const rv_knn *s = (const rv_knn *)self;
-    rv_knn *m = rv_knn_alloc(self->cls, s->k, s->window_size);
-    if (!m) {
-        rv_error_set(err, RV_ENOMEM, "%s: out of memory", self->cls->name);
-        return NULL;
-    }
-    m->leaf_size = s->leaf_size;
-    m->p = s->p;
-    m->weighted = s->weighted;
-    m->aggregation = s->aggregation;
-    m->softmax = s->softmax;
-    return &m->base;
-}
-
-static rv_status add_class(rv_knn *m, rv_sym label)
-{
-    if (m->nclasses == m->ccap) {
-        uint32_t cap = m->ccap ? m->ccap * 2 : 4;
-        rv_sym *p = realloc(m->classes, cap * sizeof *p);
-        if (!p)
-            return RV_ENOMEM;
-        m->classes = p;
-        m->ccap = cap;
-    }
-    m->classes[m->nclasses++] = label;
-    return RV_OK;
-}
-
-rv_status rv_knn_class_index(rv_knn *m, rv_sym label, uint32_t *index)
-{
-    for (uint32_t i = 0; i < m->nclasses; i++)
-        if (m->classes[i] == label) {
-            *index = i;
-            return RV_OK;
-        }
-    *index = m->nclasses;
-    return add_class(m, label);
-}
-
-rv_object *rv_knn_copy(const rv_object *self, rv_error *err)
-{
-    const rv_knn *s = (const rv_knn *)self;
-    rv_object *o = rv_knn_clone(self, err);
-    if (!o)
-        return NULL;
-    rv_knn *m = (rv_knn *)o;
-    rv_knn_window_free(&m->win);
-    rv_status st = rv_knn_window_copy(&m->win, &s->win);
-    for (uint32_t i = 0; st == RV_OK && i < s->nclasses; i++)
-        st = add_class(m, s->classes[i]);
-    if (st) {
-        rv_object_free(o);
-        rv_error_set(err, RV_ENOMEM, "%s: out of memory", self->cls->name);
-        return NULL;
-    }
-    return o;
-}
-
-rv_status rv_knn_save(const rv_object *self, rv_buf *out)
-{
-    const rv_knn *m = (const rv_knn *)self;
-    const rv_knn_window *w = &m->win;
     rv_buf_put_u32(out, w->schema.n);
     for (uint32_t c = 0; c < w->schema.n; c++)
         rv_buf_put_sym(out, w->schema.names[c]);
@@ -456,13 +345,10 @@ rv_status rv_knn_save(const rv_object *self, rv_buf *out)
         for (uint32_t c = 0; c < w->schema.n; c++)
             rv_buf_put_f64(out, w->rows[(size_t)r * w->stride + c]);
     }
-    rv_buf_put_u32(out, m->nclasses);
-    for (uint32_t i = 0; i < m->nclasses; i++)
-        rv_buf_put_sym(out, m->classes[i]);
     return out->oom ? RV_ENOMEM : RV_OK;
 }
 
-static rv_status load_window(rv_knn_window *w, rv_reader *in)
+rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in)
 {
     uint32_t n = rv_reader_count(in, 4);
     for (uint32_t c = 0; c < n && in->status == RV_OK; c++) {
@@ -494,48 +380,4 @@ static rv_status load_window(rv_knn_window *w, rv_reader *in)
     }
     w->size = size;
     return in->status;
-}
-
-rv_status rv_knn_load(rv_object *self, rv_reader *in)
-{
-    rv_knn *m = (rv_knn *)self;
-    rv_status st = load_window(&m->win, in);
-    if (st)
-        return st;
-    uint32_t n = rv_reader_count(in, 4);
-    if (n && !(self->cls->flags & RV_F_CLASSIFIER))
-        rv_reader_fail(in, "class labels in the state of a regressor");
-    for (uint32_t i = 0; i < n && in->status == RV_OK; i++) {
-        uint32_t at;
-        rv_sym label = rv_reader_sym(in);
-        if (in->status != RV_OK)
-            break;
-        if (rv_knn_class_index(m, label, &at))
-            return RV_ENOMEM;
-        if (at != i)
-            rv_reader_fail(in, "duplicate class label in KNN state");
-    }
-    if (in->status == RV_OK && (self->cls->flags & RV_F_CLASSIFIER))
-        for (uint32_t r = 0; r < m->win.size; r++) {
-            double y = m->win.y[r];
-            if (!(y >= 0 && y < m->nclasses && y == floor(y))) {
-                rv_reader_fail(in, "KNN point with an unknown class");
-                break;
-            }
-        }
-    return in->status;
-}
-
-size_t rv_knn_memory(const rv_object *self)
-{
-    const rv_knn *m = (const rv_knn *)self;
-    return sizeof *m + rv_knn_window_memory(&m->win) + m->ccap * sizeof(rv_sym);
-}
-
-void rv_knn_destroy(rv_object *self)
-{
-    rv_knn *m = (rv_knn *)self;
-    rv_knn_window_free(&m->win);
-    free(m->classes);
-    free(m);
 }

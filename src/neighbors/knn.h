@@ -35,13 +35,16 @@ rv_status rv_knn_window_push(rv_knn_window *w, const rv_event *x, double y);
 const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *x, double p,
                                         uint32_t k, uint32_t *n);
 rv_status rv_knn_window_copy(rv_knn_window *dst, const rv_knn_window *src);
+rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out);
+/* Into a freshly initialised window; validates sizes against w->window. */
+rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in);
 size_t rv_knn_window_memory(const rv_knn_window *w);
 
 /* One object type for the three classes; each uses the fields it needs. */
 typedef struct rv_knn {
     rv_object base;
     rv_knn_window win;
-    long k, window_size, leaf_size;
+    long k, leaf_size; /* window_size is win.window */
     double p;
     int weighted;    /* creme regressor, River classifier */
     int aggregation; /* River regressor: RV_KNN_MEAN, ... */
@@ -51,11 +54,20 @@ typedef struct rv_knn {
 } rv_knn;
 enum { RV_KNN_MEAN, RV_KNN_MEDIAN, RV_KNN_WEIGHTED_MEAN };
 
-/* Reads n_neighbors (>= 1), window_size (>= 1) and p (> 0), with River's
- * defaults 5 and 2 and the class's default window. */
-rv_status rv_knn_common_args(const rv_args *args, const char *const *names, long window_dflt,
-                             long *k, long *window, double *p, rv_error *err);
 rv_knn *rv_knn_alloc(const rv_class *cls, long k, long window_size);
+/* Checks args against names and reads n_neighbors, window_size, p and (when
+ * names lists it) leaf_size; NULL with err set on a bad argument or OOM.
+ * The caller reads its own remaining arguments after. */
+rv_knn *rv_knn_create(const rv_class *cls, const rv_args *args, const char *const *names,
+                      long window_dflt, rv_error *err);
+/* Describes n_neighbors, window_size, leaf_size and p where not default. */
+void rv_knn_describe_common(rv_describer *d, const rv_knn *m, long window_dflt);
+/* learn of the regressors: (x, numeric y) joins the window. */
+rv_status rv_knn_learn_number(rv_object *self, const rv_event *x, const rv_value *y,
+                              rv_error *err);
+/* sum(y_i / d_i) / sum(1 / d_i) left to right; d_i is the hit's power sum,
+ * or its p-th root (rv_knn_root) when root is set. */
+double rv_knn_weighted_mean(const rv_knn_hit *hits, uint32_t n, double p, int root);
 /* Numeric target of a regressor (RV_ETYPE otherwise). */
 rv_status rv_knn_target(const rv_knn *m, const rv_value *y, double *out, rv_error *err);
 /* Index of a class label, adding it (first-seen order) if new. */
@@ -68,5 +80,9 @@ rv_status rv_knn_save(const rv_object *self, rv_buf *out);
 rv_status rv_knn_load(rv_object *self, rv_reader *in);
 size_t rv_knn_memory(const rv_object *self);
 void rv_knn_destroy(rv_object *self);
+/* The class entries of a KNN class, beside its create, describe and ops. */
+#define RV_KNN_CLASS_FUNCS                                                                         \
+    .clone = rv_knn_clone, .copy = rv_knn_copy, .save = rv_knn_save, .load = rv_knn_load,         \
+    .memory = rv_knn_memory, .destroy = rv_knn_destroy
 
 #endif

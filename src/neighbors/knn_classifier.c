@@ -111,25 +111,13 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    long k, window, leaf;
-    double p;
-    int weighted, soft;
-    if (rv_args_check(args, params, err) ||
-        rv_knn_common_args(args, params, 1000, &k, &window, &p, err) ||
-        rv_args_get_int(args, params, "leaf_size", 30, 1, 1L << 30, &leaf, err) ||
-        rv_args_get_bool(args, params, "weighted", 1, &weighted, err) ||
-        rv_args_get_bool(args, params, "softmax", 1, &soft, err))
-        return NULL;
-    rv_knn *m = rv_knn_alloc(&rv_class_neighbors_KNNClassifier, k, window);
-    if (!m) {
-        rv_error_set(err, RV_ENOMEM, "KNNClassifier: out of memory");
+    rv_knn *m = rv_knn_create(&rv_class_neighbors_KNNClassifier, args, params, 1000, err);
+    if (m && (rv_args_get_bool(args, params, "weighted", 1, &m->weighted, err) ||
+              rv_args_get_bool(args, params, "softmax", 1, &m->softmax, err))) {
+        rv_knn_destroy(&m->base);
         return NULL;
     }
-    m->p = p;
-    m->leaf_size = leaf;
-    m->weighted = weighted;
-    m->softmax = soft;
-    return &m->base;
+    return m ? &m->base : NULL;
 }
 
 static rv_status describe(const rv_object *self, rv_buf *out)
@@ -137,14 +125,7 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     const rv_knn *m = (const rv_knn *)self;
     rv_describer d;
     rv_describe_open(&d, out, self);
-    if (m->k != 5)
-        rv_describe_int(&d, "n_neighbors", m->k);
-    if (m->window_size != 1000)
-        rv_describe_int(&d, "window_size", m->window_size);
-    if (m->leaf_size != 30)
-        rv_describe_int(&d, "leaf_size", m->leaf_size);
-    if (m->p != 2)
-        rv_describe_num(&d, "p", m->p);
+    rv_knn_describe_common(&d, m, 1000);
     if (!m->weighted)
         rv_describe_bool(&d, "weighted", 0);
     if (!m->softmax)
@@ -161,12 +142,7 @@ const rv_class rv_class_neighbors_KNNClassifier = {
     .flags = RV_F_CLASSIFIER | RV_F_MULTICLASS,
     .doc = "River k-nearest neighbours classifier (exact search, Minkowski distance)",
     .create = create,
-    .clone = rv_knn_clone,
-    .copy = rv_knn_copy,
-    .save = rv_knn_save,
-    .load = rv_knn_load,
     .describe = describe,
-    .memory = rv_knn_memory,
-    .destroy = rv_knn_destroy,
+    RV_KNN_CLASS_FUNCS,
     .ops = &ops,
 };

@@ -27,33 +27,6 @@ static const char *const params[] = {"n_neighbors", "window_size", "leaf_size", 
                                      "aggregation_method", NULL};
 static const char *const methods[] = {"mean", "median", "weighted_mean"};
 
-/* numpy's pairwise summation (add.reduce over float64). */
-static double pairwise_sum(const double *a, size_t n)
-{
-    if (n < 8) {
-        double r = 0.;
-        for (size_t i = 0; i < n; i++)
-            r += a[i];
-        return r;
-    }
-    if (n <= 128) {
-        double r[8];
-        size_t i;
-        for (i = 0; i < 8; i++)
-            r[i] = a[i];
-        for (i = 8; i < n - (n % 8); i += 8)
-            for (size_t j = 0; j < 8; j++)
-                r[j] += a[i + j];
-        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for (; i < n; i++)
-            res += a[i];
-        return res;
-    }
-    size_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
-}
-
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
@@ -69,18 +42,7 @@ static double median(double *v, uint32_t n)
     if (n % 2)
         return v[n / 2];
     double mid[2] = {v[n / 2 - 1], v[n / 2]};
-    return pairwise_sum(mid, 2) / 2;
-}
-
-static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
-{
-    rv_knn *m = (rv_knn *)self;
-    double target;
-    if (rv_knn_target(m, y, &target, err))
-        return err ? err->code : RV_ETYPE;
-    if (rv_knn_window_push(&m->win, x, target))
-        return rv_error_set(err, RV_ENOMEM, "KNNRegressor: out of memory");
-    return RV_OK;
+    return rv_np_sum(mid, 2) / 2;
 }
 
 static double aggregate(const rv_knn *m, const rv_knn_hit *hits, uint32_t n, double *ys)
@@ -88,16 +50,10 @@ static double aggregate(const rv_knn *m, const rv_knn_hit *hits, uint32_t n, dou
     for (uint32_t i = 0; i < n; i++)
         ys[i] = hits[i].y;
     if (m->aggregation == RV_KNN_MEAN)
-        return pairwise_sum(ys, n) / n;
+        return rv_np_sum(ys, n) / n;
     if (m->aggregation == RV_KNN_MEDIAN)
         return median(ys, n);
-    double num = 0.0, den = 0.0;
-    for (uint32_t i = 0; i < n; i++) {
-        double d = rv_knn_root(hits[i].d, m->p);
-        num += hits[i].y / d;
-        den += 1 / d;
-    }
-    return num / den;
+    return rv_knn_weighted_mean(hits, n, m->p, 1);
 }
 
 static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out, rv_error *err)
@@ -119,32 +75,22 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    long k, window, leaf;
-    double p;
     const char *method;
-    if (rv_args_check(args, params, err) ||
-        rv_knn_common_args(args, params, 1000, &k, &window, &p, err) ||
-        rv_args_get_int(args, params, "leaf_size", 30, 1, 1L << 30, &leaf, err) ||
-        rv_args_get_str(args, params, "aggregation_method", "mean", &method, err))
-        return NULL;
-    int agg = -1;
+    rv_knn *m = rv_knn_create(&rv_class_neighbors_KNNRegressor, args, params, 1000, err);
+    if (!m || rv_args_get_str(args, params, "aggregation_method", "mean", &method, err))
+        goto fail;
+    m->aggregation = -1;
     for (int i = 0; i < 3; i++)
         if (strcmp(method, methods[i]) == 0)
-            agg = i;
-    if (agg < 0) {
-        rv_args_error(args, rv_args_find(args, params, "aggregation_method"), err, RV_EINVAL,
-                      "must be 'mean', 'median' or 'weighted_mean', not '%s'", method);
-        return NULL;
-    }
-    rv_knn *m = rv_knn_alloc(&rv_class_neighbors_KNNRegressor, k, window);
-    if (!m) {
-        rv_error_set(err, RV_ENOMEM, "KNNRegressor: out of memory");
-        return NULL;
-    }
-    m->p = p;
-    m->leaf_size = leaf;
-    m->aggregation = agg;
-    return &m->base;
+            m->aggregation = i;
+    if (m->aggregation >= 0)
+        return &m->base;
+    rv_args_error(args, rv_args_find(args, params, "aggregation_method"), err, RV_EINVAL,
+                  "must be 'mean', 'median' or 'weighted_mean', not '%s'", method);
+fail:
+    if (m)
+        rv_knn_destroy(&m->base);
+    return NULL;
 }
 
 static rv_status describe(const rv_object *self, rv_buf *out)
@@ -152,20 +98,13 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     const rv_knn *m = (const rv_knn *)self;
     rv_describer d;
     rv_describe_open(&d, out, self);
-    if (m->k != 5)
-        rv_describe_int(&d, "n_neighbors", m->k);
-    if (m->window_size != 1000)
-        rv_describe_int(&d, "window_size", m->window_size);
-    if (m->leaf_size != 30)
-        rv_describe_int(&d, "leaf_size", m->leaf_size);
-    if (m->p != 2)
-        rv_describe_num(&d, "p", m->p);
+    rv_knn_describe_common(&d, m, 1000);
     if (m->aggregation != RV_KNN_MEAN)
         rv_describe_str(&d, "aggregation_method", methods[m->aggregation]);
     return rv_describe_close(&d);
 }
 
-static const rv_estimator_ops ops = {.learn = learn, .predict = predict};
+static const rv_estimator_ops ops = {.learn = rv_knn_learn_number, .predict = predict};
 
 const rv_class rv_class_neighbors_KNNRegressor = {
     .kind = RV_CLASS_ESTIMATOR,
@@ -174,12 +113,7 @@ const rv_class rv_class_neighbors_KNNRegressor = {
     .flags = RV_F_REGRESSOR,
     .doc = "River k-nearest neighbours regressor (exact search, Minkowski distance)",
     .create = create,
-    .clone = rv_knn_clone,
-    .copy = rv_knn_copy,
-    .save = rv_knn_save,
-    .load = rv_knn_load,
     .describe = describe,
-    .memory = rv_knn_memory,
-    .destroy = rv_knn_destroy,
+    RV_KNN_CLASS_FUNCS,
     .ops = &ops,
 };

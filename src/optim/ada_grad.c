@@ -10,25 +10,17 @@
 
 enum { EPS = 1 };
 
+static void update(double *e, double gi, const double *c)
+{
+    e[1] = e[1] + gi * gi;
+    e[0] = e[0] - c[0] / rv_pow_half(e[1] + c[EPS]) * gi;
+}
+
 static rv_status step(rv_object *self, rv_weights *w, const rv_linear_grad *grad, uint64_t t,
                       rv_error *err)
 {
-    double eps = ((rv_optim_obj *)self)->p[EPS];
-    double lr = rv_scheduler_get(((rv_optimizer *)self)->lr, t);
-    uint32_t cur = 0;
-    const rv_event *x = grad->x;
-    for (uint32_t k = 0; k < x->n; k++) {
-        const rv_feature *f = &x->items[k];
-        if (!rv_feature_is_linear(f))
-            continue;
-        double gi;
-        double *e = optim_entry(w, f, grad, &cur, &gi);
-        if (!e)
-            return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
-        e[1] = e[1] + gi * gi;
-        e[0] = e[0] - lr / rv_pow_half(e[1] + eps) * gi;
-    }
-    return RV_OK;
+    double c[] = {rv_scheduler_get(((rv_optimizer *)self)->lr, t), ((rv_optim_obj *)self)->p[EPS]};
+    return optim_each_entry(w, grad, update, c, err);
 }
 
 static rv_status check(const double *p, const rv_args *a, const char *const *names, rv_error *err)

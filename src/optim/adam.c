@@ -18,29 +18,22 @@
 
 enum { BETA_1 = 1, BETA_2, EPS };
 
+static void update(double *e, double gi, const double *c)
+{
+    double b1 = c[BETA_1], b2 = c[BETA_2];
+    e[1] = b1 * e[1] + (1 - b1) * gi;
+    e[2] = b2 * e[2] + (1 - b2) * (gi * gi);
+    e[0] = e[0] - c[0] * e[1] / (rv_pow_half(e[2]) + c[EPS]);
+}
+
 static rv_status step(rv_object *self, rv_weights *w, const rv_linear_grad *grad, uint64_t t,
                       rv_error *err)
 {
     const double *p = ((rv_optim_obj *)self)->p;
-    double b1 = p[BETA_1], b2 = p[BETA_2], eps = p[EPS];
     double lr = rv_scheduler_get(((rv_optimizer *)self)->lr, t) *
-                rv_pow_half(1 - pow(b2, (double)(t + 1)));
-    lr = lr / (1 - pow(b1, (double)(t + 1)));
-    uint32_t cur = 0;
-    const rv_event *x = grad->x;
-    for (uint32_t k = 0; k < x->n; k++) {
-        const rv_feature *f = &x->items[k];
-        if (!rv_feature_is_linear(f))
-            continue;
-        double gi;
-        double *e = optim_entry(w, f, grad, &cur, &gi);
-        if (!e)
-            return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
-        e[1] = b1 * e[1] + (1 - b1) * gi;
-        e[2] = b2 * e[2] + (1 - b2) * (gi * gi);
-        e[0] = e[0] - lr * e[1] / (rv_pow_half(e[2]) + eps);
-    }
-    return RV_OK;
+                rv_pow_half(1 - pow(p[BETA_2], (double)(t + 1)));
+    double c[] = {lr / (1 - pow(p[BETA_1], (double)(t + 1))), p[BETA_1], p[BETA_2], p[EPS]};
+    return optim_each_entry(w, grad, update, c, err);
 }
 
 static rv_status check(const double *p, const rv_args *a, const char *const *names, rv_error *err)

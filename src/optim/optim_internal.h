@@ -75,6 +75,30 @@ extern const rv_class rv_class_optim_schedulers_constant;
 double *optim_entry(rv_weights *w, const rv_feature *f, const rv_linear_grad *grad,
                     uint32_t *cursor, double *gi);
 
+/* Update rule of a per-weight optimizer: entry e (weight then state) given
+ * the feature's gradient gi and the step's constants c (the rate first). */
+typedef void (*optim_update_fn)(double *e, double gi, const double *c);
+
+/* The loop of SGD, AdaGrad, RMSProp and Adam: u on the entry of each linear
+ * feature of the gradient, in order. Inline so that u is called directly. */
+static inline rv_status optim_each_entry(rv_weights *w, const rv_linear_grad *grad,
+                                         optim_update_fn u, const double *c, rv_error *err)
+{
+    uint32_t cur = 0;
+    const rv_event *x = grad->x;
+    for (uint32_t k = 0; k < x->n; k++) {
+        const rv_feature *f = &x->items[k];
+        if (!rv_feature_is_linear(f))
+            continue;
+        double gi;
+        double *e = optim_entry(w, f, grad, &cur, &gi);
+        if (!e)
+            return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
+        u(e, gi, c);
+    }
+    return RV_OK;
+}
+
 /* The generic entries of a class definition, after its ops. */
 #define OPTIM_CLASS_FUNCS                                                                     \
     .clone = optim_clone, .copy = optim_copy, .save = optim_save,              \

@@ -10,26 +10,18 @@
 
 enum { RHO = 1, EPS };
 
+static void update(double *e, double gi, const double *c)
+{
+    e[1] = c[RHO] * e[1] + (1 - c[RHO]) * (gi * gi);
+    e[0] = e[0] - c[0] / rv_pow_half(e[1] + c[EPS]) * gi;
+}
+
 static rv_status step(rv_object *self, rv_weights *w, const rv_linear_grad *grad, uint64_t t,
                       rv_error *err)
 {
     const double *p = ((rv_optim_obj *)self)->p;
-    double rho = p[RHO], eps = p[EPS];
-    double lr = rv_scheduler_get(((rv_optimizer *)self)->lr, t);
-    uint32_t cur = 0;
-    const rv_event *x = grad->x;
-    for (uint32_t k = 0; k < x->n; k++) {
-        const rv_feature *f = &x->items[k];
-        if (!rv_feature_is_linear(f))
-            continue;
-        double gi;
-        double *e = optim_entry(w, f, grad, &cur, &gi);
-        if (!e)
-            return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
-        e[1] = rho * e[1] + (1 - rho) * (gi * gi);
-        e[0] = e[0] - lr / rv_pow_half(e[1] + eps) * gi;
-    }
-    return RV_OK;
+    double c[] = {rv_scheduler_get(((rv_optimizer *)self)->lr, t), p[RHO], p[EPS]};
+    return optim_each_entry(w, grad, update, c, err);
 }
 
 static rv_status check(const double *p, const rv_args *a, const char *const *names, rv_error *err)

@@ -9,23 +9,13 @@
  */
 #include "optim_internal.h"
 
+static void update(double *e, double gi, const double *c) { e[0] = e[0] - c[0] * gi; }
+
 static rv_status step(rv_object *self, rv_weights *w, const rv_linear_grad *grad, uint64_t t,
                       rv_error *err)
 {
     double lr = rv_scheduler_get(((rv_optimizer *)self)->lr, t);
-    uint32_t cur = 0;
-    const rv_event *x = grad->x;
-    for (uint32_t k = 0; k < x->n; k++) {
-        const rv_feature *f = &x->items[k];
-        if (!rv_feature_is_linear(f))
-            continue;
-        double gi;
-        double *e = optim_entry(w, f, grad, &cur, &gi);
-        if (!e)
-            return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
-        e[0] = e[0] - lr * gi;
-    }
-    return RV_OK;
+    return optim_each_entry(w, grad, update, &lr, err);
 }
 
 static const char *const names[] = {"lr", NULL};

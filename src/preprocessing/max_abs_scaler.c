@@ -19,21 +19,16 @@
 static const double fresh[1] = {0.0};
 static const char *const params[] = {NULL};
 
+static void update(double *st, double v)
+{
+    double a = fabs(v);
+    if (a > *st)
+        *st = a;
+}
+
 static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    rv_scaler *s = (rv_scaler *)self;
-    const uint32_t *slots = rv_scaler_learn_slots(s, x);
-    if (!slots)
-        return rv_error_set(err, RV_ENOMEM, "MaxAbsScaler: out of memory");
-    for (uint32_t i = 0; i < x->n; i++) {
-        const rv_feature *f = &x->items[i];
-        if (f->kind != RV_NUM)
-            continue;
-        double *st = s->st + slots[i], a = fabs(f->num);
-        if (a > *st)
-            *st = a;
-    }
-    return RV_OK;
+    return rv_scaler_learn((rv_scaler *)self, x, update, err);
 }
 
 static double scale(const rv_scaler *s, const double *st, double v)
@@ -48,11 +43,8 @@ static rv_status transform(rv_object *self, const rv_event *x, rv_event *out, rv
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    if (rv_args_check(args, params, err))
-        return NULL;
-    rv_scaler *s = rv_scaler_alloc(&rv_class_preprocessing_MaxAbsScaler, 1, fresh);
-    if (!s)
-        rv_error_set(err, RV_ENOMEM, "MaxAbsScaler: out of memory");
+    rv_scaler *s =
+        rv_scaler_create(&rv_class_preprocessing_MaxAbsScaler, args, params, 1, fresh, err);
     return s ? &s->base : NULL;
 }
 
@@ -65,12 +57,6 @@ const rv_class rv_class_preprocessing_MaxAbsScaler = {
     .flags = RV_F_TRANSFORMER,
     .doc = "Scale each feature to [-1, 1] by its running max absolute value (River)",
     .create = create,
-    .clone = rv_scaler_clone,
-    .copy = rv_scaler_copy,
-    .save = rv_scaler_save,
-    .load = rv_scaler_load,
-    .describe = rv_scaler_describe,
-    .memory = rv_scaler_memory,
-    .destroy = rv_scaler_destroy,
+    RV_SCALER_CLASS_OPS,
     .ops = &ops,
 };

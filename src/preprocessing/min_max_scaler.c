@@ -22,23 +22,17 @@ enum { MIN, MAX };
 static const double fresh[2] = {INFINITY, -INFINITY};
 static const char *const params[] = {NULL};
 
+static void update(double *st, double v)
+{
+    if (v < st[MIN])
+        st[MIN] = v;
+    if (v > st[MAX])
+        st[MAX] = v;
+}
+
 static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    rv_scaler *s = (rv_scaler *)self;
-    const uint32_t *slots = rv_scaler_learn_slots(s, x);
-    if (!slots)
-        return rv_error_set(err, RV_ENOMEM, "MinMaxScaler: out of memory");
-    for (uint32_t i = 0; i < x->n; i++) {
-        const rv_feature *f = &x->items[i];
-        if (f->kind != RV_NUM)
-            continue;
-        double *st = s->st + (size_t)slots[i] * 2;
-        if (f->num < st[MIN])
-            st[MIN] = f->num;
-        if (f->num > st[MAX])
-            st[MAX] = f->num;
-    }
-    return RV_OK;
+    return rv_scaler_learn((rv_scaler *)self, x, update, err);
 }
 
 static double scale(const rv_scaler *s, const double *st, double v)
@@ -53,11 +47,8 @@ static rv_status transform(rv_object *self, const rv_event *x, rv_event *out, rv
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    if (rv_args_check(args, params, err))
-        return NULL;
-    rv_scaler *s = rv_scaler_alloc(&rv_class_preprocessing_MinMaxScaler, 2, fresh);
-    if (!s)
-        rv_error_set(err, RV_ENOMEM, "MinMaxScaler: out of memory");
+    rv_scaler *s =
+        rv_scaler_create(&rv_class_preprocessing_MinMaxScaler, args, params, 2, fresh, err);
     return s ? &s->base : NULL;
 }
 
@@ -70,12 +61,6 @@ const rv_class rv_class_preprocessing_MinMaxScaler = {
     .flags = RV_F_TRANSFORMER,
     .doc = "Scale each feature to [0, 1] by its running min and max (creme 0.5.1)",
     .create = create,
-    .clone = rv_scaler_clone,
-    .copy = rv_scaler_copy,
-    .save = rv_scaler_save,
-    .load = rv_scaler_load,
-    .describe = rv_scaler_describe,
-    .memory = rv_scaler_memory,
-    .destroy = rv_scaler_destroy,
+    RV_SCALER_CLASS_OPS,
     .ops = &ops,
 };

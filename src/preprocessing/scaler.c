@@ -50,6 +50,17 @@ static rv_status ensure_state(rv_scaler *s)
     return RV_OK;
 }
 
+rv_scaler *rv_scaler_create(const rv_class *cls, const rv_args *args, const char *const *params,
+                            uint32_t width, const double *init, rv_error *err)
+{
+    if (rv_args_check(args, params, err))
+        return NULL;
+    rv_scaler *s = rv_scaler_alloc(cls, width, init);
+    if (!s)
+        rv_error_set(err, RV_ENOMEM, "%s: out of memory", cls->name);
+    return s;
+}
+
 const uint32_t *rv_scaler_learn_slots(rv_scaler *s, const rv_event *x)
 {
     const uint32_t *slots = rv_slots_resolve(&s->slots, x, RV_SLOTS_ADD_NUM);

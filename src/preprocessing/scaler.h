@@ -22,9 +22,28 @@ typedef struct rv_scaler {
 
 /* A fresh scaler of class cls (NULL on OOM). */
 rv_scaler *rv_scaler_alloc(const rv_class *cls, uint32_t width, const double *init);
+/* create of every scaler: checks args against params, then a fresh scaler
+ * (NULL with err set). The caller reads its own arguments after. */
+rv_scaler *rv_scaler_create(const rv_class *cls, const rv_args *args, const char *const *params,
+                            uint32_t width, const double *init, rv_error *err);
 /* Slots of x for learning: numeric features never seen get a slot and the
  * initial state. NULL on OOM. */
 const uint32_t *rv_scaler_learn_slots(rv_scaler *s, const rv_event *x);
+/* Per-feature learning rule: updates one feature's state st with value v. */
+typedef void (*rv_scaler_update_fn)(double *st, double v);
+/* learn of every scaler: u on the state of each numeric feature of x.
+ * Inline so that the compiler can call u directly on the hot path. */
+static inline rv_status rv_scaler_learn(rv_scaler *s, const rv_event *x, rv_scaler_update_fn u,
+                                        rv_error *err)
+{
+    const uint32_t *slots = rv_scaler_learn_slots(s, x);
+    if (!slots)
+        return rv_error_set(err, RV_ENOMEM, "%s: out of memory", s->base.cls->name);
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->items[i].kind == RV_NUM)
+            u(s->st + (size_t)slots[i] * s->width, x->items[i].num);
+    return RV_OK;
+}
 /* State of the feature in slot (the initial state for RV_SLOT_NONE). */
 static inline const double *rv_scaler_state(const rv_scaler *s, uint32_t slot)
 {
@@ -45,6 +64,12 @@ rv_status rv_scaler_load(rv_object *self, rv_reader *in);
 rv_status rv_scaler_describe(const rv_object *self, rv_buf *out);
 size_t rv_scaler_memory(const rv_object *self);
 void rv_scaler_destroy(rv_object *self);
+
+/* The class operations above, for the rv_class of each scaler. */
+#define RV_SCALER_CLASS_OPS                                                                        \
+    .clone = rv_scaler_clone, .copy = rv_scaler_copy, .save = rv_scaler_save,                     \
+    .load = rv_scaler_load, .describe = rv_scaler_describe, .memory = rv_scaler_memory,           \
+    .destroy = rv_scaler_destroy
 
 /* creme's safe_div: a when b == 0, else a / b (preprocessing/scale.py L20). */
 static inline double rv_safe_div(double a, double b) { return b == 0 ? a : a / b; }

@@ -30,23 +30,18 @@ enum { N, MEAN, SIGMA };
 static const double fresh[3] = {0.0, 0.0, 0.0};
 static const char *const params[] = {"with_std", NULL};
 
+static void update(double *st, double v)
+{
+    double old = st[MEAN];
+    st[N] += 1;
+    st[MEAN] += (v - st[MEAN]) / st[N];
+    if (st[N] > 1)
+        st[SIGMA] += ((v - old) * (v - st[MEAN]) - st[SIGMA]) / (st[N] - 1);
+}
+
 static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    rv_scaler *s = (rv_scaler *)self;
-    const uint32_t *slots = rv_scaler_learn_slots(s, x);
-    if (!slots)
-        return rv_error_set(err, RV_ENOMEM, "StandardScaler: out of memory");
-    for (uint32_t i = 0; i < x->n; i++) {
-        const rv_feature *f = &x->items[i];
-        if (f->kind != RV_NUM)
-            continue;
-        double *st = s->st + (size_t)slots[i] * 3, v = f->num, old = st[MEAN];
-        st[N] += 1;
-        st[MEAN] += (v - st[MEAN]) / st[N];
-        if (st[N] > 1)
-            st[SIGMA] += ((v - old) * (v - st[MEAN]) - st[SIGMA]) / (st[N] - 1);
-    }
-    return RV_OK;
+    return rv_scaler_learn((rv_scaler *)self, x, update, err);
 }
 
 static double scale(const rv_scaler *s, const double *st, double v)
@@ -62,17 +57,13 @@ static rv_status transform(rv_object *self, const rv_event *x, rv_event *out, rv
 
 static rv_object *create(const rv_args *args, rv_error *err)
 {
-    int with_std;
-    if (rv_args_check(args, params, err) ||
-        rv_args_get_bool(args, params, "with_std", 1, &with_std, err))
-        return NULL;
-    rv_scaler *s = rv_scaler_alloc(&rv_class_preprocessing_StandardScaler, 3, fresh);
-    if (!s) {
-        rv_error_set(err, RV_ENOMEM, "StandardScaler: out of memory");
+    rv_scaler *s =
+        rv_scaler_create(&rv_class_preprocessing_StandardScaler, args, params, 3, fresh, err);
+    if (s && rv_args_get_bool(args, params, "with_std", 1, &s->with_std, err)) {
+        rv_scaler_destroy(&s->base);
         return NULL;
     }
-    s->with_std = with_std;
-    return &s->base;
+    return s ? &s->base : NULL;
 }
 
 static const rv_estimator_ops ops = {.learn = learn, .transform = transform};
@@ -84,12 +75,6 @@ const rv_class rv_class_preprocessing_StandardScaler = {
     .flags = RV_F_TRANSFORMER,
     .doc = "Scale each feature to zero mean and unit sample variance (creme 0.5.1)",
     .create = create,
-    .clone = rv_scaler_clone,
-    .copy = rv_scaler_copy,
-    .save = rv_scaler_save,
-    .load = rv_scaler_load,
-    .describe = rv_scaler_describe,
-    .memory = rv_scaler_memory,
-    .destroy = rv_scaler_destroy,
+    RV_SCALER_CLASS_OPS,
     .ops = &ops,
 };

@@ -123,13 +123,7 @@ const rv_class rv_class_stats_EWMean = {
     .name = "EWMean",
     .doc = "Exponentially weighted mean (creme 0.5.1).",
     .create = ewmean_create,
-    .clone = ewm_clone,
-    .copy = ewm_copy,
-    .save = ewm_save,
-    .load = ewm_load,
-    .describe = ewm_describe,
-    .memory = ewm_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_FUNCS(ewm, ewm_describe, rv_stat_free_flat),
     .ops = &ewmean_ops,
 };
 
@@ -150,12 +144,6 @@ const rv_class rv_class_stats_EWVar = {
     .name = "EWVar",
     .doc = "Exponentially weighted variance (creme 0.5.1).",
     .create = ewvar_create,
-    .clone = ewm_clone,
-    .copy = ewm_copy,
-    .save = ewm_save,
-    .load = ewm_load,
-    .describe = ewm_describe,
-    .memory = ewm_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_FUNCS(ewm, ewm_describe, rv_stat_free_flat),
     .ops = &ewvar_ops,
 };

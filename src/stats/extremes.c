@@ -19,8 +19,6 @@ typedef struct {
 
 RV_STAT_FLAT(extremes, extremes_t)
 
-static const char *const no_args[] = {NULL};
-
 static rv_object *extremes_clone(const rv_object *o, rv_error *err)
 {
     extremes_t *e = (extremes_t *)rv_stat_alloc(o->cls, sizeof(extremes_t), err);
@@ -29,14 +27,6 @@ static rv_object *extremes_clone(const rv_object *o, rv_error *err)
         e->max = -INFINITY;
     }
     return (rv_object *)e;
-}
-
-static rv_object *extremes_create_of(const rv_class *cls, const rv_args *a, rv_error *err)
-{
-    if (rv_args_check(a, no_args, err))
-        return NULL;
-    rv_object proto = {cls};
-    return extremes_clone(&proto, err);
 }
 
 static void extremes_update(rv_object *o, double x, double w)
@@ -76,7 +66,7 @@ static rv_status extremes_load(rv_object *o, rv_reader *in)
     extern const rv_class rv_class_stats_##NAME;                                                   \
     static rv_object *lower##_create(const rv_args *a, rv_error *err)                              \
     {                                                                                              \
-        return extremes_create_of(&rv_class_stats_##NAME, a, err);                                 \
+        return rv_stat_create_plain(&rv_class_stats_##NAME, a, err);                                        \
     }                                                                                              \
     static const rv_stat_ops lower##_ops = {extremes_update, NULL, lower##_get, lower##_name};
 
@@ -91,13 +81,7 @@ const rv_class rv_class_stats_Min = {
     .flags = RV_STAT_F_NOARGS,
     .doc = "Running minimum.",
     .create = min_create,
-    .clone = extremes_clone,
-    .copy = extremes_copy,
-    .save = extremes_save,
-    .load = extremes_load,
-    .describe = rv_stat_describe_plain,
-    .memory = extremes_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_PLAIN_FUNCS(extremes),
     .ops = &min_ops,
 };
 
@@ -108,13 +92,7 @@ const rv_class rv_class_stats_Max = {
     .flags = RV_STAT_F_NOARGS,
     .doc = "Running maximum.",
     .create = max_create,
-    .clone = extremes_clone,
-    .copy = extremes_copy,
-    .save = extremes_save,
-    .load = extremes_load,
-    .describe = rv_stat_describe_plain,
-    .memory = extremes_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_PLAIN_FUNCS(extremes),
     .ops = &max_ops,
 };
 
@@ -125,12 +103,6 @@ const rv_class rv_class_stats_PeakToPeak = {
     .flags = RV_STAT_F_NOARGS,
     .doc = "Running peak to peak (max - min).",
     .create = ptp_create,
-    .clone = extremes_clone,
-    .copy = extremes_copy,
-    .save = extremes_save,
-    .load = extremes_load,
-    .describe = rv_stat_describe_plain,
-    .memory = extremes_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_PLAIN_FUNCS(extremes),
     .ops = &ptp_ops,
 };

@@ -38,6 +38,27 @@ void rv_stat_free_flat(rv_object *o);
 
 /* describe() of a statistic without parameters: "stats.Name()". */
 rv_status rv_stat_describe_plain(const rv_object *o, rv_buf *out);
+/* create() of a statistic without parameters: checks that a is empty, then
+ * the class's own clone() of a bare object of class cls (same fresh state). */
+rv_object *rv_stat_create_plain(const rv_class *cls, const rv_args *a, rv_error *err);
+
+/* RV_STAT_FLAT plus clone() for a statistic without parameters whose fresh
+ * state is all zeros. */
+#define RV_STAT_PLAIN(prefix, type)                                                                \
+    RV_STAT_FLAT(prefix, type)                                                                     \
+    static rv_object *prefix##_clone(const rv_object *o, rv_error *err)                           \
+    {                                                                                              \
+        return rv_stat_alloc(o->cls, sizeof(type), err);                                           \
+    }
+
+/* The class entries of a statistic, from its prefix_clone, _copy, _save,
+ * _load and _memory and the given describe and destroy. */
+#define RV_STAT_FUNCS(prefix, describe_fn, destroy_fn)                                             \
+    .clone = prefix##_clone, .copy = prefix##_copy, .save = prefix##_save,                         \
+    .load = prefix##_load, .describe = describe_fn, .memory = prefix##_memory,                     \
+    .destroy = destroy_fn
+/* ... of a flat statistic without parameters. */
+#define RV_STAT_PLAIN_FUNCS(prefix) RV_STAT_FUNCS(prefix, rv_stat_describe_plain, rv_stat_free_flat)
 
 /* Required window_size argument: an integer in [1, RV_STAT_MAX_WINDOW]. */
 rv_status rv_stat_window_arg(const rv_args *a, const char *const *names, long *out, rv_error *err);

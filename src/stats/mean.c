@@ -19,21 +19,13 @@ typedef struct {
     double n, mean;
 } mean_t;
 
-RV_STAT_FLAT(mean, mean_t)
+RV_STAT_PLAIN(mean, mean_t)
 
 extern const rv_class rv_class_stats_Mean;
-static const char *const no_args[] = {NULL};
 
 static rv_object *mean_create(const rv_args *a, rv_error *err)
 {
-    if (rv_args_check(a, no_args, err))
-        return NULL;
-    return rv_stat_alloc(&rv_class_stats_Mean, sizeof(mean_t), err);
-}
-
-static rv_object *mean_clone(const rv_object *o, rv_error *err)
-{
-    return rv_stat_alloc(o->cls, sizeof(mean_t), err);
+    return rv_stat_create_plain(&rv_class_stats_Mean, a, err);
 }
 
 static void mean_update(rv_object *o, double x, double w)
@@ -86,12 +78,6 @@ const rv_class rv_class_stats_Mean = {
     .flags = RV_STAT_F_NOARGS | RV_STAT_F_REVERT,
     .doc = "Running mean.",
     .create = mean_create,
-    .clone = mean_clone,
-    .copy = mean_copy,
-    .save = mean_save,
-    .load = mean_load,
-    .describe = rv_stat_describe_plain,
-    .memory = mean_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_PLAIN_FUNCS(mean),
     .ops = &mean_ops,
 };

@@ -202,13 +202,7 @@ const rv_class rv_class_stats_RollingSum = {
     .flags = RV_STAT_F_ROLLING,
     .doc = "Running sum over a window.",
     .create = rsum_create,
-    .clone = rolling_clone,
-    .copy = rolling_copy,
-    .save = rolling_save,
-    .load = rolling_load,
-    .describe = rolling_describe,
-    .memory = rolling_memory,
-    .destroy = rolling_destroy,
+    RV_STAT_FUNCS(rolling, rolling_describe, rolling_destroy),
     .ops = &rsum_ops,
 };
 
@@ -219,13 +213,7 @@ const rv_class rv_class_stats_RollingMean = {
     .flags = RV_STAT_F_ROLLING,
     .doc = "Running mean over a window (incremental sum, creme 0.5.1).",
     .create = rmean_create,
-    .clone = rolling_clone,
-    .copy = rolling_copy,
-    .save = rolling_save,
-    .load = rolling_load,
-    .describe = rolling_describe,
-    .memory = rolling_memory,
-    .destroy = rolling_destroy,
+    RV_STAT_FUNCS(rolling, rolling_describe, rolling_destroy),
     .ops = &rmean_ops,
 };
 
@@ -236,13 +224,7 @@ const rv_class rv_class_stats_RollingVar = {
     .flags = RV_STAT_F_ROLLING,
     .doc = "Running variance over a window (creme 0.5.1 formula).",
     .create = rvar_create,
-    .clone = rolling_clone,
-    .copy = rolling_copy,
-    .save = rolling_save,
-    .load = rolling_load,
-    .describe = rolling_describe,
-    .memory = rolling_memory,
-    .destroy = rolling_destroy,
+    RV_STAT_FUNCS(rolling, rolling_describe, rolling_destroy),
     .ops = &rvar_ops,
 };
 
@@ -253,13 +235,7 @@ const rv_class rv_class_stats_RollingMin = {
     .flags = RV_STAT_F_ROLLING,
     .doc = "Running minimum over a window.",
     .create = rmin_create,
-    .clone = rolling_clone,
-    .copy = rolling_copy,
-    .save = rolling_save,
-    .load = rolling_load,
-    .describe = rolling_describe,
-    .memory = rolling_memory,
-    .destroy = rolling_destroy,
+    RV_STAT_FUNCS(rolling, rolling_describe, rolling_destroy),
     .ops = &rmin_ops,
 };
 
@@ -270,12 +246,6 @@ const rv_class rv_class_stats_RollingMax = {
     .flags = RV_STAT_F_ROLLING,
     .doc = "Running maximum over a window.",
     .create = rmax_create,
-    .clone = rolling_clone,
-    .copy = rolling_copy,
-    .save = rolling_save,
-    .load = rolling_load,
-    .describe = rolling_describe,
-    .memory = rolling_memory,
-    .destroy = rolling_destroy,
+    RV_STAT_FUNCS(rolling, rolling_describe, rolling_destroy),
     .ops = &rmax_ops,
 };

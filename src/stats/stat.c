@@ -98,6 +98,15 @@ rv_status rv_stat_describe_plain(const rv_object *o, rv_buf *out)
     return rv_describe_close(&d);
 }
 
+rv_object *rv_stat_create_plain(const rv_class *cls, const rv_args *a, rv_error *err)
+{
+    static const char *const no_args[] = {NULL};
+    if (rv_args_check(a, no_args, err))
+        return NULL;
+    rv_object proto = {cls};
+    return cls->clone(&proto, err);
+}
+
 rv_status rv_stat_window_arg(const rv_args *a, const char *const *names, long *out, rv_error *err)
 {
     if (!rv_args_find(a, names, "window_size"))

@@ -15,9 +15,7 @@ typedef struct {
     double v;
 } total_t;
 
-RV_STAT_FLAT(total, total_t)
-
-static const char *const no_args[] = {NULL};
+RV_STAT_PLAIN(total, total_t)
 
 static rv_status total_save(const rv_object *o, rv_buf *out)
 {
@@ -30,11 +28,6 @@ static rv_status total_load(rv_object *o, rv_reader *in)
     return in->status;
 }
 
-static rv_object *total_clone(const rv_object *o, rv_error *err)
-{
-    return rv_stat_alloc(o->cls, sizeof(total_t), err);
-}
-
 static double total_get(const rv_object *o) { return ((const total_t *)o)->v; }
 
 /* ===== Count ===== */
@@ -43,9 +36,7 @@ extern const rv_class rv_class_stats_Count;
 
 static rv_object *count_create(const rv_args *a, rv_error *err)
 {
-    if (rv_args_check(a, no_args, err))
-        return NULL;
-    return rv_stat_alloc(&rv_class_stats_Count, sizeof(total_t), err);
+    return rv_stat_create_plain(&rv_class_stats_Count, a, err);
 }
 
 static void count_update(rv_object *o, double x, double w) { ((total_t *)o)->v += 1; }
@@ -67,13 +58,7 @@ const rv_class rv_class_stats_Count = {
     .flags = RV_STAT_F_NOARGS | RV_STAT_F_REVERT,
     .doc = "Running count of observations.",
     .create = count_create,
-    .clone = total_clone,
-    .copy = total_copy,
-    .save = total_save,
-    .load = total_load,
-    .describe = rv_stat_describe_plain,
-    .memory = total_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_PLAIN_FUNCS(total),
     .ops = &count_ops,
 };
 
@@ -83,9 +68,7 @@ extern const rv_class rv_class_stats_Sum;
 
 static rv_object *sum_create(const rv_args *a, rv_error *err)
 {
-    if (rv_args_check(a, no_args, err))
-        return NULL;
-    return rv_stat_alloc(&rv_class_stats_Sum, sizeof(total_t), err);
+    return rv_stat_create_plain(&rv_class_stats_Sum, a, err);
 }
 
 static void sum_update(rv_object *o, double x, double w) { ((total_t *)o)->v += x; }
@@ -107,12 +90,6 @@ const rv_class rv_class_stats_Sum = {
     .flags = RV_STAT_F_NOARGS | RV_STAT_F_REVERT,
     .doc = "Running sum.",
     .create = sum_create,
-    .clone = total_clone,
-    .copy = total_copy,
-    .save = total_save,
-    .load = total_load,
-    .describe = rv_stat_describe_plain,
-    .memory = total_memory,
-    .destroy = rv_stat_free_flat,
+    RV_STAT_PLAIN_FUNCS(total),
     .ops = &sum_ops,
 };

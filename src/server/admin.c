@@ -1,0 +1,298 @@
+/* Routing, and every endpoint but predict/learn and the streams.
+ *
+ *   GET  /api/init          {"flavor", "storage", "version"} | 400 "No flavor has been set."
+ *   POST /api/init          {"flavor": ...} resets everything -> 201 | 400 allowed flavors
+ *   POST /api/model[/name]  definition text or snapshot bytes -> 201 {"name"} | 400 why
+ *   GET  /api/model[/name]  snapshot bytes | 404
+ *   DELETE /api/model/name  204 | 404
+ *   GET  /api/model/name/metrics  that model's metrics
+ *   GET  /api/models        {"models": [sorted], "default": name|null}
+ *   GET  /api/metrics       the flavor's metrics over every learn
+ *   GET  /api/stats         predict and learn call statistics
+ *   POST /api/predict, /api/learn, and their /batch forms (api.c)
+ *   GET  /healthz /readyz /metrics /api/openapi.json (ops.c)
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ===== Responses ===== */
+
+void rv_resp_json(rv_resp *r, int status, json_t *j)
+{
+    r->status = status;
+    r->content_type = "application/json";
+    rv_buf_reset(&r->body);
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    rv_buf_puts(&r->body, text ? text : "{}");
+    free(text);
+    json_decref(j);
+}
+
+void rv_resp_message(rv_resp *r, int status, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rv_resp_json(r, status, json_pack("{s:s}", "message", msg));
+}
+
+void rv_resp_error(rv_resp *r, const rv_error *err)
+{
+    int status = err->code == RV_ENOTFOUND ? 404
+                 : err->code == RV_ENOMEM || err->code == RV_EIO ? 500 : 400;
+    rv_resp_message(r, status, "%s", err->message[0] ? err->message : rv_strerror(err->code));
+}
+
+static json_t *parse_body(const rv_req *req, rv_resp *resp)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+    if (!j)
+        rv_resp_message(resp, 400, "The body is not valid JSON: %s.", jerr.text);
+    return j;
+}
+
+/* ===== init ===== */
+
+static void init_get(rv_server *s, rv_resp *resp)
+{
+    if (s->flavor == RV_FLAVOR_NONE)
+        return rv_resp_message(resp, 400, "No flavor has been set.");
+    rv_resp_json(resp, 200, json_pack("{s:s,s:s,s:s}", "flavor", rv_flavor_name(s->flavor), "storage",
+                                      rv_store_engine(s->store), "version", RV_VERSION));
+}
+
+static void init_post(rv_server *s, const rv_req *req, rv_resp *resp)
+{
+    json_t *j = parse_body(req, resp);
+    if (!j)
+        return;
+    rv_flavor f = rv_flavor_parse(json_string_value(json_object_get(j, "flavor")));
+    json_decref(j);
+    if (f == RV_FLAVOR_NONE)
+        return rv_resp_message(resp, 400, "Allowed flavors are regression, binary, multiclass.");
+    rv_error err = {0};
+    if (rv_state_reset(s, f, &err) != RV_OK)
+        return rv_resp_error(resp, &err);
+    init_get(s, resp);
+    resp->status = 201;
+}
+
+/* ===== models ===== */
+
+static int valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 128)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(n[i] == '-' || n[i] == '_' || n[i] == '.' || (n[i] >= '0' && n[i] <= '9')
+              || (n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z')))
+            return 0;
+    return 1;
+}
+
+/* Chantilly gives uploads without a name a random "adjective-animal"; we
+ * spell the same idea deterministically. */
+static void generate_name(rv_server *s, char *out, size_t cap)
+{
+    static const char *const adj[] = {"brisk", "calm", "eager", "gentle", "lively", "nimble",
+                                      "quiet", "steady", "swift", "wise"};
+    static const char *const noun[] = {"otter", "heron", "lynx", "marten", "osprey", "stoat",
+                                       "trout", "vole", "wren", "zander"};
+    pthread_rwlock_rdlock(&s->models_lock);
+    do {
+        unsigned long k = s->name_counter++;
+        snprintf(out, cap, "%s-%s%s", adj[k % 10], noun[(k / 10) % 10], "");
+        if (k >= 100)
+            snprintf(out, cap, "%s-%s-%lu", adj[k % 10], noun[(k / 10) % 10], k / 100);
+    } while (rv_state_find(s, out));
+    pthread_rwlock_unlock(&s->models_lock);
+}
+
+static void model_post(rv_server *s, const char *name, const rv_req *req, rv_resp *resp)
+{
+    if (s->flavor == RV_FLAVOR_NONE)
+        return rv_resp_message(resp, 400, "No flavor has been set.");
+    char gen[160];
+    if (!name) {
+        generate_name(s, gen, sizeof gen);
+        name = gen;
+    }
+    if (req->body_len == 0)
+        return rv_resp_message(resp, 400, "The body is empty: send a model definition or snapshot.");
+    rv_error err = {0};
+    rv_object *m = rv_engine_load(req->body, req->body_len, &err);
+    if (!m)
+        return rv_resp_message(resp, 400, "The body is not a model: %s", err.message);
+    if (rv_engine_check_flavor(m, s->flavor, &err) != RV_OK) {
+        rv_object_free(m);
+        return rv_resp_message(resp, 400, "%s", err.message);
+    }
+    if (rv_state_put_model(s, name, m, &err) != RV_OK)
+        return rv_resp_error(resp, &err);
+    rv_resp_json(resp, 201, json_pack("{s:s}", "name", name));
+}
+
+static void model_get(rv_server *s, const char *name, rv_resp *resp)
+{
+    pthread_rwlock_rdlock(&s->models_lock);
+    rv_model_entry *e = rv_state_find(s, name);
+    if (!e) {
+        pthread_rwlock_unlock(&s->models_lock);
+        if (name)
+            return rv_resp_message(resp, 404, "No model named '%s'.", name);
+        return rv_resp_message(resp, 404, "No default model has been set.");
+    }
+    pthread_rwlock_rdlock(&e->lock);
+    rv_buf_reset(&resp->body);
+    rv_status st = rv_engine_snapshot(e->model, &resp->body);
+    pthread_rwlock_unlock(&e->lock);
+    pthread_rwlock_unlock(&s->models_lock);
+    if (st != RV_OK)
+        return rv_resp_message(resp, 500, "The model could not be snapshotted: %s", rv_strerror(st));
+    resp->status = 200;
+    resp->content_type = "application/octet-stream";
+}
+
+static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
+{
+    pthread_rwlock_rdlock(&s->models_lock);
+    rv_model_entry *e = rv_state_find(s, name);
+    json_t *j = NULL;
+    if (e) {
+        pthread_rwlock_rdlock(&e->lock);
+        j = rv_metrics_to_json(&e->metrics);
+        pthread_rwlock_unlock(&e->lock);
+    }
+    pthread_rwlock_unlock(&s->models_lock);
+    if (!e)
+        return rv_resp_message(resp, 404, "No model named '%s'.", name);
+    rv_resp_json(resp, 200, j);
+}
+
+static void models_list(rv_server *s, rv_resp *resp)
+{
+    json_t *names = json_array();
+    pthread_rwlock_rdlock(&s->models_lock);
+    for (size_t i = 0; i < s->n_models; i++)
+        json_array_append_new(names, json_string(s->models[i]->name));
+    json_t *dflt = s->default_model ? json_string(s->default_model) : json_null();
+    pthread_rwlock_unlock(&s->models_lock);
+    rv_resp_json(resp, 200, json_pack("{s:o,s:o}", "models", names, "default", dflt));
+}
+
+static void metrics_get(rv_server *s, rv_resp *resp)
+{
+    if (s->flavor == RV_FLAVOR_NONE)
+        return rv_resp_message(resp, 400, "No flavor has been set.");
+    pthread_mutex_lock(&s->metrics_mu);
+    json_t *j = rv_metrics_to_json(&s->metrics);
+    pthread_mutex_unlock(&s->metrics_mu);
+    rv_resp_json(resp, 200, j);
+}
+
+static void stats_get(rv_server *s, rv_resp *resp)
+{
+    rv_resp_json(resp, 200, json_pack("{s:o,s:o}", "predict", rv_timing_to_json(&s->t_predict),
+                                      "learn", rv_timing_to_json(&s->t_learn)));
+}
+
+static void single(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
+{
+    json_t *payload = parse_body(req, resp), *result = NULL;
+    if (!payload)
+        return;
+    uint64_t ticket = 0;
+    int status = learn ? rv_api_learn_one(s, payload, &result, &ticket)
+                       : rv_api_predict_one(s, payload, &result, &ticket);
+    json_decref(payload);
+    rv_error err = {0};
+    if (ticket && rv_store_wait(s->store, ticket, &err) != RV_OK) {
+        json_decref(result);
+        return rv_resp_message(resp, 500, "%s", err.message);
+    }
+    rv_resp_json(resp, status, result);
+}
+
+/* ===== routing ===== */
+
+int rv_api_needs_auth(const char *method, const char *path)
+{
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return 0;
+    return strcmp(path, "/api/init") == 0 || strncmp(path, "/api/model", 10) == 0
+           || strncmp(path, "/api/learn", 10) == 0;
+}
+
+#define IS(m, p) (strcmp(req->method, (m)) == 0 && strcmp(req->path, (p)) == 0)
+
+void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
+{
+    const char *model_prefix = "/api/model/";
+    size_t mp = strlen(model_prefix);
+    if (IS("POST", "/api/predict"))
+        return single(s, req, resp, 0);
+    if (IS("POST", "/api/learn"))
+        return single(s, req, resp, 1);
+    if (IS("POST", "/api/predict/batch"))
+        return rv_batch(s, req, resp, 0);
+    if (IS("POST", "/api/learn/batch"))
+        return rv_batch(s, req, resp, 1);
+    if (IS("GET", "/api/init"))
+        return init_get(s, resp);
+    if (IS("POST", "/api/init"))
+        return init_post(s, req, resp);
+    if (IS("GET", "/api/models"))
+        return models_list(s, resp);
+    if (IS("GET", "/api/metrics"))
+        return metrics_get(s, resp);
+    if (IS("GET", "/api/stats"))
+        return stats_get(s, resp);
+    if (IS("GET", "/healthz"))
+        return rv_ops_healthz(s, resp);
+    if (IS("GET", "/readyz"))
+        return rv_ops_readyz(s, resp);
+    if (IS("GET", "/metrics"))
+        return rv_ops_prometheus(s, resp);
+    if (IS("GET", "/api/openapi.json"))
+        return rv_ops_openapi(s, resp);
+    if (IS("POST", "/api/model"))
+        return model_post(s, NULL, req, resp);
+    if (IS("GET", "/api/model"))
+        return model_get(s, NULL, resp);
+    if (strncmp(req->path, model_prefix, mp) == 0) {
+        char name[256];
+        const char *rest = req->path + mp, *slash = strchr(rest, '/');
+        size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+        if (len >= sizeof name)
+            return rv_resp_message(resp, 400, "The model name is too long.");
+        memcpy(name, rest, len);
+        name[len] = '\0';
+        if (!valid_name(name))
+            return rv_resp_message(resp, 400, "Model names are 1 to 128 letters, digits, '-', '_' or '.'.");
+        if (slash && strcmp(slash, "/metrics") == 0 && strcmp(req->method, "GET") == 0)
+            return model_metrics(s, name, resp);
+        if (slash)
+            return rv_resp_message(resp, 404, "Not found.");
+        if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0)
+            return model_post(s, name, req, resp);
+        if (strcmp(req->method, "GET") == 0)
+            return model_get(s, name, resp);
+        if (strcmp(req->method, "DELETE") == 0) {
+            rv_error err = {0};
+            if (rv_state_delete_model(s, name, &err) != RV_OK)
+                return rv_resp_error(resp, &err);
+            resp->status = 204;
+            rv_buf_reset(&resp->body);
+            return;
+        }
+        return rv_resp_message(resp, 405, "Method not allowed.");
+    }
+    rv_resp_message(resp, 404, "Not found.");
+}

@@ -1,0 +1,283 @@
+/* POST /api/predict and POST /api/learn (Chantilly's payloads), one at a time
+ * or as NDJSON batches, and the announcements they make.
+ *
+ * predict {"features": {...}, "id"?: str|number, "model"?: name}
+ *   -> 200 {"model", "prediction"}; with an id the features and prediction
+ *      are kept (durably) until the ground truth arrives, and the code is 201.
+ * learn {"ground_truth": y, "id"?: ..., "features"?: {...}, "model"?: name}
+ *   -> 201 {}; with an id the kept features and prediction are used (and
+ *      forgotten), else features are required and the model predicts first;
+ *      metrics see the prediction, then the model learns.
+ * Client errors are 400 with Chantilly's messages.
+ *
+ * Batches: one payload per line; one result line per input line, each the
+ * single call's answer plus "status"; a bad line fails alone. A learn batch
+ * waits for one group commit at the end, then answers.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(json_t **result, int status, const char *msg)
+{
+    *result = json_pack("{s:s}", "message", msg);
+    return status;
+}
+
+static int fail_err(json_t **result, const rv_error *err)
+{
+    int status = err->code == RV_ENOMEM || err->code == RV_EIO ? 500 : 400;
+    return fail(result, status, err->message[0] ? err->message : rv_strerror(err->code));
+}
+
+/* The id as text: strings as they are, numbers as JSON writes them. */
+static int id_text(const json_t *id, char *out, size_t cap)
+{
+    if (json_is_string(id)) {
+        if (json_string_length(id) >= cap || memchr(json_string_value(id), 0, json_string_length(id)))
+            return 0;
+        memcpy(out, json_string_value(id), json_string_length(id) + 1);
+        return 1;
+    }
+    if (json_is_integer(id))
+        return snprintf(out, cap, "%lld", (long long)json_integer_value(id)) > 0;
+    return 0;
+}
+
+static rv_model_entry *find_model(rv_server *s, const json_t *name, json_t **result, int *status)
+{
+    if (name && !json_is_string(name)) {
+        *status = fail(result, 400, "The model name must be a string.");
+        return NULL;
+    }
+    rv_model_entry *e = rv_state_find(s, name ? json_string_value(name) : NULL);
+    if (!e) {
+        char msg[300];
+        if (name)
+            snprintf(msg, sizeof msg, "No model named '%.200s'.", json_string_value(name));
+        else
+            snprintf(msg, sizeof msg, "No default model has been set.");
+        *status = fail(result, 400, msg);
+    }
+    return e;
+}
+
+static void announce_event(rv_server *s, const char *kind, json_t *body)
+{
+    if (body && rv_announcer_active(s->sse_events)) {
+        char *text = json_dumps(body, JSON_COMPACT);
+        if (text)
+            rv_announce(s->sse_events, kind, text, strlen(text));
+        free(text);
+    }
+    json_decref(body);
+}
+
+static void announce_metrics(rv_server *s)
+{
+    if (!rv_announcer_active(s->sse_metrics))
+        return;
+    pthread_mutex_lock(&s->metrics_mu);
+    json_t *m = rv_metrics_to_json(&s->metrics);
+    pthread_mutex_unlock(&s->metrics_mu);
+    char *text = json_dumps(m, JSON_COMPACT);
+    if (text)
+        rv_announce(s->sse_metrics, "metrics", text, strlen(text));
+    free(text);
+    json_decref(m);
+}
+
+/* ===== predict ===== */
+
+static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+{
+    int status = 200;
+    rv_model_entry *e = find_model(s, json_object_get(payload, "model"), result, &status);
+    if (!e)
+        return status;
+    json_t *features = json_object_get(payload, "features");
+    if (!features)
+        return fail(result, 400, "The features are missing.");
+    json_t *id = json_object_get(payload, "id");
+    char idbuf[256];
+    if (id && !id_text(id, idbuf, sizeof idbuf))
+        return fail(result, 400, "The id must be a string (under 256 bytes) or an integer.");
+    rv_error err = {0};
+    rv_event x;
+    rv_event_init(&x);
+    rv_prediction p;
+    rv_prediction_init(&p);
+    rv_status st = rv_json_to_event(features, &x, &err);
+    if (st == RV_OK)
+        st = rv_state_predict(s, e, &x, &p, &err);
+    if (st == RV_OK && id) {
+        rv_buf rec;
+        rv_buf_init(&rec);
+        st = rv_record_encode(&rec, e->name, &x, NULL, &p, 0);
+        if (st == RV_OK)
+            st = rv_state_keep(s, idbuf, &rec, ticket);
+        if (st != RV_OK)
+            rv_error_set(&err, RV_ENOMEM, "out of memory keeping the prediction");
+        rv_buf_free(&rec);
+        status = 201;
+    }
+    if (st == RV_OK) {
+        *result = json_pack("{s:s,s:o}", "model", e->name, "prediction", rv_prediction_to_json(&p));
+        if (rv_announcer_active(s->sse_events)) {
+            json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(&x),
+                                   "prediction", json_object_get(*result, "prediction"));
+            if (ev && id)
+                json_object_set(ev, "id", id);
+            announce_event(s, "predict", ev);
+        }
+    } else {
+        status = fail_err(result, &err);
+    }
+    rv_prediction_free(&p);
+    rv_event_free(&x);
+    return status;
+}
+
+int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+{
+    *ticket = 0;
+    if (!json_is_object(payload))
+        return fail(result, 400, "The payload must be a JSON object.");
+    uint64_t t0 = rv_now_ns();
+    pthread_rwlock_rdlock(&s->models_lock);
+    int status = predict_locked(s, payload, result, ticket);
+    pthread_rwlock_unlock(&s->models_lock);
+    if (status < 300)
+        rv_timing_add(&s->t_predict, rv_now_ns() - t0);
+    return status;
+}
+
+/* ===== learn ===== */
+
+typedef struct learn_job {
+    char id[256];
+    int has_id;
+    char *kept;        /* taken record bytes */
+    size_t kept_len;
+    rv_record rec;     /* decoded kept record */
+    rv_event x;        /* features from the payload */
+} learn_job;
+
+static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **result, uint64_t *ticket)
+{
+    json_t *gt = json_object_get(payload, "ground_truth");
+    if (!gt)
+        return fail(result, 400, "The ground truth is missing.");
+    if (s->flavor == RV_FLAVOR_NONE)
+        return fail(result, 400, "No flavor has been set.");
+    rv_error err = {0};
+    rv_value y;
+    if (rv_json_to_target(gt, s->flavor, &y, &err) != RV_OK)
+        return fail_err(result, &err);
+    json_t *id = json_object_get(payload, "id"), *name = json_object_get(payload, "model");
+    const rv_event *x = &j->x;
+    const rv_prediction *pred = NULL;
+    char model_name[4097];
+    if (id) {
+        if (!id_text(id, j->id, sizeof j->id))
+            return fail(result, 400, "The id must be a string (under 256 bytes) or an integer.");
+        j->has_id = 1;
+        j->kept = rv_state_take(s, j->id, &j->kept_len);
+        if (!j->kept) {
+            char msg[320];
+            snprintf(msg, sizeof msg, "No information stored for ID '%s'.", j->id);
+            return fail(result, 400, msg);
+        }
+        if (rv_record_decode(&j->rec, j->kept, j->kept_len, &err) != RV_OK)
+            return fail_err(result, &err);
+        snprintf(model_name, sizeof model_name, "%.*s", (int)j->rec.model_len, j->rec.model);
+        x = &j->rec.x;
+        pred = &j->rec.pred;
+    }
+    json_t *kept_name = id ? json_string(model_name) : NULL;
+    int status = 201;
+    rv_model_entry *e = find_model(s, id ? kept_name : name, result, &status);
+    json_decref(kept_name);
+    if (!e)
+        return status;
+    if (!id) {
+        json_t *features = json_object_get(payload, "features");
+        if (!features)
+            return fail(result, 400, "The features are missing.");
+        if (rv_json_to_event(features, &j->x, &err) != RV_OK)
+            return fail_err(result, &err);
+    }
+    if (rv_state_learn(s, e, x, &y, pred, id ? j->id : NULL, ticket, &err) != RV_OK)
+        return fail_err(result, &err);
+    free(j->kept); /* consumed: the forget is logged with the learn */
+    j->kept = NULL;
+    *result = json_object();
+    if (rv_announcer_active(s->sse_events)) {
+        json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(x),
+                               "ground_truth", gt);
+        if (ev && id)
+            json_object_set(ev, "id", id);
+        announce_event(s, "learn", ev);
+    }
+    return status;
+}
+
+int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+{
+    *ticket = 0;
+    if (!json_is_object(payload))
+        return fail(result, 400, "The payload must be a JSON object.");
+    uint64_t t0 = rv_now_ns();
+    learn_job j;
+    memset(&j, 0, sizeof j);
+    rv_record_init(&j.rec);
+    rv_event_init(&j.x);
+    pthread_rwlock_rdlock(&s->models_lock);
+    int status = learn_locked(s, payload, &j, result, ticket);
+    pthread_rwlock_unlock(&s->models_lock);
+    if (j.kept) /* the learn failed: the prediction stays kept */
+        rv_state_put_back(s, j.id, j.kept, j.kept_len);
+    rv_record_free(&j.rec);
+    rv_event_free(&j.x);
+    if (status < 300) {
+        rv_timing_add(&s->t_learn, rv_now_ns() - t0);
+        announce_metrics(s);
+    }
+    return status;
+}
+
+/* ===== batches ===== */
+
+void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
+{
+    resp->status = 200;
+    resp->content_type = "application/x-ndjson";
+    const char *p = req->body, *end = req->body + req->body_len;
+    uint64_t last = 0;
+    size_t first_line = resp->body.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        json_error_t jerr;
+        json_t *payload = json_loadb(p, (size_t)(line_end - p), 0, &jerr), *result = NULL;
+        uint64_t t = 0;
+        int status = !payload ? fail(&result, 400, "The line is not valid JSON.")
+                     : learn  ? rv_api_learn_one(s, payload, &result, &t)
+                              : rv_api_predict_one(s, payload, &result, &t);
+        last = t > last ? t : last;
+        json_object_set_new(result, "status", json_integer(status));
+        char *text = json_dumps(result, JSON_COMPACT);
+        rv_buf_puts(&resp->body, text ? text : "{\"status\":500}");
+        rv_buf_put(&resp->body, "\n", 1);
+        free(text);
+        json_decref(result);
+        json_decref(payload);
+        p = nl ? nl + 1 : end;
+    }
+    rv_error err = {0};
+    if (last && rv_store_wait(s->store, last, &err) != RV_OK) {
+        resp->body.len = first_line;
+        rv_resp_message(resp, 500, "%s", err.message);
+    }
+}

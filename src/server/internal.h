@@ -1,0 +1,217 @@
+/* Shared internals of the server layer (not a public header).
+ *
+ *   main.c    flags, environment, signals, start and drain
+ *   http.c    libmicrohttpd glue: bodies, limits, auth, routing, responses
+ *   api.c     Chantilly's endpoints (init, models, predict, learn, metrics, stats)
+ *   batch.c   NDJSON batch predict and learn
+ *   ops.c     health, readiness, Prometheus text, OpenAPI
+ *   state.c   models in memory, kept predictions, log replay, checkpoints
+ *   engine.c  the only file that touches models (parse, snapshot, predict, learn)
+ *   codec.c   JSON <-> events, targets, predictions; log record encoding
+ *   stats.c   call counts and durations; sse.c  server-sent events
+ */
+#ifndef RIVULET_SERVER_INTERNAL_H
+#define RIVULET_SERVER_INTERNAL_H
+
+#include "rivulet/core.h"
+#include "rivulet/server.h"
+#include "rivulet/store.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ===== Flavors ===== */
+
+typedef enum { RV_FLAVOR_NONE = 0, RV_FLAVOR_REGRESSION, RV_FLAVOR_BINARY, RV_FLAVOR_MULTICLASS } rv_flavor;
+const char *rv_flavor_name(rv_flavor f);
+rv_flavor rv_flavor_parse(const char *s);
+
+/* ===== Requests and responses, independent of the HTTP library ===== */
+
+typedef struct rv_req {
+    const char *method, *path;
+    const char *body;
+    size_t body_len;
+} rv_req;
+
+typedef struct rv_resp {
+    int status;
+    const char *content_type;
+    rv_buf body;
+} rv_resp;
+
+void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
+void rv_resp_message(rv_resp *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rv_resp_error(rv_resp *r, const rv_error *err);          /* 400/404/500 by code */
+
+/* ===== Engine: the model-facing part ===== */
+
+#define RV_MAX_METRICS 8
+typedef struct rv_metric_set {
+    int n;
+    const char *names[RV_MAX_METRICS];
+    rv_object *m[RV_MAX_METRICS];
+} rv_metric_set;
+
+/* Builds a model from an upload: a snapshot's bytes, or a definition's text. */
+rv_object *rv_engine_load(const char *body, size_t len, rv_error *err);
+rv_status rv_engine_check_flavor(const rv_object *model, rv_flavor f, rv_error *err);
+rv_status rv_engine_snapshot(const rv_object *model, rv_buf *out);
+int rv_engine_predict_mutates(const rv_object *model);
+rv_status rv_engine_predict(rv_object *model, const rv_event *x, rv_prediction *out, rv_error *err);
+rv_status rv_engine_learn(rv_object *model, const rv_event *x, const rv_value *y, rv_error *err);
+rv_status rv_engine_metrics_init(rv_metric_set *ms, rv_flavor f, rv_error *err);
+void rv_engine_metrics_free(rv_metric_set *ms);
+void rv_engine_metrics_update(rv_metric_set *ms, const rv_value *y, const rv_prediction *p);
+rv_status rv_engine_metrics_save(const rv_metric_set *ms, rv_buf *out);
+rv_status rv_engine_metrics_load(rv_metric_set *ms, rv_reader *in);
+
+/* ===== Codec ===== */
+
+/* JSON object of features -> event (strings copied into the event). */
+rv_status rv_json_to_event(const json_t *j, rv_event *out, rv_error *err);
+json_t *rv_event_to_json(const rv_event *e);
+/* A ground truth for the flavor: regression a number; classes a label
+ * (true/false become "True"/"False"). String storage borrows from j. */
+rv_status rv_json_to_target(const json_t *j, rv_flavor f, rv_value *out, rv_error *err);
+json_t *rv_prediction_to_json(const rv_prediction *p);
+json_t *rv_metrics_to_json(const rv_metric_set *ms);
+
+/* Log and kept records: model name, features, optional target, prediction. */
+typedef struct rv_record {
+    const char *model; /* borrowed from the bytes decoded */
+    uint32_t model_len;
+    rv_event x;
+    int has_y;
+    int predicted; /* the prediction was made within the learn */
+    rv_value y;
+    rv_prediction pred;
+} rv_record;
+void rv_record_init(rv_record *r);
+void rv_record_free(rv_record *r);
+rv_status rv_record_encode(rv_buf *out, const char *model, const rv_event *x, const rv_value *y,
+                           const rv_prediction *p, int predicted);
+rv_status rv_record_decode(rv_record *r, const void *p, size_t n, rv_error *err);
+
+/* ===== Stats ===== */
+
+typedef struct rv_timing {
+    pthread_mutex_t mu;
+    uint64_t n;
+    double mean, ewm;
+    uint64_t hist[64 * 4]; /* log2 buckets with 4 sub-buckets */
+} rv_timing;
+void rv_timing_init(rv_timing *t);
+void rv_timing_add(rv_timing *t, uint64_t ns);
+void rv_timing_reset(rv_timing *t);
+json_t *rv_timing_to_json(rv_timing *t);
+uint64_t rv_now_ns(void);
+void rv_humanize_ns(uint64_t ns, char *out, size_t cap);
+
+/* ===== Server-sent events ===== */
+
+typedef struct rv_announcer rv_announcer;
+typedef struct rv_listener rv_listener;
+rv_announcer *rv_announcer_new(size_t buffer_bytes, int keepalive_ms);
+void rv_announcer_free(rv_announcer *a);
+void rv_announcer_stop(rv_announcer *a);          /* ends every stream */
+int rv_announcer_active(const rv_announcer *a);   /* any listener? (cheap) */
+void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len);
+rv_listener *rv_listen(rv_announcer *a);
+/* Blocks up to the keep-alive interval; fills buf with whole SSE messages or a
+ * keep-alive comment. Returns bytes written, or -1 when the stream is over. */
+long rv_listener_read(rv_listener *l, char *buf, size_t cap);
+void rv_listener_close(rv_listener *l);
+
+/* ===== Server state ===== */
+
+typedef struct rv_model_entry {
+    char *name;
+    pthread_rwlock_t lock;
+    rv_object *model;
+    int predict_mutates;
+    rv_metric_set metrics;
+    uint64_t last_seq;   /* last log event applied */
+    uint64_t ckpt_seq;   /* last event covered by the stored checkpoint */
+    uint64_t n_learned;
+} rv_model_entry;
+
+typedef struct rv_config {
+    const char *host;
+    int port;
+    const char *db;
+    int threads;          /* connection cap */
+    const char *token;
+    size_t max_body;
+    int timeout_s;
+    int keep_ttl_s;       /* kept predictions expire after this (0 = never) */
+    int checkpoint_every; /* learns per model between checkpoints */
+    int sse_keepalive_ms;
+    int verbose;          /* log each request (never the token) */
+    const char *port_file;
+} rv_config;
+
+typedef struct rv_server {
+    rv_config cfg;
+    rv_store *store;
+    pthread_rwlock_t models_lock; /* the table; each entry has its own lock */
+    rv_model_entry **models;
+    size_t n_models, cap_models;
+    char *default_model;
+    rv_flavor flavor;
+    pthread_mutex_t metrics_mu;   /* global metrics and log order */
+    rv_metric_set metrics;
+    uint64_t metrics_seq;
+    pthread_mutex_t kept_mu;
+    rv_strmap kept;               /* id -> malloc'ed {int64 expires, u32 len, bytes} */
+    rv_timing t_predict, t_learn;
+    rv_announcer *sse_events, *sse_metrics;
+    void *daemon;
+    atomic_int ready, draining;
+    atomic_ullong n_requests, n_errors;
+    unsigned long name_counter;
+} rv_server;
+
+rv_status rv_state_open(rv_server *s, rv_error *err);  /* load checkpoints, replay */
+void rv_state_close(rv_server *s);                     /* final checkpoints */
+rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err);
+/* Finds a model by name (NULL = default) with models_lock held for reading by
+ * the caller. */
+rv_model_entry *rv_state_find(rv_server *s, const char *name);
+rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, rv_error *err);
+rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err);
+void rv_state_maybe_checkpoint(rv_server *s, rv_model_entry *e);
+/* Kept predictions: keep stores a copy; take removes it (RV_ENOTFOUND if
+ * absent or expired) and hands back the record bytes (malloc'ed). */
+rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint64_t *ticket);
+char *rv_state_take(rv_server *s, const char *id, size_t *len);
+void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len);
+
+/* Learn one event on an entry (write-locked by this call): updates metrics
+ * with the prediction (predicting first when pred is NULL), learns, logs.
+ * *ticket is what to wait for before acknowledging. */
+rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
+                         const rv_prediction *pred, const char *forget_id, uint64_t *ticket,
+                         rv_error *err);
+rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, rv_prediction *out,
+                           rv_error *err);
+
+/* ===== Handlers ===== */
+
+void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp);
+int rv_api_needs_auth(const char *method, const char *path);
+/* One predict or learn from a parsed payload: returns the HTTP status and
+ * sets *result (the answer, or {"message"}); *ticket is the store write to
+ * wait for before answering (0 = none). */
+int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
+int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
+void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn);
+void rv_ops_healthz(rv_server *s, rv_resp *resp);
+void rv_ops_readyz(rv_server *s, rv_resp *resp);
+void rv_ops_prometheus(rv_server *s, rv_resp *resp);
+void rv_ops_openapi(rv_server *s, rv_resp *resp);
+int rv_http_start(rv_server *s, rv_error *err);
+void rv_http_stop(rv_server *s);
+
+#endif

@@ -1,0 +1,305 @@
+/* Predict, learn and kept predictions: the paths that change state at run
+ * time, and their replay at startup.
+ *
+ * Learn (entry write-locked for its whole course):
+ *   1. predict first if no kept prediction came with the event;
+ *   2. the model learns (if it refuses, nothing is logged; a predict that
+ *      changed the model is logged alone so that replay still matches);
+ *   3. the model's metrics, then under metrics_mu the global metrics, are
+ *      updated with the prediction and the event is appended to the log,
+ *      so the log's order is the order in which global metrics saw events;
+ *   4. the caller waits for the ticket, then acknowledges.
+ * A predict of a model whose predict changes it is logged too (no target).
+ *
+ * Kept predictions: id -> malloc'ed {int64 expires; u32 len; record bytes},
+ * mirrored durably by the store; an expired one counts as unknown.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct kept_blob {
+    int64_t expires;
+    uint32_t len;
+    char bytes[];
+} kept_blob;
+
+static uint64_t log_record(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
+                           const rv_prediction *p, int predicted, const char *forget_id)
+{
+    rv_buf b;
+    rv_buf_init(&b);
+    rv_record_encode(&b, e->name, x, y, p, predicted);
+    uint64_t t = 0;
+    if (!b.oom) {
+        pthread_mutex_lock(&s->metrics_mu);
+        if (y)
+            rv_engine_metrics_update(&s->metrics, y, p);
+        t = rv_store_append(s->store, e->name, b.data, b.len);
+        if (t && forget_id)
+            t = rv_store_forget(s->store, forget_id);
+        pthread_mutex_unlock(&s->metrics_mu);
+    }
+    rv_buf_free(&b);
+    if (t)
+        e->last_seq = t;
+    return t;
+}
+
+rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
+                         const rv_prediction *pred, const char *forget_id, uint64_t *ticket,
+                         rv_error *err)
+{
+    rv_prediction own;
+    rv_prediction_init(&own);
+    *ticket = 0;
+    pthread_rwlock_wrlock(&e->lock);
+    rv_status st = RV_OK;
+    if (!pred) {
+        st = rv_engine_predict(e->model, x, &own, err);
+        pred = &own;
+    }
+    int predicted = pred == &own;
+    if (st == RV_OK && (st = rv_engine_learn(e->model, x, y, err)) == RV_OK) {
+        rv_engine_metrics_update(&e->metrics, y, pred);
+        e->n_learned++;
+        *ticket = log_record(s, e, x, y, pred, predicted, forget_id);
+        if (!*ticket)
+            st = rv_error_set(err, RV_ENOMEM, "out of memory logging the event");
+        rv_state_maybe_checkpoint(s, e);
+    } else if (predicted && e->predict_mutates && own.kind) {
+        *ticket = log_record(s, e, x, NULL, &own, 1, NULL);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    rv_prediction_free(&own);
+    return st;
+}
+
+rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, rv_prediction *out,
+                           rv_error *err)
+{
+    if (e->predict_mutates)
+        pthread_rwlock_wrlock(&e->lock);
+    else
+        pthread_rwlock_rdlock(&e->lock);
+    rv_status st = rv_engine_predict(e->model, x, out, err);
+    if (st == RV_OK && e->predict_mutates)
+        log_record(s, e, x, NULL, out, 1, NULL);
+    pthread_rwlock_unlock(&e->lock);
+    return st;
+}
+
+/* ===== Kept predictions ===== */
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void sweep_expired(rv_server *s)
+{
+    int64_t now = now_s();
+    for (uint32_t i = 0; i < rv_strmap_capacity_used(&s->kept); i++) {
+        uint32_t len;
+        const char *key = rv_strmap_key_at(&s->kept, i, &len);
+        if (!key)
+            continue;
+        kept_blob *k = (kept_blob *)(uintptr_t)*rv_strmap_val_at(&s->kept, i);
+        if (k->expires && k->expires <= now) {
+            rv_store_forget(s->store, key);
+            free(k);
+            rv_strmap_del(&s->kept, key, len);
+        }
+    }
+}
+
+static rv_status kept_insert(rv_server *s, const char *id, const void *p, size_t n, int64_t expires)
+{
+    kept_blob *k = malloc(sizeof *k + n);
+    if (!k)
+        return RV_ENOMEM;
+    k->expires = expires;
+    k->len = (uint32_t)n;
+    memcpy(k->bytes, p, n);
+    int inserted;
+    uint64_t *slot = rv_strmap_put(&s->kept, id, strlen(id), 0, &inserted);
+    if (!slot) {
+        free(k);
+        return RV_ENOMEM;
+    }
+    if (!inserted)
+        free((void *)(uintptr_t)*slot);
+    *slot = (uint64_t)(uintptr_t)k;
+    return RV_OK;
+}
+
+rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint64_t *ticket)
+{
+    int64_t expires = s->cfg.keep_ttl_s > 0 ? now_s() + s->cfg.keep_ttl_s : 0;
+    pthread_mutex_lock(&s->kept_mu);
+    static unsigned long keeps;
+    if (++keeps % 4096 == 0)
+        sweep_expired(s);
+    rv_status st = kept_insert(s, id, record->data, record->len, expires);
+    *ticket = st == RV_OK ? rv_store_keep(s->store, id, record->data, record->len, expires) : 0;
+    pthread_mutex_unlock(&s->kept_mu);
+    return st;
+}
+
+char *rv_state_take(rv_server *s, const char *id, size_t *len)
+{
+    pthread_mutex_lock(&s->kept_mu);
+    uint64_t *slot = rv_strmap_get(&s->kept, id, strlen(id));
+    kept_blob *k = slot ? (kept_blob *)(uintptr_t)*slot : NULL;
+    char *out = NULL;
+    if (k) {
+        rv_strmap_del(&s->kept, id, strlen(id));
+        if (!k->expires || k->expires > now_s()) {
+            out = malloc(k->len ? k->len : 1);
+            if (out)
+                memcpy(out, k->bytes, k->len);
+            *len = k->len;
+        } else {
+            rv_store_forget(s->store, id);
+        }
+        free(k);
+    }
+    pthread_mutex_unlock(&s->kept_mu);
+    return out;
+}
+
+/* Returns a taken prediction whose learn failed (bad ground truth). */
+void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len)
+{
+    pthread_mutex_lock(&s->kept_mu);
+    kept_insert(s, id, bytes, len, s->cfg.keep_ttl_s > 0 ? now_s() + s->cfg.keep_ttl_s : 0);
+    pthread_mutex_unlock(&s->kept_mu);
+    free(bytes);
+}
+
+/* ===== Startup: checkpoints, then the log ===== */
+
+static rv_status load_model(void *ctx, const char *name, const void *def, size_t def_len,
+                            const void *snap, size_t snap_len, uint64_t last_seq)
+{
+    rv_server *s = ctx;
+    rv_error err = {0};
+    rv_reader in;
+    rv_reader_init(&in, snap, snap_len);
+    uint32_t len = 0;
+    if (rv_reader_u8(&in) != 1)
+        rv_reader_fail(&in, "checkpoint version");
+    const char *bytes = rv_reader_bytes(&in, &len, 1u << 31);
+    rv_object *m = in.status == RV_OK ? rv_engine_load(bytes, len, &err) : NULL;
+    if (!m) {
+        fprintf(stderr, "rivulet: model '%s' cannot be restored: %s\n", name,
+                in.status != RV_OK ? in.what : err.message);
+        return RV_OK; /* the others still load */
+    }
+    rv_model_entry *e = calloc(1, sizeof *e);
+    if (!e || !(e->name = strdup(name))) {
+        free(e);
+        rv_object_free(m);
+        return RV_ENOMEM;
+    }
+    pthread_rwlock_init(&e->lock, NULL);
+    e->model = m;
+    e->predict_mutates = rv_engine_predict_mutates(m);
+    rv_engine_metrics_init(&e->metrics, s->flavor, &err);
+    rv_engine_metrics_load(&e->metrics, &in);
+    e->last_seq = e->ckpt_seq = last_seq;
+    if (s->n_models == s->cap_models) {
+        size_t cap = s->cap_models ? 2 * s->cap_models : 16;
+        rv_model_entry **nm = realloc(s->models, cap * sizeof *nm);
+        if (!nm)
+            return RV_ENOMEM;
+        s->models = nm;
+        s->cap_models = cap;
+    }
+    s->models[s->n_models++] = e; /* rows come sorted by name */
+    (void)def;
+    (void)def_len;
+    return RV_OK;
+}
+
+static rv_status replay_event(void *ctx, uint64_t seq, const char *model, const void *p, size_t n)
+{
+    rv_server *s = ctx;
+    rv_record r;
+    rv_record_init(&r);
+    rv_error err = {0};
+    if (rv_record_decode(&r, p, n, &err) == RV_OK) {
+        if (r.has_y && seq > s->metrics_seq)
+            rv_engine_metrics_update(&s->metrics, &r.y, &r.pred);
+        rv_model_entry *e = rv_state_find(s, model);
+        if (e && seq > e->ckpt_seq) {
+            rv_prediction scratch;
+            rv_prediction_init(&scratch);
+            if (!r.has_y || (r.predicted && e->predict_mutates))
+                rv_engine_predict(e->model, &r.x, &scratch, &err);
+            if (r.has_y && rv_engine_learn(e->model, &r.x, &r.y, &err) == RV_OK)
+                rv_engine_metrics_update(&e->metrics, &r.y, &r.pred);
+            e->last_seq = seq;
+            rv_prediction_free(&scratch);
+        }
+    }
+    rv_record_free(&r);
+    return RV_OK;
+}
+
+static rv_status load_kept(void *ctx, const char *id, const void *p, size_t n, int64_t expires)
+{
+    rv_server *s = ctx;
+    if (expires && expires <= now_s()) {
+        rv_store_forget(s->store, id);
+        return RV_OK;
+    }
+    return kept_insert(s, id, p, n, expires);
+}
+
+static char *meta_text(rv_server *s, const char *key, rv_error *err)
+{
+    rv_buf b;
+    rv_buf_init(&b);
+    int found = 0;
+    char *out = NULL;
+    if (rv_store_get_meta(s->store, key, &b, &found, err) == RV_OK && found && b.len)
+        out = strndup(b.data, b.len);
+    rv_buf_free(&b);
+    return out;
+}
+
+rv_status rv_state_open(rv_server *s, rv_error *err)
+{
+    pthread_rwlock_init(&s->models_lock, NULL);
+    pthread_mutex_init(&s->metrics_mu, NULL);
+    pthread_mutex_init(&s->kept_mu, NULL);
+    rv_strmap_init(&s->kept);
+    char *flavor = meta_text(s, "flavor", err);
+    s->flavor = rv_flavor_parse(flavor);
+    free(flavor);
+    s->default_model = meta_text(s, "default", err);
+    rv_engine_metrics_init(&s->metrics, s->flavor, err);
+    rv_buf b;
+    rv_buf_init(&b);
+    int found = 0;
+    rv_store_get_meta(s->store, "metrics", &b, &found, err);
+    if (found) {
+        rv_reader in;
+        rv_reader_init(&in, b.data, b.len);
+        s->metrics_seq = rv_reader_u64(&in);
+        rv_engine_metrics_load(&s->metrics, &in);
+    }
+    rv_buf_free(&b);
+    rv_status st = rv_store_each_model(s->store, load_model, s, err);
+    uint64_t low = s->metrics_seq;
+    for (size_t i = 0; i < s->n_models; i++)
+        low = s->models[i]->ckpt_seq < low ? s->models[i]->ckpt_seq : low;
+    if (st == RV_OK)
+        st = rv_store_each_event(s->store, low, replay_event, s, err);
+    if (st == RV_OK)
+        st = rv_store_each_kept(s->store, load_kept, s, err);
+    return st;
+}

@@ -1,0 +1,187 @@
+/* `rivulet serve`: flags and environment, startup, and a clean drain.
+ *
+ * Order of startup: open the store, rebuild the state (checkpoints, then the
+ * log), listen, mark ready. SIGTERM or SIGINT: not ready, stop accepting,
+ * end the streams, finish requests in flight, write final checkpoints, close
+ * the store. Signals are blocked in every thread and taken by sigwait here,
+ * so no handler runs inside a request.
+ */
+#include "internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads N] [--token T]\n"
+    "                     [--max-body BYTES] [--timeout S] [--keep-ttl S]\n"
+    "                     [--checkpoint-every N] [--port-file PATH] [--verbose]\n"
+    "Each flag also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
+
+typedef struct flag {
+    const char *name, *env;
+    int is_num;
+    const char **str;
+    long *num;
+    long lo, hi;
+} flag;
+
+static int parse_num(const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (!*text || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int apply(const flag *f, const char *value)
+{
+    if (!f->is_num) {
+        *f->str = value;
+        return 0;
+    }
+    if (parse_num(value, f->lo, f->hi, f->num) != 0) {
+        fprintf(stderr, "rivulet serve: --%s wants a number in [%ld, %ld], not '%s'\n", f->name, f->lo,
+                f->hi, value);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_flags(rv_config *c, int argc, char **argv)
+{
+    long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
+         every = 10000, keepalive = 15000;
+    const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
+    const flag flags[] = {
+        {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
+        {"port", "RIVULET_PORT", 1, NULL, &port, 0, 65535},
+        {"db", "RIVULET_DB", 0, &db, NULL, 0, 0},
+        {"threads", "RIVULET_THREADS", 1, NULL, &threads, 1, 100000},
+        {"token", "RIVULET_TOKEN", 0, &token, NULL, 0, 0},
+        {"max-body", "RIVULET_MAX_BODY", 1, NULL, &max_body, 1, 1l << 40},
+        {"timeout", "RIVULET_TIMEOUT", 1, NULL, &timeout, 1, 86400},
+        {"keep-ttl", "RIVULET_KEEP_TTL", 1, NULL, &ttl, 0, 1l << 40},
+        {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
+        {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
+        {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
+    };
+    size_t nf = sizeof flags / sizeof flags[0];
+    for (size_t i = 0; i < nf; i++) {
+        const char *env = getenv(flags[i].env);
+        if (env && *env && apply(&flags[i], env) != 0)
+            return -1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--verbose") == 0) {
+            c->verbose = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(USAGE, stdout);
+            return 1;
+        }
+        size_t k = 0;
+        const char *value = NULL;
+        for (; k < nf; k++) {
+            size_t len = strlen(flags[k].name);
+            if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, flags[k].name, len) == 0) {
+                if (a[2 + len] == '=')
+                    value = a + 3 + len;
+                else if (a[2 + len] == '\0' && i + 1 < argc)
+                    value = argv[++i];
+                else
+                    continue;
+                break;
+            }
+        }
+        if (k == nf) {
+            fprintf(stderr, "rivulet serve: unknown or incomplete flag '%s'\n%s", a, USAGE);
+            return -1;
+        }
+        if (apply(&flags[k], value) != 0)
+            return -1;
+    }
+    c->host = host;
+    c->port = (int)port;
+    c->db = db;
+    c->threads = (int)threads;
+    c->token = token && *token ? token : NULL;
+    c->max_body = (size_t)max_body;
+    c->timeout_s = (int)timeout;
+    c->keep_ttl_s = (int)ttl;
+    c->checkpoint_every = (int)every;
+    c->sse_keepalive_ms = (int)keepalive;
+    c->port_file = port_file;
+    return 0;
+}
+
+static void write_port_file(const char *path, int port)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    fprintf(f, "%d\n", port);
+    fclose(f);
+    rename(tmp, path);
+}
+
+int rv_serve_main(int argc, char **argv)
+{
+    rv_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return 1;
+    int rc = parse_flags(&s->cfg, argc, argv);
+    if (rc != 0) {
+        free(s);
+        return rc < 0 ? 2 : 0;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rv_error err = {0};
+    rv_timing_init(&s->t_predict);
+    rv_timing_init(&s->t_learn);
+    s->sse_events = rv_announcer_new(1 << 20, s->cfg.sse_keepalive_ms);
+    s->sse_metrics = rv_announcer_new(1 << 20, s->cfg.sse_keepalive_ms);
+    int status = 1;
+    if (!s->sse_events || !s->sse_metrics)
+        fprintf(stderr, "rivulet serve: out of memory\n");
+    else if (rv_store_open(s->cfg.db, &s->store, &err) != RV_OK)
+        fprintf(stderr, "rivulet serve: cannot open %s: %s\n", s->cfg.db, err.message);
+    else if (rv_state_open(s, &err) != RV_OK)
+        fprintf(stderr, "rivulet serve: cannot restore %s: %s\n", s->cfg.db, err.message);
+    else if (rv_http_start(s, &err) != RV_OK)
+        fprintf(stderr, "rivulet serve: %s\n", err.message);
+    else {
+        atomic_store(&s->ready, 1);
+        fprintf(stderr, "rivulet: serving on http://%s:%d (store %s, %zu models)\n", s->cfg.host,
+                s->cfg.port, s->cfg.db, s->n_models);
+        if (s->cfg.port_file)
+            write_port_file(s->cfg.port_file, s->cfg.port);
+        int sig = 0;
+        sigwait(&set, &sig);
+        atomic_store(&s->draining, 1);
+        fprintf(stderr, "rivulet: draining after signal %d\n", sig);
+        rv_http_stop(s);
+        status = 0;
+    }
+    if (s->store) {
+        rv_state_close(s);
+        rv_store_close(s->store);
+    }
+    rv_announcer_free(s->sse_events);
+    rv_announcer_free(s->sse_metrics);
+    free(s);
+    return status;
+}

@@ -1,0 +1,106 @@
+/* Operations endpoints: liveness, readiness, Prometheus text, OpenAPI.
+ *
+ *   GET /healthz  200 {"status": "ok"} while the process serves
+ *   GET /readyz   200 once the log is replayed; 503 while starting or draining
+ *   GET /metrics  Prometheus text format 0.0.4: request counters, predict and
+ *                 learn call counts and mean durations, models, kept
+ *                 predictions, and the global metrics as gauges
+ *   GET /api/openapi.json  an OpenAPI 3.0 description of the endpoints
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+void rv_ops_healthz(rv_server *s, rv_resp *resp)
+{
+    (void)s;
+    rv_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void rv_ops_readyz(rv_server *s, rv_resp *resp)
+{
+    int ready = atomic_load(&s->ready) && !atomic_load(&s->draining);
+    rv_resp_json(resp, ready ? 200 : 503, json_pack("{s:s}", "status", ready ? "ready" : "not ready"));
+}
+
+static void timing_lines(rv_buf *b, const char *what, rv_timing *t)
+{
+    pthread_mutex_lock(&t->mu);
+    uint64_t n = t->n;
+    double sum = t->mean * (double)t->n;
+    pthread_mutex_unlock(&t->mu);
+    rv_buf_printf(b, "rivulet_%s_calls_total %llu\n", what, (unsigned long long)n);
+    rv_buf_printf(b, "rivulet_%s_duration_seconds_sum %.9f\n", what, sum / 1e9);
+}
+
+void rv_ops_prometheus(rv_server *s, rv_resp *resp)
+{
+    rv_buf *b = &resp->body;
+    rv_buf_reset(b);
+    rv_buf_printf(b, "# TYPE rivulet_requests_total counter\nrivulet_requests_total %llu\n",
+                  (unsigned long long)atomic_load(&s->n_requests));
+    rv_buf_printf(b, "# TYPE rivulet_client_errors_total counter\nrivulet_client_errors_total %llu\n",
+                  (unsigned long long)atomic_load(&s->n_errors));
+    rv_buf_puts(b, "# TYPE rivulet_predict_calls_total counter\n");
+    timing_lines(b, "predict", &s->t_predict);
+    rv_buf_puts(b, "# TYPE rivulet_learn_calls_total counter\n");
+    timing_lines(b, "learn", &s->t_learn);
+    pthread_rwlock_rdlock(&s->models_lock);
+    rv_buf_printf(b, "# TYPE rivulet_models gauge\nrivulet_models %zu\n", s->n_models);
+    pthread_rwlock_unlock(&s->models_lock);
+    pthread_mutex_lock(&s->kept_mu);
+    rv_buf_printf(b, "# TYPE rivulet_kept_predictions gauge\nrivulet_kept_predictions %u\n",
+                  rv_strmap_size(&s->kept));
+    pthread_mutex_unlock(&s->kept_mu);
+    pthread_mutex_lock(&s->metrics_mu);
+    json_t *m = rv_metrics_to_json(&s->metrics);
+    pthread_mutex_unlock(&s->metrics_mu);
+    const char *key;
+    json_t *v;
+    rv_buf_puts(b, "# TYPE rivulet_metric gauge\n");
+    json_object_foreach(m, key, v) {
+        if (json_is_number(v))
+            rv_buf_printf(b, "rivulet_metric{name=\"%s\"} %.17g\n", key, json_number_value(v));
+    }
+    json_decref(m);
+    resp->status = 200;
+    resp->content_type = "text/plain; version=0.0.4";
+}
+
+static const char OPENAPI[] =
+    "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"rivulet\",\"version\":\"" RV_VERSION "\","
+    "\"description\":\"Chantilly's API for rivulet models. Errors are {message} with a 4xx code.\"},"
+    "\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\",\"scheme\":\"bearer\"}}},"
+    "\"paths\":{"
+    "\"/api/init\":{\"get\":{\"summary\":\"Flavor, storage and version\",\"responses\":{\"200\":{\"description\":\"ok\"},\"400\":{\"description\":\"No flavor has been set.\"}}},"
+    "\"post\":{\"summary\":\"Reset and set the flavor (regression, binary, multiclass)\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"created\"},\"400\":{\"description\":\"bad flavor\"}}}},"
+    "\"/api/model\":{\"get\":{\"summary\":\"Snapshot of the default model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"},\"404\":{\"description\":\"none\"}}},"
+    "\"post\":{\"summary\":\"Upload a model (definition text or snapshot bytes) under a generated name\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"{name}\"},\"400\":{\"description\":\"not a model, or wrong flavor\"}}}},"
+    "\"/api/model/{name}\":{\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],"
+    "\"get\":{\"summary\":\"Snapshot of a model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"},\"404\":{\"description\":\"unknown\"}}},"
+    "\"post\":{\"summary\":\"Upload a model under a name\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"{name}\"}}},"
+    "\"delete\":{\"summary\":\"Delete a model\",\"security\":[{\"bearer\":[]}],\"responses\":{\"204\":{\"description\":\"deleted\"},\"404\":{\"description\":\"unknown\"}}}},"
+    "\"/api/model/{name}/metrics\":{\"get\":{\"summary\":\"A model's own metrics\",\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],\"responses\":{\"200\":{\"description\":\"metrics\"},\"404\":{\"description\":\"unknown\"}}}},"
+    "\"/api/models\":{\"get\":{\"summary\":\"{models: sorted names, default}\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/api/predict\":{\"post\":{\"summary\":\"{features, id?, model?} -> {model, prediction}\",\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"},\"400\":{\"description\":\"client error\"}}}},"
+    "\"/api/learn\":{\"post\":{\"summary\":\"{ground_truth, id?, features?, model?}\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"learnt, durable\"},\"400\":{\"description\":\"client error\"}}}},"
+    "\"/api/predict/batch\":{\"post\":{\"summary\":\"NDJSON of predict payloads -> NDJSON results with status\",\"responses\":{\"200\":{\"description\":\"one line per input line\"}}}},"
+    "\"/api/learn/batch\":{\"post\":{\"summary\":\"NDJSON of learn payloads -> NDJSON results with status\",\"security\":[{\"bearer\":[]}],\"responses\":{\"200\":{\"description\":\"one line per input line\"}}}},"
+    "\"/api/metrics\":{\"get\":{\"summary\":\"The flavor's metrics\",\"responses\":{\"200\":{\"description\":\"ok\"},\"400\":{\"description\":\"No flavor has been set.\"}}}},"
+    "\"/api/stats\":{\"get\":{\"summary\":\"Predict and learn call statistics\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/api/stream/metrics\":{\"get\":{\"summary\":\"Server-sent metrics after each learn\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
+    "\"/api/stream/events\":{\"get\":{\"summary\":\"Server-sent predict and learn events\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
+    "\"/healthz\":{\"get\":{\"summary\":\"Liveness\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/readyz\":{\"get\":{\"summary\":\"Readiness\",\"responses\":{\"200\":{\"description\":\"ready\"},\"503\":{\"description\":\"not ready\"}}}},"
+    "\"/metrics\":{\"get\":{\"summary\":\"Prometheus text\",\"responses\":{\"200\":{\"description\":\"ok\"}}}}"
+    "}}";
+
+void rv_ops_openapi(rv_server *s, rv_resp *resp)
+{
+    (void)s;
+    rv_buf_reset(&resp->body);
+    rv_buf_put(&resp->body, OPENAPI, sizeof OPENAPI - 1);
+    resp->status = 200;
+    resp->content_type = "application/json";
+}

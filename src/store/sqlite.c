@@ -1,0 +1,437 @@
+/* The SQLite store: the only file in rivulet that speaks SQL.
+ *
+ * Tables (WAL journal, synchronous=FULL, so a COMMIT that returned is on disk):
+ *
+ *   log(seq INTEGER PRIMARY KEY, model TEXT, body BLOB)
+ *   models(name TEXT PRIMARY KEY, def BLOB, snap BLOB, last_seq INTEGER)
+ *   kept(id TEXT PRIMARY KEY, body BLOB, expires INTEGER)
+ *   meta(key TEXT PRIMARY KEY, val BLOB)       -- includes 'seq', the counter
+ *
+ * Group commit: writers append an op to a queue under a mutex and get a ticket
+ * (a counter shared by all ops; a log event's seq is its ticket, so seqs only
+ * grow, with gaps). The committer thread takes the whole queue, runs it in one
+ * transaction, records the highest ticket in meta, commits, and wakes the
+ * waiters. One fsync thus covers every learn that arrived meanwhile: at 64
+ * concurrent clients a commit carries tens of learns.
+ *
+ * If a commit fails the store is poisoned: every later wait reports RV_EIO,
+ * since acknowledging learns that might be lost would break the promise.
+ */
+#include "rivulet/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OP_APPEND, OP_CHECKPOINT, OP_DELMODEL, OP_KEEP, OP_FORGET, OP_META, OP_RESET, OP_TRIM };
+
+typedef struct op {
+    struct op *next;
+    int kind;
+    uint64_t ticket;
+    int64_t num;    /* last_seq, expires or trim bound */
+    char *key;      /* model, id or meta key */
+    char *a, *b;    /* payloads */
+    size_t alen, blen;
+} op;
+
+struct rv_store {
+    sqlite3 *db;
+    pthread_mutex_t mu;   /* the queue and tickets */
+    pthread_mutex_t dbmu; /* the connection: committer and readers */
+    pthread_cond_t queued, committed;
+    op *head, *tail;
+    uint64_t next_ticket, done_ticket;
+    int failed, stopping;
+    char fail_msg[256];
+    pthread_t thread;
+    char engine[64];
+    sqlite3_stmt *st[8];
+};
+
+static const char *const SCHEMA =
+    "CREATE TABLE IF NOT EXISTS log(seq INTEGER PRIMARY KEY, model TEXT NOT NULL, body BLOB);"
+    "CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, def BLOB, snap BLOB,"
+    " last_seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS kept(id TEXT PRIMARY KEY, body BLOB, expires INTEGER);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, val BLOB);";
+
+static const char *const STMTS[] = {
+    [OP_APPEND] = "INSERT INTO log(seq, model, body) VALUES(?1, ?2, ?3)",
+    [OP_CHECKPOINT] = "INSERT OR REPLACE INTO models(name, def, snap, last_seq) VALUES(?2, ?3, ?4, ?1)",
+    [OP_DELMODEL] = "DELETE FROM models WHERE name = ?2",
+    [OP_KEEP] = "INSERT OR REPLACE INTO kept(id, body, expires) VALUES(?2, ?3, ?1)",
+    [OP_FORGET] = "DELETE FROM kept WHERE id = ?2",
+    [OP_META] = "INSERT OR REPLACE INTO meta(key, val) VALUES(?2, ?3)",
+    [OP_RESET] = "DELETE FROM log; DELETE FROM models; DELETE FROM kept;"
+                 " DELETE FROM meta WHERE key != 'seq'",
+    [OP_TRIM] = "DELETE FROM log WHERE seq <= ?1",
+};
+
+/* ===== Committer ===== */
+
+static int run_op(rv_store *s, const op *o)
+{
+    if (o->kind == OP_RESET)
+        return sqlite3_exec(s->db, STMTS[OP_RESET], NULL, NULL, NULL);
+    sqlite3_stmt *st = s->st[o->kind];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    int64_t first = o->kind == OP_APPEND ? (int64_t)o->ticket : o->num;
+    sqlite3_bind_int64(st, 1, first);
+    if (o->key)
+        sqlite3_bind_text(st, 2, o->key, -1, SQLITE_STATIC);
+    if (o->a)
+        sqlite3_bind_blob(st, 3, o->a, (int)o->alen, SQLITE_STATIC);
+    if (o->b)
+        sqlite3_bind_blob(st, 4, o->b, (int)o->blen, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void free_ops(op *o)
+{
+    while (o) {
+        op *next = o->next;
+        free(o->key);
+        free(o->a);
+        free(o->b);
+        free(o);
+        o = next;
+    }
+}
+
+static int commit_batch(rv_store *s, op *batch, uint64_t last)
+{
+    int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    for (op *o = batch; rc == SQLITE_OK && o; o = o->next)
+        rc = run_op(s, o);
+    if (rc == SQLITE_OK) {
+        op counter = {.kind = OP_META, .key = "seq", .a = (char *)&last, .alen = sizeof last};
+        rc = run_op(s, &counter);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        pthread_mutex_lock(&s->mu);
+        snprintf(s->fail_msg, sizeof s->fail_msg, "store commit failed: %s", sqlite3_errmsg(s->db));
+        pthread_mutex_unlock(&s->mu);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+static void *committer(void *arg)
+{
+    rv_store *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->queued, &s->mu);
+        if (!s->head && s->stopping)
+            break;
+        op *batch = s->head;
+        uint64_t last = s->tail->ticket;
+        s->head = s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        pthread_mutex_lock(&s->dbmu);
+        int rc = s->failed ? SQLITE_ERROR : commit_batch(s, batch, last);
+        pthread_mutex_unlock(&s->dbmu);
+        free_ops(batch);
+        pthread_mutex_lock(&s->mu);
+        if (rc != SQLITE_OK)
+            s->failed = 1;
+        s->done_ticket = last;
+        pthread_cond_broadcast(&s->committed);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static char *dup_bytes(const void *p, size_t n)
+{
+    char *d = malloc(n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+static uint64_t enqueue(rv_store *s, int kind, const char *key, const void *a, size_t alen,
+                        const void *b, size_t blen, int64_t num)
+{
+    op *o = calloc(1, sizeof *o);
+    if (!o)
+        return 0;
+    o->kind = kind;
+    o->num = num;
+    o->key = key ? dup_bytes(key, strlen(key) + 1) : NULL;
+    o->a = a ? dup_bytes(a, alen) : NULL;
+    o->b = b ? dup_bytes(b, blen) : NULL;
+    o->alen = alen;
+    o->blen = blen;
+    if ((key && !o->key) || (a && !o->a) || (b && !o->b)) {
+        free_ops(o);
+        return 0;
+    }
+    pthread_mutex_lock(&s->mu);
+    o->ticket = ++s->next_ticket;
+    if (s->tail)
+        s->tail->next = o;
+    else
+        s->head = o;
+    s->tail = o;
+    pthread_cond_signal(&s->queued);
+    uint64_t t = o->ticket;
+    pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
+uint64_t rv_store_append(rv_store *s, const char *model, const void *p, size_t n)
+{
+    return enqueue(s, OP_APPEND, model, p, n, NULL, 0, 0);
+}
+
+uint64_t rv_store_put_checkpoint(rv_store *s, const char *model, const void *def, size_t def_len,
+                                 const void *snap, size_t snap_len, uint64_t last_seq)
+{
+    return enqueue(s, OP_CHECKPOINT, model, def, def_len, snap, snap_len, (int64_t)last_seq);
+}
+
+uint64_t rv_store_delete_model(rv_store *s, const char *model)
+{
+    return enqueue(s, OP_DELMODEL, model, NULL, 0, NULL, 0, 0);
+}
+
+uint64_t rv_store_keep(rv_store *s, const char *id, const void *p, size_t n, int64_t expires)
+{
+    return enqueue(s, OP_KEEP, id, p, n, NULL, 0, expires);
+}
+
+uint64_t rv_store_forget(rv_store *s, const char *id)
+{
+    return enqueue(s, OP_FORGET, id, NULL, 0, NULL, 0, 0);
+}
+
+uint64_t rv_store_put_meta(rv_store *s, const char *key, const void *p, size_t n)
+{
+    return enqueue(s, OP_META, key, p, n, NULL, 0, 0);
+}
+
+uint64_t rv_store_reset(rv_store *s)
+{
+    return enqueue(s, OP_RESET, NULL, NULL, 0, NULL, 0, 0);
+}
+
+uint64_t rv_store_trim(rv_store *s, uint64_t upto)
+{
+    return enqueue(s, OP_TRIM, NULL, NULL, 0, NULL, 0, (int64_t)upto);
+}
+
+uint64_t rv_store_last_seq(rv_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t t = s->next_ticket;
+    pthread_mutex_unlock(&s->mu);
+    return t;
+}
+
+rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err)
+{
+    if (ticket == 0)
+        return rv_error_set(err, RV_ENOMEM, "out of memory queueing a store write");
+    pthread_mutex_lock(&s->mu);
+    while (s->done_ticket < ticket && !s->failed)
+        pthread_cond_wait(&s->committed, &s->mu);
+    rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+/* ===== Open and close ===== */
+
+static rv_status sql_fail(rv_store *s, rv_error *err, const char *what)
+{
+    return rv_error_set(err, RV_EIO, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "no database");
+}
+
+static rv_status load_counter(rv_store *s, rv_error *err)
+{
+    rv_buf b;
+    rv_buf_init(&b);
+    int found = 0;
+    rv_status st = rv_store_get_meta(s, "seq", &b, &found, err);
+    uint64_t seq = 0;
+    if (st == RV_OK && found && b.len == sizeof seq)
+        memcpy(&seq, b.data, sizeof seq);
+    rv_buf_free(&b);
+    s->next_ticket = s->done_ticket = seq;
+    return st;
+}
+
+rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
+{
+    *out = NULL;
+    rv_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return rv_error_set(err, RV_ENOMEM, "out of memory");
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->dbmu, NULL);
+    pthread_cond_init(&s->queued, NULL);
+    pthread_cond_init(&s->committed, NULL);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    rv_status st = RV_OK;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK
+        || sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                               " PRAGMA busy_timeout=5000;", NULL, NULL, NULL) != SQLITE_OK
+        || sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
+        st = sql_fail(s, err, path);
+    for (int k = OP_APPEND; st == RV_OK && k <= OP_TRIM; k++)
+        if (k != OP_RESET && sqlite3_prepare_v2(s->db, STMTS[k], -1, &s->st[k], NULL) != SQLITE_OK)
+            st = sql_fail(s, err, "preparing statements");
+    if (st == RV_OK)
+        st = load_counter(s, err);
+    if (st != RV_OK) {
+        for (int k = 0; k < 8; k++)
+            sqlite3_finalize(s->st[k]);
+        sqlite3_close(s->db);
+        pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->dbmu);
+        pthread_cond_destroy(&s->queued);
+        pthread_cond_destroy(&s->committed);
+        free(s);
+        return st;
+    }
+    snprintf(s->engine, sizeof s->engine, "sqlite %s (WAL)", sqlite3_libversion());
+    pthread_create(&s->thread, NULL, committer, s);
+    *out = s;
+    return RV_OK;
+}
+
+void rv_store_close(rv_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->queued);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    for (int k = 0; k < 8; k++)
+        sqlite3_finalize(s->st[k]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->dbmu);
+    pthread_cond_destroy(&s->queued);
+    pthread_cond_destroy(&s->committed);
+    free(s);
+}
+
+const char *rv_store_engine(const rv_store *s)
+{
+    return s->engine;
+}
+
+/* ===== Reads =====
+ * Reads share the committer's connection, serialized by dbmu. The server
+ * reads at startup; at run time it serves from memory. */
+
+static rv_status each_row(rv_store *s, const char *sql, int64_t arg, int (*row)(void *, sqlite3_stmt *),
+                          void *ctx, rv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->dbmu);
+    rv_status status = RV_OK;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        status = sql_fail(s, err, "reading the store");
+    } else {
+        sqlite3_bind_int64(st, 1, arg);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            if ((status = row(ctx, st)) != RV_OK)
+                break;
+        if (status == RV_OK && rc != SQLITE_DONE)
+            status = sql_fail(s, err, "reading the store");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->dbmu);
+    if (status != RV_OK && err && err->code == RV_OK)
+        rv_error_set(err, status, "reading the store was interrupted");
+    return status;
+}
+
+struct meta_ctx { rv_buf *out; int *found; };
+static int meta_row(void *c, sqlite3_stmt *st)
+{
+    struct meta_ctx *m = c;
+    *m->found = 1;
+    return rv_buf_put(m->out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+}
+
+rv_status rv_store_get_meta(rv_store *s, const char *key, rv_buf *out, int *found, rv_error *err)
+{
+    *found = 0;
+    struct meta_ctx m = {out, found};
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->dbmu);
+    rv_status status = RV_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT val FROM meta WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+        status = sql_fail(s, err, "reading meta");
+    else {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            status = meta_row(&m, st);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->dbmu);
+    return status;
+}
+
+struct model_ctx { rv_store_model_fn fn; void *ctx; };
+static int model_row(void *c, sqlite3_stmt *st)
+{
+    struct model_ctx *m = c;
+    return m->fn(m->ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_blob(st, 1),
+                 (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_blob(st, 2),
+                 (size_t)sqlite3_column_bytes(st, 2), (uint64_t)sqlite3_column_int64(st, 3));
+}
+
+rv_status rv_store_each_model(rv_store *s, rv_store_model_fn fn, void *ctx, rv_error *err)
+{
+    struct model_ctx m = {fn, ctx};
+    return each_row(s, "SELECT name, def, snap, last_seq FROM models WHERE ?1 = ?1 ORDER BY name",
+                    0, model_row, &m, err);
+}
+
+struct event_ctx { rv_store_event_fn fn; void *ctx; };
+static int event_row(void *c, sqlite3_stmt *st)
+{
+    struct event_ctx *e = c;
+    return e->fn(e->ctx, (uint64_t)sqlite3_column_int64(st, 0),
+                 (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
+                 (size_t)sqlite3_column_bytes(st, 2));
+}
+
+rv_status rv_store_each_event(rv_store *s, uint64_t after, rv_store_event_fn fn, void *ctx,
+                              rv_error *err)
+{
+    struct event_ctx e = {fn, ctx};
+    return each_row(s, "SELECT seq, model, body FROM log WHERE seq > ?1 ORDER BY seq",
+                    (int64_t)after, event_row, &e, err);
+}
+
+struct kept_ctx { rv_store_kept_fn fn; void *ctx; };
+static int kept_row(void *c, sqlite3_stmt *st)
+{
+    struct kept_ctx *k = c;
+    return k->fn(k->ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_blob(st, 1),
+                 (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_int64(st, 2));
+}
+
+rv_status rv_store_each_kept(rv_store *s, rv_store_kept_fn fn, void *ctx, rv_error *err)
+{
+    struct kept_ctx k = {fn, ctx};
+    return each_row(s, "SELECT id, body, expires FROM kept WHERE ?1 = ?1", 0, kept_row, &k, err);
+}
