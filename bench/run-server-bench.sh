@@ -18,8 +18,7 @@
 # The model is $BENCH_MODEL if set, else examples/m5/lm.* (the write-up's
 # linear pipeline) when the tree has it, else linear_model.LinearRegression()
 # with numeric stand-ins for the 29 aggregate features; the table says which.
-# bench/models/m5-lm.txt is the write-up's lm pipeline as text (on
-# m5_small.csv, rivulet eval --target y gives creme's global lm MAE exactly). Until `rivulet serve` exists,
+# The pipeline is uploaded as one model (not a family keyed by id). Until `rivulet serve` exists,
 # only the bare server and the loadgen self-check run, and the script says so.
 set -euo pipefail
 
