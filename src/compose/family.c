@@ -24,6 +24,7 @@
  *
  * Reference: none in creme 0.5.1 (the blog keeps a dict of models by hand);
  * River's closest relative is compose.Grouper, applied to whole models. */
+#include "compose/internal.h"
 #include "rivulet/family.h"
 
 #include <math.h>
@@ -45,8 +46,10 @@ typedef struct family {
 
 static family *as_family(const rv_object *o)
 {
-    return o && o->cls == &rv_class_compose_Family ? (family *)o : NULL;
+    return o && o->cls->ops == rv_class_compose_Family.ops ? (family *)o : NULL;
 }
+
+static rv_class variants[128];
 
 static rv_object *member_of(uint64_t v) { return (rv_object *)(uintptr_t)v; }
 
@@ -100,7 +103,11 @@ rv_object *rv_family_new(rv_object *prototype, const char *key_feature, rv_error
         rv_error_set(err, RV_ENOMEM, "out of memory");
         return NULL;
     }
-    f->base.cls = &rv_class_compose_Family;
+    /* a family predicts what its members predict, so it takes their kind */
+    unsigned kind = rv_estimator_flags(prototype) &
+                    (RV_F_TRANSFORMER | RV_F_REGRESSOR | RV_F_CLASSIFIER | RV_F_SUPERVISED |
+                     RV_F_BINARY_ONLY | RV_F_MULTICLASS);
+    f->base.cls = rv_class_variant(&rv_class_compose_Family, variants, RV_F_COMPOSITE | kind);
     f->proto = prototype;
     f->by_sym = rv_sym_intern_cstr(key_feature);
     rv_strmap_init(&f->members);
@@ -285,14 +292,14 @@ const char *rv_family_key_at(const rv_object *fam, size_t i, size_t *len)
     return k;
 }
 
-/* The member for x's key, created from the prototype on first sight. */
-static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
+rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, rv_error *err)
 {
-    const char *key;
-    size_t len;
-    if (rv_family_key_of(&f->base, x, &key, &len, err))
+    family *f = as_family(fam);
+    if (!f) {
+        rv_error_set(err, RV_EINVAL, "not a compose.Family");
         return NULL;
-    rv_object *m = rv_family_get(&f->base, key, len);
+    }
+    rv_object *m = rv_family_get(fam, key, len);
     if (m)
         return m;
     if (len > MAX_KEY_LEN) {
@@ -312,6 +319,16 @@ static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
     if (!v || !inserted)
         rv_object_free(fresh);
     return m;
+}
+
+/* The member for x's key, created from the prototype on first sight. */
+static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
+{
+    const char *key;
+    size_t len;
+    if (rv_family_key_of(&f->base, x, &key, &len, err))
+        return NULL;
+    return rv_family_member(&f->base, key, len, err);
 }
 
 /* ===== Estimator operations ===== */

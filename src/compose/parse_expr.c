@@ -6,18 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Pipelines and unions come from compose.h; builds without it (while the
- * compose module was being written) see weak declarations and report '|'
- * and '+' as unavailable. */
-#if defined(__has_include) && __has_include("rivulet/compose.h")
 #include "rivulet/compose.h"
-#define HAVE_COMPOSE(fn) 1
-#else
-rv_object *rv_pipeline_new(rv_object **steps, size_t n, int learn_during_predict, rv_error *err)
-    __attribute__((weak));
-rv_object *rv_union_new(rv_object **parts, size_t n, rv_error *err) __attribute__((weak));
-#define HAVE_COMPOSE(fn) ((fn) != NULL)
-#endif
 
 /* ===== Operators ===== */
 
@@ -42,9 +31,6 @@ static rv_status combine(rv_parser *P, char op, rv_arg *items, size_t n, rv_arg 
     for (size_t i = 0; i < n && !st; i++)
         if (not_joinable(op, &items[i], why, sizeof why))
             st = rv_parse_fail(P, items[i].line, items[i].col, RV_ETYPE, "%s", why);
-    if (!st && !(op == '|' ? HAVE_COMPOSE(rv_pipeline_new) : HAVE_COMPOSE(rv_union_new)))
-        st = rv_parse_fail(P, items[0].line, items[0].col, RV_EUNSUPPORTED, "'%c' is not available: %s", op,
-                           "this build has no compose module");
     rv_object **objs = st ? NULL : malloc(n * sizeof *objs);
     if (!st && !objs)
         st = rv_parse_oom(P);
