@@ -1,9 +1,10 @@
 /* Checkpoints: off the request path, and per key stripe for families.
  *
  * A learn that logs an event counts it (events and bytes) on its model; once
- * both thresholds pass (at least --checkpoint-every events, and at least a
- * quarter of the last checkpoint's size in log bytes, so that a model of
- * 100 MB is not rewritten every few thousand learns), it wakes the
+ * both thresholds pass (at least --checkpoint-every events, and, for a model
+ * whose checkpoint passed 1 MB, at least a quarter of that size in log bytes,
+ * so that a model of 100 MB is not rewritten every few thousand learns), it
+ * wakes the
  * checkpointer thread, which writes that model's checkpoint, then the global
  * metrics, then trims the log below every checkpoint. No request waits for it.
  *
@@ -366,7 +367,8 @@ void rv_ckpt_note(rv_server *s, rv_model_entry *e, size_t bytes)
 {
     uint64_t n = atomic_fetch_add(&e->since_n, 1) + 1;
     uint64_t b = atomic_fetch_add(&e->since_bytes, bytes) + bytes;
-    if (n < (uint64_t)s->cfg.checkpoint_every || b < e->ckpt_bytes / 4 || !s->ckpt_running)
+    if (n < (uint64_t)s->cfg.checkpoint_every || (e->ckpt_bytes > (1u << 20) && b < e->ckpt_bytes / 4)
+        || !s->ckpt_running)
         return;
     if (atomic_exchange(&e->ckpt_wanted, 1))
         return;
@@ -404,6 +406,7 @@ static void *checkpointer(void *arg)
         int wrote = 0;
         for (rv_model_entry *e; (e = next_wanted(s));)
             wrote += rv_ckpt_write(s, e) != 0;
+        atomic_fetch_add(&s->n_checkpoints, (unsigned)wrote);
         if (wrote)
             rv_ckpt_metrics_and_trim(s);
         pthread_mutex_unlock(&s->ckpt_mu);

@@ -170,7 +170,7 @@ typedef struct rv_config {
     int timeout_s;
     int keep_ttl_s;       /* kept predictions expire after this (0 = never) */
     int checkpoint_every; /* learns per model between checkpoints (at least) */
-    int test_learn_delay_ms; /* tests only: each learn sleeps this long holding its lock */
+    int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */
     int sse_keepalive_ms;
     int verbose;          /* log each request (never the token) */
     const char *port_file;
@@ -198,6 +198,7 @@ typedef struct rv_server {
     int ckpt_pending, ckpt_stop;
     pthread_t ckpt_thread;
     int ckpt_running;
+    atomic_ullong n_checkpoints;  /* written by the checkpointer */
     atomic_int ready, draining;
     atomic_ullong n_requests, n_errors;
     unsigned long name_counter;

@@ -77,9 +77,11 @@ static pthread_rwlock_t *stripe_for(rv_model_entry *e, const rv_event *x)
     return &e->stripes[rv_stripe_of(key, len)];
 }
 
-static void test_delay(rv_server *s)
+/* Tests only (--test-slow-learn-ms): a learn of an event with a feature
+ * named "slow" sleeps holding its locks, to show what it does not block. */
+static void test_delay(rv_server *s, const rv_event *x)
 {
-    if (s->cfg.test_learn_delay_ms > 0) {
+    if (s->cfg.test_learn_delay_ms > 0 && rv_event_get(x, rv_sym_intern_cstr("slow"))) {
         struct timespec ts = {s->cfg.test_learn_delay_ms / 1000,
                               (long)(s->cfg.test_learn_delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
@@ -108,7 +110,7 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     }
     int predicted = pred == &own;
     if (st == RV_OK && (st = rv_engine_learn(e->model, x, y, err)) == RV_OK) {
-        test_delay(s);
+        test_delay(s, x);
         *ticket = log_record(s, e, x, y, pred, predicted, forget_id);
         if (!*ticket)
             st = rv_error_set(err, RV_ENOMEM, "out of memory logging the event");

@@ -68,7 +68,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
         {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
         {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
-        {"test-learn-delay-ms", "RIVULET_TEST_LEARN_DELAY_MS", 1, NULL, &delay, 0, 60000},
+        {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000},
     };
     size_t nf = sizeof flags / sizeof flags[0];
     for (size_t i = 0; i < nf; i++) {
