@@ -59,6 +59,11 @@ rv_status rv_snapshot_save(const rv_object *model, rv_buf *out)
         rv_buf_put_u32(out, RV_SNAPSHOT_VERSION);
         rv_buf_put_u32(out, 0);
         rv_buf_put_bytes(out, def.data, (uint32_t)def.len);
+        /* Room for the state at once: growing a buffer of hundreds of MB
+         * by doubling copies it and faults its pages twice. States run at
+         * about 1.3 x memory() (the M5 families); beyond the estimate the
+         * buffer still grows as usual. */
+        rv_buf_reserve(out, def.len + 64 + rv_object_memory(model) / 2 * 3);
         size_t at = out->len;
         rv_buf_put_u64(out, 0); /* the state's length, patched below */
         st = model->cls->save(model, out);
