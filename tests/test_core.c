@@ -2,9 +2,8 @@
 #include "rivulet/core.h"
 #include "support.h"
 
-#include <zlib.h>
-
 #include <math.h>
+#include <zlib.h>
 
 Test(core, symbols_are_stable_and_distinct)
 {
