@@ -295,7 +295,9 @@ static int loop(rv_cli_run *run, loop_state *ls, int quiet)
         int code = step_row(run, ls, has_y);
         if (code)
             return code;
-        rv_progress_update(&ls->bar, run->rows, rv_stream_bytes_read(ls->s));
+        /* The byte count asks zlib (a seek): only when the bar may draw. */
+        if (ls->bar.enabled && (run->rows & 4095) == 0)
+            rv_progress_update(&ls->bar, run->rows, rv_stream_bytes_read(ls->s));
     }
     rv_progress_finish(&ls->bar);
     /* A Ctrl-C while blocked in a read (SA_RESTART) may be followed by the
