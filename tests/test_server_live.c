@@ -284,7 +284,10 @@ static void check_not_blocked(int port, const char *slow_body, const char *held_
 Test(server, a_held_learn_blocks_neither_other_models_nor_other_family_keys, .timeout = 60)
 {
     test_server ts;
-    const char *extra[] = {"--test-slow-learn-ms", "3000", NULL};
+    /* The held learn and the predict waiting for its lock each occupy a pool
+     * worker for 3 s (model work runs on the workers); with 8 workers the
+     * others stay free, so what is measured is the locking, not the pool. */
+    const char *extra[] = {"--test-slow-learn-ms", "3000", "--workers", "8", NULL};
     setup(&ts, extra);
     post_ok(ts.port, "/api/model/a", REGRESSOR, 201);
     post_ok(ts.port, "/api/model/b", REGRESSOR, 201);
@@ -385,7 +388,7 @@ Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout =
     test_server a, b;
     /* The 10th learn wakes the checkpointer; the 7 learns and 1 predict
      * after stay under 10, so no second checkpoint hides the first. */
-    const char *extra[] = {"--checkpoint-every", "10", "--test-slow-learn-ms", "1500", NULL};
+    const char *extra[] = {"--checkpoint-every", "10", "--test-slow-learn-ms", "1500", "--workers", "8", NULL};
     const char *fam = "compose.Family(" REGRESSOR ", by='k')";
     setup(&a, extra);
     setup(&b, NULL);

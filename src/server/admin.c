@@ -218,12 +218,8 @@ static void single(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
     int status = learn ? rv_api_learn_one(s, payload, &result, &ticket)
                        : rv_api_predict_one(s, payload, &result, &ticket);
     json_decref(payload);
-    rv_error err = {0};
-    if (ticket && rv_store_wait(s->store, ticket, &err) != RV_OK) {
-        json_decref(result);
-        return rv_resp_message(resp, 500, "%s", err.message);
-    }
     rv_resp_json(resp, status, result);
+    resp->wait = ticket; /* the HTTP layer answers once it is durable */
 }
 
 /* ===== routing ===== */

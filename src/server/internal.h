@@ -39,6 +39,7 @@ typedef struct rv_resp {
     int status;
     const char *content_type;
     rv_buf body;
+    uint64_t wait; /* store ticket to be committed before answering (0 = none) */
 } rv_resp;
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
@@ -118,9 +119,13 @@ void rv_announcer_free(rv_announcer *a);
 void rv_announcer_stop(rv_announcer *a);          /* ends every stream */
 int rv_announcer_active(const rv_announcer *a);   /* any listener? (cheap) */
 void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len);
-rv_listener *rv_listen(rv_announcer *a);
-/* Blocks up to the keep-alive interval; fills buf with whole SSE messages or a
- * keep-alive comment. Returns bytes written, or -1 when the stream is over. */
+/* A listener whose reads found nothing is parked: park(arg) runs (the HTTP
+ * layer suspends the connection) and later unpark(arg) (it resumes it),
+ * when there is something to send, a keep-alive is due, or the stream ends. */
+rv_listener *rv_listen(rv_announcer *a, void (*park)(void *), void (*unpark)(void *), void *arg);
+/* Never blocks: fills buf with queued SSE bytes or a due keep-alive comment
+ * and returns how many; 0 = nothing now (the listener is parked); -1 = the
+ * stream is over. */
 long rv_listener_read(rv_listener *l, char *buf, size_t cap);
 void rv_listener_close(rv_listener *l);
 
@@ -164,7 +169,8 @@ typedef struct rv_config {
     const char *host;
     int port;
     const char *db;
-    int threads;          /* connection cap */
+    int threads;          /* connection cap (the flag kept its old name) */
+    int workers;          /* libmicrohttpd's thread pool on epoll */
     const char *token;
     size_t max_body;
     int timeout_s;
@@ -192,6 +198,10 @@ typedef struct rv_server {
     rv_timing t_predict, t_learn;
     rv_announcer *sse_events, *sse_metrics;
     void *daemon;
+    pthread_mutex_t park_mu;      /* requests waiting for a commit (http.c) */
+    void **parked;
+    size_t n_parked, cap_parked;
+    uint64_t started_ns;
     pthread_mutex_t ckpt_mu;      /* one checkpoint at a time; table changes wait for it */
     pthread_mutex_t wake_mu;
     pthread_cond_t wake;

@@ -49,6 +49,8 @@ struct rv_store {
     pthread_t thread;
     char engine[64];
     sqlite3_stmt *st[8];
+    void (*notify)(void *, uint64_t, int); /* after each commit, outside mu */
+    void *notify_ctx;
 };
 
 static const char *const SCHEMA =
@@ -145,7 +147,13 @@ static void *committer(void *arg)
         if (rc != SQLITE_OK)
             s->failed = 1;
         s->done_ticket = last;
+        int failed = s->failed;
         pthread_cond_broadcast(&s->committed);
+        if (s->notify) {
+            pthread_mutex_unlock(&s->mu);
+            s->notify(s->notify_ctx, last, failed);
+            pthread_mutex_lock(&s->mu);
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -248,6 +256,23 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err)
     rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
     pthread_mutex_unlock(&s->mu);
     return st;
+}
+
+rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    *done = s->failed || s->done_ticket >= ticket;
+    rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+void rv_store_set_notify(rv_store *s, void (*fn)(void *ctx, uint64_t done, int failed), void *ctx)
+{
+    pthread_mutex_lock(&s->mu);
+    s->notify = fn;
+    s->notify_ctx = ctx;
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* ===== Open and close ===== */
