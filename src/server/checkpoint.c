@@ -29,7 +29,8 @@
  *   plain:  u64 state_seq | bytes snapshot
  *   family: bytes snapshot of the empty family | u32 stripes |
  *           per stripe: u64 seq | u32 members | per member: bytes key, bytes state
- *   u64 metrics_seq | metric states
+ *   u64 metrics_seq | metric states | u8 1 | u64 learns counted |
+ *   per-key metrics (keymetrics.c; this tail is absent from older blobs)
  * The store row's last_seq is the lowest seq in the blob, so replay starts there.
  */
 #include "internal.h"
@@ -60,6 +61,7 @@ rv_model_entry *rv_entry_new(rv_server *s, const char *name, rv_object *model, r
     for (int i = 0; e->is_family && i < RV_STRIPES; i++)
         pthread_rwlock_init(&e->stripes[i], NULL);
     rv_buf_init(&e->def);
+    rv_keym_init(&e->keym);
     e->model = model;
     e->predict_mutates = rv_engine_predict_mutates(model);
     rv_engine_metrics_init(&e->metrics, s->flavor, err);
@@ -82,6 +84,7 @@ void rv_entry_free(rv_model_entry *e)
         return;
     rv_object_free(e->model);
     rv_engine_metrics_free(&e->metrics);
+    rv_keym_free(&e->keym);
     pthread_rwlock_destroy(&e->lock);
     for (int i = 0; e->stripes && i < RV_STRIPES; i++)
         pthread_rwlock_destroy(&e->stripes[i]);
@@ -216,6 +219,10 @@ rv_status rv_ckpt_build(rv_server *s, rv_model_entry *e, rv_buf *blob, rv_error 
     rv_buf_put_u64(blob, e->metrics_seq);
     if (st == RV_OK)
         st = rv_engine_metrics_save(&e->metrics, blob);
+    rv_buf_put_u8(blob, 1); /* learn count and per-key metrics, as of metrics_seq */
+    rv_buf_put_u64(blob, e->n_learned);
+    if (st == RV_OK)
+        st = rv_keym_save(&e->keym, blob);
     pthread_mutex_unlock(&s->metrics_mu);
     if (st == RV_OK && blob->oom)
         st = RV_ENOMEM;
@@ -314,6 +321,10 @@ rv_model_entry *rv_ckpt_load(rv_server *s, const char *name, const void *blob, s
     }
     e->metrics_seq = version == 2 ? rv_reader_u64(&in) : row_seq;
     rv_engine_metrics_load(&e->metrics, &in);
+    if (in.status == RV_OK && in.pos < in.len && rv_reader_u8(&in) == 1) { /* absent before */
+        e->n_learned = rv_reader_u64(&in);
+        rv_keym_load(&e->keym, &in);
+    }
     e->last_seq = e->ckpt_low = row_seq;
     e->ckpt_bytes = n;
     return e;

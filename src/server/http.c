@@ -219,6 +219,11 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
     return MHD_YES;
 }
 
+static const char *query_arg(void *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -242,7 +247,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_message(c, s, method, url, 413, "The body is too large.");
     if (ctx->body.oom)
         return send_message(c, s, method, url, 500, "Out of memory reading the body.");
-    rv_req req = {method, url, ctx->body.data, ctx->body.len};
+    rv_req req = {method, url, ctx->body.data, ctx->body.len, query_arg, c};
     rv_resp *resp = &ctx->resp;
     rv_api_dispatch(s, &req, resp);
     if (resp->wait) {

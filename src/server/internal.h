@@ -33,7 +33,14 @@ typedef struct rv_req {
     const char *method, *path;
     const char *body;
     size_t body_len;
+    const char *(*arg)(void *ctx, const char *name); /* query arguments (may be NULL) */
+    void *arg_ctx;
 } rv_req;
+
+static inline const char *rv_req_arg(const rv_req *r, const char *name)
+{
+    return r->arg ? r->arg(r->arg_ctx, name) : NULL;
+}
 
 typedef struct rv_resp {
     int status;
@@ -129,6 +136,26 @@ rv_listener *rv_listen(rv_announcer *a, void (*park)(void *), void (*unpark)(voi
 long rv_listener_read(rv_listener *l, char *buf, size_t cap);
 void rv_listener_close(rv_listener *l);
 
+/* ===== Per-key metrics of families (keymetrics.c) ===== */
+
+typedef struct rv_key_row {
+    double n, m1, m2, m3, tp, fp, fn;
+} rv_key_row;
+typedef struct rv_key_metrics {
+    rv_strmap idx; /* key -> row index, in first-seen order */
+    rv_key_row *rows;
+    uint32_t n, cap;
+} rv_key_metrics;
+void rv_keym_init(rv_key_metrics *k);
+void rv_keym_free(rv_key_metrics *k);
+void rv_keym_update(rv_key_metrics *k, rv_flavor f, const char *key, size_t len, const rv_value *y,
+                    const rv_prediction *p);
+const char *rv_keym_name(rv_flavor f, int i); /* NULL past the last */
+double rv_keym_value(const rv_key_row *r, rv_flavor f, int i);
+json_t *rv_keym_to_json(const rv_key_row *r, rv_flavor f);
+rv_status rv_keym_save(const rv_key_metrics *k, rv_buf *out);
+rv_status rv_keym_load(rv_key_metrics *k, rv_reader *in);
+
 /* ===== Server state ===== */
 
 /* Locks of a model (see learn.c): a plain model's learn holds `lock` for
@@ -145,6 +172,8 @@ typedef struct rv_model_entry {
     int predict_mutates, is_family;
     rv_buf def;                /* families: snapshot of the empty family */
     rv_metric_set metrics;
+    rv_key_metrics keym;       /* families: per key (under metrics_mu) */
+    uint64_t n_learned;        /* learns counted by the metrics (under metrics_mu) */
     uint64_t last_seq;         /* last log event of this model */
     /* The stored checkpoint: the lowest seq it covers (state and metrics),
      * and what replay compares each event with. */
@@ -272,6 +301,7 @@ int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t 
 int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
 void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn);
 void rv_ops_healthz(rv_server *s, rv_resp *resp);
+void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp);
 void rv_ops_readyz(rv_server *s, rv_resp *resp);
 void rv_ops_prometheus(rv_server *s, rv_resp *resp);
 void rv_ops_openapi(rv_server *s, rv_resp *resp);

@@ -1,6 +1,7 @@
 /* Operations endpoints: liveness, readiness, Prometheus text, OpenAPI.
  *
- *   GET /healthz  200 {"status": "ok"} while the process serves
+ *   GET /healthz  200 {"status": "ok", "uptime_s", "db_path", "db_bytes" (the
+ *                 database and its WAL), "kept" (pending predictions), "version"}
  *   GET /readyz   200 once the log is replayed; 503 while starting or draining
  *   GET /metrics  Prometheus text format 0.0.4: request counters, predict and
  *                 learn call counts and mean durations, models, kept
@@ -10,12 +11,28 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+static long long file_bytes(const char *path, const char *suffix)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s%s", path, suffix);
+    return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
 
 void rv_ops_healthz(rv_server *s, rv_resp *resp)
 {
-    (void)s;
-    rv_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    pthread_mutex_lock(&s->kept_mu);
+    unsigned kept = rv_strmap_size(&s->kept);
+    pthread_mutex_unlock(&s->kept_mu);
+    long long db = file_bytes(s->cfg.db, "") + file_bytes(s->cfg.db, "-wal");
+    rv_resp_json(resp, 200, json_pack("{s:s,s:f,s:s,s:I,s:I,s:s}", "status", "ok", "uptime_s",
+                                      (double)(rv_now_ns() - s->started_ns) / 1e9, "db_path", s->cfg.db,
+                                      "db_bytes", (json_int_t)db, "kept", (json_int_t)kept, "version",
+                                      RV_VERSION));
 }
 
 void rv_ops_readyz(rv_server *s, rv_resp *resp)
