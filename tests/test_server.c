@@ -618,6 +618,28 @@ Test(server, dashboard_fields_and_per_key_metrics, .timeout = 60)
     cr_assert_geq(json_number_value(json_object_get(r.json, "uptime_s")), 0);
     http_free(&r);
     check_key_rows(&ts, n);
+    /* the family's snapshot (copied stripe by stripe) uploads back as the same family */
+    http_resp g;
+    GET("/api/model/f", &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(http_req(ts.port, "POST", "/api/model/g", NULL, r.body, r.len, &g), 0);
+    cr_assert_eq(g.status, 201, "%s", g.body);
+    http_free(&g);
+    GET("/api/model/g", &g);
+    cr_assert_eq(g.len, r.len);
+    cr_assert_eq(memcmp(g.body, r.body, r.len), 0);
+    http_free(&g);
+    http_free(&r);
+    for (int k = 0; k < 3; k++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"%c\", \"x\": 5}, \"model\": \"f\"}", 'a' + k);
+        double pf = predict_num(&ts, body);
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"%c\", \"x\": 5}, \"model\": \"g\"}", 'a' + k);
+        double pg = predict_num(&ts, body);
+        cr_assert_eq(memcmp(&pf, &pg, sizeof pf), 0, "key %c: %.17g vs %.17g", 'a' + k, pf, pg);
+    }
+    cr_assert_eq(http_json(ts.port, "DELETE", "/api/model/g", NULL, &r), 0);
+    http_free(&r);
     server_stop(&ts, SIGKILL); /* the per-key metrics come back from checkpoint and log */
     server_start_args(&ts, NULL, 0);
     check_key_rows(&ts, n);

@@ -153,16 +153,22 @@ static void model_get(rv_server *s, const char *name, rv_resp *resp)
             return rv_resp_message(resp, 404, "No model named '%s'.", name);
         return rv_resp_message(resp, 404, "No default model has been set.");
     }
-    /* A family's keys learn under the family's read lock: a whole snapshot
-     * must stop them (a rare, administrative read). */
-    if (e->is_family)
-        pthread_rwlock_wrlock(&e->lock);
-    else
-        pthread_rwlock_rdlock(&e->lock);
+    /* A family is copied stripe by stripe, so only the keys of the stripe
+     * being copied wait; the copy is then snapshotted without locks. */
     rv_buf_reset(&resp->body);
-    rv_status st = rv_engine_snapshot(e->model, &resp->body);
-    pthread_rwlock_unlock(&e->lock);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_status st;
+    if (e->is_family) {
+        rv_error err = {0};
+        rv_object *copy = rv_ckpt_family_copy(s, e, &err);
+        pthread_rwlock_unlock(&s->models_lock);
+        st = copy ? rv_engine_snapshot(copy, &resp->body) : err.code ? err.code : RV_ENOMEM;
+        rv_object_free(copy);
+    } else {
+        pthread_rwlock_rdlock(&e->lock);
+        st = rv_engine_snapshot(e->model, &resp->body);
+        pthread_rwlock_unlock(&e->lock);
+        pthread_rwlock_unlock(&s->models_lock);
+    }
     if (st != RV_OK)
         return rv_resp_message(resp, 500, "The model could not be snapshotted: %s", rv_strerror(st));
     resp->status = 200;

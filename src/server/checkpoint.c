@@ -171,6 +171,60 @@ static rv_status save_stripe(rv_server *s, rv_model_entry *e, buckets *b, unsign
     return st != RV_OK ? st : out->oom ? RV_ENOMEM : RV_OK;
 }
 
+/* A copy of family e for GET /api/model: members copied stripe by stripe
+ * under that stripe's read lock (as checkpoints walk them), so only learns
+ * of the stripe being copied wait, then installed in key order in a fresh
+ * clone of the family. Each stripe is as of its own moment. */
+rv_object *rv_ckpt_family_copy(rv_server *s, rv_model_entry *e, rv_error *err)
+{
+    (void)s;
+    buckets b;
+    memset(&b, 0, sizeof b);
+    rv_object **copies = NULL;
+    uint32_t ncopies = 0;
+    rv_status st = RV_OK;
+    pthread_rwlock_rdlock(&e->lock);
+    rv_object *out = rv_object_clone(e->model, err);
+    for (unsigned j = 0; out && j < RV_STRIPES && st == RV_OK; j++) {
+        pthread_rwlock_rdlock(&e->stripes[j]);
+        if (buckets_extend(&b, e->model) != 0)
+            st = RV_ENOMEM;
+        if (st == RV_OK && b.cap != ncopies) {
+            rv_object **nc = realloc(copies, b.cap * sizeof *nc);
+            if (nc) {
+                memset(nc + ncopies, 0, (b.cap - ncopies) * sizeof *nc);
+                copies = nc;
+                ncopies = b.cap;
+            }
+            st = nc ? RV_OK : RV_ENOMEM;
+        }
+        for (uint32_t k = b.head[j]; k && st == RV_OK; k = b.next[k - 1]) {
+            const rv_object *m = rv_family_get(e->model, b.key[k - 1], b.len[k - 1]);
+            if (m && !(copies[k - 1] = rv_object_copy(m, err)))
+                st = RV_ENOMEM;
+        }
+        pthread_rwlock_unlock(&e->stripes[j]);
+    }
+    for (uint32_t k = 0; k < b.n && k < ncopies; k++) { /* keys never move: safe after the walk */
+        if (copies[k] && st == RV_OK && out)
+            st = rv_family_put(out, b.key[k], b.len[k], copies[k], err);
+        else
+            rv_object_free(copies[k]);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    free(copies);
+    free(b.key);
+    free(b.len);
+    free(b.next);
+    if (st != RV_OK || !out) {
+        rv_object_free(out);
+        if (st == RV_ENOMEM && err && err->code == RV_OK)
+            rv_error_set(err, RV_ENOMEM, "out of memory copying the family");
+        return NULL;
+    }
+    return out;
+}
+
 static rv_status build_family(rv_server *s, rv_model_entry *e, rv_buf *blob, uint64_t *low)
 {
     if (!e->stripe_seq && !(e->stripe_seq = calloc(RV_STRIPES, sizeof *e->stripe_seq)))

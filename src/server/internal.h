@@ -257,6 +257,8 @@ rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err);
 /* Builds e's checkpoint blob and records what it covers in e; the caller
  * holds ckpt_mu (or is alone). Takes e's locks itself, briefly per stripe. */
 rv_status rv_ckpt_build(rv_server *s, rv_model_entry *e, rv_buf *blob, rv_error *err);
+/* A copy of family e taken stripe by stripe (no whole-family stop). */
+rv_object *rv_ckpt_family_copy(rv_server *s, rv_model_entry *e, rv_error *err);
 /* Builds and queues e's checkpoint; returns the store ticket (0 = failed). */
 uint64_t rv_ckpt_write(rv_server *s, rv_model_entry *e);
 /* Restores a model from its blob (either version); NULL with err on failure.
