@@ -216,8 +216,12 @@ static void *run_slow_learn(void *arg)
     slow_learn *s = arg;
     double t0 = now_s();
     http_resp r;
-    int ok = http_json(s->port, "POST", "/api/learn", s->body, &r) == 0 && r.status == 201;
-    if (ok)
+    int sent = http_json(s->port, "POST", "/api/learn", s->body, &r) == 0;
+    int ok = sent && r.status == 201;
+    if (!ok)
+        fprintf(stderr, "slow learn: %s %d %s\n", sent ? "status" : "not sent", sent ? r.status : 0,
+                sent && r.body ? r.body : "");
+    if (sent)
         http_free(&r);
     s->seconds = now_s() - t0;
     atomic_store(&s->done, ok ? 1 : -1);
@@ -258,12 +262,14 @@ static void check_not_blocked(int port, const char *slow_body, const char *held_
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_slow_learn, &sl), 0);
     int held_fd = -1, held = 0;
-    for (int tries = 0; tries < 40 && !held && !atomic_load(&sl.done); tries++) {
+    /* Bounded by time, not tries: an unheld predict answers in a millisecond,
+     * and the learn's thread may not have run yet on a loaded machine. */
+    for (double until = now_s() + 5; now_s() < until && !held && !atomic_load(&sl.done);) {
         if (held_fd >= 0)
             close(held_fd);
         held = predict_is_held(port, held_predict, 50, &held_fd);
     }
-    cr_assert(held, "the slow learn never held its lock");
+    cr_assert(held, "the slow learn never held its lock (done %d)", atomic_load(&sl.done));
     double t0 = now_s();
     for (int i = 0; i < 20; i++) {
         post_ok(port, "/api/learn", other_learn, 201);
@@ -408,7 +414,7 @@ Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout =
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, run_slow_learn, &sl), 0);
     int fd = -1, is_held = 0;
-    for (int tries = 0; tries < 40 && !is_held && !atomic_load(&sl.done); tries++) {
+    for (double until = now_s() + 5; now_s() < until && !is_held && !atomic_load(&sl.done);) {
         if (fd >= 0)
             close(fd);
         is_held = predict_is_held(a.port, held, 50, &fd);
