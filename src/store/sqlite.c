@@ -227,12 +227,13 @@ static uint64_t enqueue(rv_store *s, int kind, const char *key, const void *a, s
     }
     pthread_mutex_lock(&s->mu);
     o->ticket = ++s->next_ticket;
-    if (s->tail)
-        s->tail->next = o;
-    else
+    if (s->tail) {
+        s->tail->next = o; /* the committer is busy, or already woken for the head */
+    } else {
         s->head = o;
+        pthread_cond_signal(&s->queued); /* it only ever sleeps on an empty queue */
+    }
     s->tail = o;
-    pthread_cond_signal(&s->queued);
     uint64_t t = o->ticket;
     pthread_mutex_unlock(&s->mu);
     return t;
