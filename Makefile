@@ -10,7 +10,7 @@
 
 VARIANT ?= opt
 BUILD := build/$(VARIANT)
-PKGS := jansson libmicrohttpd sqlite3 zlib
+PKGS := jansson libmicrohttpd sqlite3 zlib libxxhash
 TEST_PKGS := criterion
 
 CC ?= cc

@@ -293,7 +293,6 @@ double rv_abs_pow(double x, double p);
 /* a[0] + ... + a[n-1] as numpy's add.reduce sums a contiguous float64 array
  * (pairwise, 8 lanes, blocks of 128), so np.sum and np.mean match bit for bit. */
 double rv_np_sum(const double *a, size_t n);
-uint32_t rv_crc32(uint32_t crc, const void *p, size_t n);
 
 /* ===== Objects and classes ===== */
 
