@@ -394,6 +394,7 @@ Test(server, upload_fetch_delete_and_list_models)
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.len, d.len);
     cr_assert_eq(memcmp(r.body, d.body, r.len), 0);
+    http_free(&d);
     /* the snapshot uploads back as a model */
     cr_assert_eq(http_req(ts.port, "POST", "/api/model/copy", NULL, r.body, r.len, &d), 0);
     cr_assert_eq(d.status, 201, "%s", d.body);
