@@ -3,6 +3,7 @@
 #include "support.h"
 
 #include <math.h>
+#include <zlib.h>
 
 Test(core, symbols_are_stable_and_distinct)
 {
@@ -206,4 +207,34 @@ Test(core, edit_distance)
     cr_assert_eq(rv_edit_distance("StandardScalr", "StandardScaler"), 1);
     cr_assert_eq(rv_edit_distance("", "abc"), 3);
     cr_assert_eq(rv_edit_distance("kitten", "sitting"), 3);
+}
+
+/* rv_crc32 is zlib's crc32 (snapshots are checked with it), whatever path
+ * it takes: every length and alignment around the 64- and 16-byte blocks of
+ * the folded path, chained calls, and a buffer of several MB. */
+Test(core, crc32_equals_zlib)
+{
+    enum { N = 3000 };
+    unsigned char *b = malloc(N + 16);
+    uint64_t s = 7;
+    for (size_t i = 0; i < N + 16; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        b[i] = (unsigned char)(s >> 56);
+    }
+    for (size_t len = 0; len <= N; len += len < 300 ? 1 : 37)
+        for (size_t off = 0; off < 16; off += 3)
+            for (int k = 0; k < 2; k++) {
+                uint32_t init = k ? 0x9e3779b9u : 0;
+                uint32_t want = (uint32_t)crc32(init, b + off, (uInt)len);
+                cr_assert_eq(rv_crc32(init, b + off, len), want, "len %zu off %zu", len, off);
+            }
+    uint32_t chained = rv_crc32(rv_crc32(0, b, 1000), b + 1000, N - 1000);
+    cr_assert_eq(chained, (uint32_t)crc32(0, b, N));
+    free(b);
+    size_t big = 5u << 20;
+    unsigned char *p = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        p[i] = (unsigned char)(i * 2654435761u >> 13);
+    cr_assert_eq(rv_crc32(0, p, big), (uint32_t)crc32(0, p, (uInt)big));
+    free(p);
 }

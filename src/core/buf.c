@@ -144,14 +144,29 @@ const char *rv_buf_cstr(rv_buf *b)
 
 rv_status rv_buf_put_u8(rv_buf *b, uint8_t x) { return rv_buf_put(b, &x, 1); }
 
+/* Fixed-width puts: little-endian whatever the host. The fast paths (room
+ * already reserved) matter when a snapshot writes millions of numbers. */
 rv_status rv_buf_put_u32(rv_buf *b, uint32_t x)
 {
+    if (!b->oom && b->len + 5 <= b->cap) {
+        uint8_t *d = (uint8_t *)b->data + b->len;
+        d[0] = (uint8_t)x, d[1] = (uint8_t)(x >> 8), d[2] = (uint8_t)(x >> 16), d[3] = (uint8_t)(x >> 24);
+        b->len += 4;
+        return RV_OK;
+    }
     uint8_t p[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16), (uint8_t)(x >> 24)};
     return rv_buf_put(b, p, 4);
 }
 
 rv_status rv_buf_put_u64(rv_buf *b, uint64_t x)
 {
+    if (!b->oom && b->len + 9 <= b->cap) {
+        uint8_t *d = (uint8_t *)b->data + b->len;
+        for (int i = 0; i < 8; i++)
+            d[i] = (uint8_t)(x >> (8 * i));
+        b->len += 8;
+        return RV_OK;
+    }
     uint8_t p[8];
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(x >> (8 * i));
@@ -163,6 +178,30 @@ rv_status rv_buf_put_f64(rv_buf *b, double x)
     uint64_t bits;
     memcpy(&bits, &x, 8);
     return rv_buf_put_u64(b, bits);
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RV_HOST_LE 1
+#else
+#define RV_HOST_LE 0
+#endif
+
+rv_status rv_buf_put_f64s(rv_buf *b, const double *x, size_t n)
+{
+    if (n > SIZE_MAX / 8) {
+        b->oom = 1;
+        return RV_ENOMEM;
+    }
+    if (rv_buf_reserve(b, 8 * n))
+        return RV_ENOMEM;
+    if (RV_HOST_LE) {
+        memcpy(b->data + b->len, x, 8 * n);
+        b->len += 8 * n;
+        return RV_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        rv_buf_put_f64(b, x[i]);
+    return RV_OK;
 }
 
 rv_status rv_buf_put_bytes(rv_buf *b, const void *p, uint32_t n)
@@ -238,6 +277,27 @@ double rv_reader_f64(rv_reader *r)
     return x;
 }
 
+void rv_reader_f64s(rv_reader *r, double *out, size_t n)
+{
+    const uint8_t *p = n <= SIZE_MAX / 8 ? take(r, 8 * n) : NULL;
+    if (!p) {
+        if (n > SIZE_MAX / 8)
+            rv_reader_fail(r, "truncated data");
+        memset(out, 0, n <= SIZE_MAX / 8 ? 8 * n : 0);
+        return;
+    }
+    if (RV_HOST_LE) {
+        memcpy(out, p, 8 * n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = 0;
+        for (int j = 7; j >= 0; j--)
+            x = x << 8 | p[8 * i + (size_t)j];
+        memcpy(&out[i], &x, 8);
+    }
+}
+
 const char *rv_reader_bytes(rv_reader *r, uint32_t *len, uint32_t max_len)
 {
     uint32_t n = rv_reader_u32(r);
@@ -286,17 +346,122 @@ rv_status rv_reader_status(const rv_reader *r, rv_error *err)
     return RV_OK;
 }
 
-/* ===== CRC-32, for snapshot checksums (zlib's) ===== */
+/* ===== CRC-32, for snapshot checksums =====
+ *
+ * zlib's CRC-32 (the value of crc32()), which a snapshot of an M5-scale
+ * family (600 MB) needs to compute in well under its 1 s budget: zlib 1.2
+ * manages 1 to 2 GB/s here. On x86-64 with PCLMULQDQ the bulk is folded 64
+ * bytes at a time by carry-less multiplication (Intel's "Fast CRC
+ * Computation for Generic Polynomials Using PCLMULQDQ", with the constants
+ * of Linux's crc32-pclmul and Chromium's zlib for the reflected polynomial
+ * 0xEDB88320), about 7 GB/s; the tail, and other machines, use zlib. */
 
-uint32_t rv_crc32(uint32_t crc, const void *p, size_t n)
+static uLong crc_zlib(uLong c, const Bytef *b, size_t n)
 {
-    uLong c = crc;
-    const Bytef *b = p;
     while (n > 0) {
         uInt chunk = n > 0x40000000u ? 0x40000000u : (uInt)n;
         c = crc32(c, b, chunk);
         b += chunk;
         n -= chunk;
     }
-    return (uint32_t)c;
+    return c;
 }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+/* len >= 64 and a multiple of 16; crc is the running value, inverted. */
+__attribute__((target("pclmul,sse4.1")))
+static uint32_t crc_fold(const unsigned char *buf, size_t len, uint32_t crc)
+{
+    /* len >= 64, len % 16 == 0; crc pre-inverted */
+    const __m128i k1k2 = _mm_set_epi64x(0x01c6e41596, 0x0154442bd4);
+    const __m128i k3k4 = _mm_set_epi64x(0x00ccaa009e, 0x01751997d0);
+    const __m128i k5k0 = _mm_set_epi64x(0, 0x0163cd6124);
+    const __m128i poly = _mm_set_epi64x(0x01f7011641, 0x01db710641);
+    __m128i x0, x1, x2, x3, x4, x5, x6, x7, x8;
+    x1 = _mm_loadu_si128((const __m128i *)(buf + 0x00));
+    x2 = _mm_loadu_si128((const __m128i *)(buf + 0x10));
+    x3 = _mm_loadu_si128((const __m128i *)(buf + 0x20));
+    x4 = _mm_loadu_si128((const __m128i *)(buf + 0x30));
+    x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)crc));
+    x0 = k1k2;
+    buf += 64;
+    len -= 64;
+    while (len >= 64) {
+        x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+        x6 = _mm_clmulepi64_si128(x2, x0, 0x00);
+        x7 = _mm_clmulepi64_si128(x3, x0, 0x00);
+        x8 = _mm_clmulepi64_si128(x4, x0, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+        x2 = _mm_clmulepi64_si128(x2, x0, 0x11);
+        x3 = _mm_clmulepi64_si128(x3, x0, 0x11);
+        x4 = _mm_clmulepi64_si128(x4, x0, 0x11);
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), _mm_loadu_si128((const __m128i *)(buf + 0x00)));
+        x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), _mm_loadu_si128((const __m128i *)(buf + 0x10)));
+        x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), _mm_loadu_si128((const __m128i *)(buf + 0x20)));
+        x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), _mm_loadu_si128((const __m128i *)(buf + 0x30)));
+        buf += 64;
+        len -= 64;
+    }
+    x0 = k3k4;
+    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x2), x5);
+    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x3), x5);
+    x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+    x1 = _mm_xor_si128(_mm_xor_si128(x1, x4), x5);
+    while (len >= 16) {
+        x2 = _mm_loadu_si128((const __m128i *)buf);
+        x5 = _mm_clmulepi64_si128(x1, x0, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, x0, 0x11);
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x2), x5);
+        buf += 16;
+        len -= 16;
+    }
+    x2 = _mm_clmulepi64_si128(x1, x0, 0x10);
+    x3 = _mm_setr_epi32(~0, 0, ~0, 0);
+    x1 = _mm_srli_si128(x1, 8);
+    x1 = _mm_xor_si128(x1, x2);
+    x0 = k5k0;
+    x2 = _mm_srli_si128(x1, 4);
+    x1 = _mm_and_si128(x1, x3);
+    x1 = _mm_clmulepi64_si128(x1, x0, 0x00);
+    x1 = _mm_xor_si128(x1, x2);
+    x0 = poly;
+    x2 = _mm_and_si128(x1, x3);
+    x2 = _mm_clmulepi64_si128(x2, x0, 0x10);
+    x2 = _mm_and_si128(x2, x3);
+    x2 = _mm_clmulepi64_si128(x2, x0, 0x00);
+    x1 = _mm_xor_si128(x1, x2);
+    return (uint32_t)_mm_extract_epi32(x1, 1);
+}
+
+static int have_pclmul(void)
+{
+    static int known = -1; /* benign race: every thread computes the same */
+    if (known < 0)
+        known = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+    return known;
+}
+
+uint32_t rv_crc32(uint32_t crc, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    if (n >= 64 && have_pclmul()) {
+        size_t bulk = n & ~(size_t)15;
+        crc = ~crc_fold(b, bulk, ~crc);
+        b += bulk;
+        n -= bulk;
+    }
+    return (uint32_t)crc_zlib(crc, b, n);
+}
+#else
+uint32_t rv_crc32(uint32_t crc, const void *p, size_t n)
+{
+    return (uint32_t)crc_zlib(crc, p, n);
+}
+#endif
