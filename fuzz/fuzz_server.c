@@ -24,7 +24,7 @@ static const char *const MODELS[] = {"lm", "knn", "fam"};
 
 static int call(const char *method, const char *path, const void *body, size_t len, rv_buf *out)
 {
-    rv_req req = {method, path, body, len};
+    rv_req req = {.method = method, .path = path, .body = body, .body_len = len};
     rv_resp resp = {0};
     rv_buf_init(&resp.body);
     rv_api_dispatch(srv, &req, &resp);
