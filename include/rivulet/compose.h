@@ -41,6 +41,10 @@ int rv_is_union(const rv_object *o);
 size_t rv_pipeline_len(const rv_object *pipeline);
 rv_object *rv_pipeline_step(const rv_object *pipeline, size_t i); /* borrowed */
 int rv_pipeline_learns_during_predict(const rv_object *pipeline);
+/* Whether predict/transform can change the model's state: a pipeline that
+ * learns during predict, possibly nested in a pipeline, a union, a
+ * GreedyRegressor or a family (predict_state.c). */
+int rv_predict_changes_state(const rv_object *model);
 size_t rv_union_len(const rv_object *u);
 /* Part i (borrowed); NULL for a fused part, which is not kept as an object. */
 rv_object *rv_union_part(const rv_object *u, size_t i);

@@ -1,8 +1,11 @@
 /* Keyed model families: one model per value of a key feature.
  *
- * `compose.Family(<model>, by='id')` holds one definition (the prototype) and
- * a member per key seen: the first event of an unseen key gets a fresh clone
- * of the prototype, and events of other keys never touch it. A family is
+ * `compose.Family(<model>, by='id', max_keys=None)` holds one definition (the
+ * prototype) and a member per key learnt: the first learn of an unseen key
+ * creates a fresh clone of the prototype, and events of other keys never
+ * touch it. predict/transform of an unseen key answer with a throw-away
+ * fresh clone and create nothing (family.c says why, and the one difference
+ * from creme it brings for models that learn during predict). A family is
  * itself an estimator: learn, predict and transform go to the event's member;
  * it clones, copies, saves, loads and describes itself like any other.
  *
@@ -38,10 +41,22 @@ rv_status rv_family_key_of(const rv_object *fam, const rv_event *x, const char *
                            rv_error *err);
 /* The member of a key (borrowed), NULL if absent. */
 rv_object *rv_family_get(rv_object *fam, const char *key, size_t len);
-/* The member of a key (borrowed), created as a fresh clone of the
- * prototype on first sight, as learn and predict do. NULL with err set on
- * failure. Thread-safe like learn/predict. */
-rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, rv_error *err);
+/* The member of a key (borrowed), created for a learn of x if absent, as
+ * learn does: a fresh clone of the prototype that, when its predict changes
+ * its state (rv_predict_changes_state), has first predicted x. x NULL skips
+ * that predict: the caller must then make the member's first operation a
+ * predict of the event it learns first (the sharded evaluator does). NULL
+ * with err set on failure (RV_ESTATE: max_keys reached). Thread-safe like
+ * learn/predict. */
+rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, const rv_event *x,
+                            rv_error *err);
+/* The prediction a new member would give for x, creating nothing (a fresh
+ * clone of the prototype predicts, then is freed). */
+rv_status rv_family_predict_new(rv_object *fam, const rv_event *x, rv_prediction *out, rv_error *err);
+/* At most max_keys members may be created by learns (0: unlimited, the
+ * default); rv_family_put and loading are not limited. */
+rv_status rv_family_set_max_keys(rv_object *fam, size_t max_keys, rv_error *err);
+size_t rv_family_max_keys(const rv_object *fam);
 /* Installs model (owned, also on failure) as the member of key, replacing
  * and freeing any previous one. */
 rv_status rv_family_put(rv_object *fam, const char *key, size_t len, rv_object *model, rv_error *err);

@@ -114,10 +114,6 @@ rv_status rv_cli_par_step(rv_cli_par *pp, const rv_event *x, const rv_value *y, 
 /* Waits for every row, then learns the pairs still waiting for their delay. */
 rv_status rv_cli_par_finish(rv_cli_par *pp, rv_error *err);
 void rv_cli_par_free(rv_cli_par *pp);
-/* Adds the member of x's key to a family if it has none yet: run by the
- * feeder before a row is queued, so members are created in row order (as a
- * one-thread run creates them) and snapshots do not depend on --threads. */
-rv_status rv_cli_family_touch(rv_object *fam, const rv_event *x, rv_error *err);
 /* Whether model is a keyed family (compose.Family). */
 int rv_cli_is_family(const rv_object *model);
 /* The number of cores online (at least 1). */

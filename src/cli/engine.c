@@ -134,16 +134,6 @@ void rv_cli_par_free(rv_cli_par *p)
     free(p);
 }
 
-rv_status rv_cli_family_touch(rv_object *fam, const rv_event *x, rv_error *err)
-{
-    const char *key;
-    size_t len;
-    if (rv_family_key_of(fam, x, &key, &len, NULL) || rv_family_get(fam, key, len))
-        return RV_OK; /* no key: the evaluator reports it on its row */
-    rv_object *m = rv_object_clone(rv_family_prototype(fam), err);
-    return m ? rv_family_put(fam, key, len, m, err) : err->code;
-}
-
 int rv_cli_is_family(const rv_object *model) { return rv_is_family(model); }
 
 unsigned rv_cli_cores(void)

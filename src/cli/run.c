@@ -242,9 +242,7 @@ static int step_row(rv_cli_run *run, loop_state *ls, int has_y)
     if (!st && ls->par) {
         if (fifo_push(&ls->keys, idx))
             return rv_cli_fail("out of memory");
-        st = rv_cli_family_touch(run->model, &ls->x, &err);
-        if (!st)
-            st = rv_cli_par_step(ls->par, &ls->x, has_y ? &ls->y : NULL, &err);
+        st = rv_cli_par_step(ls->par, &ls->x, has_y ? &ls->y : NULL, &err);
         if (!st && ls->cb_err.code)
             err = ls->cb_err, st = err.code;
         if (st) /* the failing row may be an earlier one: the message names it */

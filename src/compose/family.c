@@ -10,12 +10,29 @@
  * once: only the map is locked (a pthread rwlock, read-locked for the lookup
  * of an existing key, write-locked to insert), never a member.
  *
- * learn/predict/transform(x): key = str(x[by]); member = map[key], or a fresh
- * clone of the prototype inserted on first sight (by predict too, so that a
- * pipeline learning during predict keeps what it learnt, and so that no two
- * threads ever share the prototype); then the member's own operation on x
- * (the key feature is left in x). A missing key feature is an error
- * (RV_ENOTFOUND) and changes nothing.
+ * learn/predict/transform(x): key = str(x[by]); then the member's own
+ * operation on x (the key feature is left in x). A missing key feature is an
+ * error (RV_ENOTFOUND) and changes nothing.
+ *
+ * Only a learn creates a member. predict/transform of an unseen key run on a
+ * fresh clone of the prototype, made and freed (never the prototype itself:
+ * two threads may predict at once, and a creme-mode pipeline changes on
+ * predict), so they return exactly what a new member would, and a server
+ * that predicts for anyone cannot be made to grow by predicts (DESIGN.md:
+ * what changes state is a learn in the log). The clone costs a few
+ * microseconds, and only the first events of a key pay it.
+ *
+ * learn(x, y) of an unseen key creates the member; if its predict changes
+ * its state (rv_predict_changes_state: a creme-mode pipeline, possibly
+ * inside a GreedyRegressor or a union), the new member first predicts x
+ * (transforms, for a family of transformers) and discards the output, so
+ * that after the usual predict-then-learn of a key's first event it is
+ * bit for bit what creme's progressive validation leaves. The one
+ * difference from creme: predicts of a brand-new key before its first learn
+ * do not accumulate (creme's scaler would have seen each of them; here only
+ * the learnt event's predict counts, once). A refused first learn leaves no
+ * member. With max_keys=n, a learn that would create key n + 1 is refused
+ * (RV_ESTATE) and changes nothing.
  *
  * Saved state: u32 count, then per member in insertion order its key (u32
  * length + bytes) and its state (u32 length + the member class's save).
@@ -26,6 +43,7 @@
  * Reference: none in creme 0.5.1 (the blog keeps a dict of models by hand);
  * River's closest relative is compose.Grouper, applied to whole models. */
 #include "compose/internal.h"
+#include "rivulet/compose.h"
 #include "rivulet/family.h"
 
 #include <math.h>
@@ -41,6 +59,8 @@ typedef struct family {
     rv_sym by_sym;
     rv_strmap members; /* key -> (uint64_t)(uintptr_t)rv_object * */
     pthread_rwlock_t lock;
+    int predict_changes; /* rv_predict_changes_state(proto), fixed */
+    size_t max_keys;     /* 0: unlimited */
 } family;
 
 #define MAX_KEY_LEN (1u << 16)
@@ -110,6 +130,7 @@ rv_object *rv_family_new(rv_object *prototype, const char *key_feature, rv_error
                      RV_F_BINARY_ONLY | RV_F_MULTICLASS);
     f->base.cls = rv_class_variant(&rv_class_compose_Family, variants, RV_F_COMPOSITE | kind);
     f->proto = prototype;
+    f->predict_changes = rv_predict_changes_state(prototype);
     f->by_sym = rv_sym_intern_cstr(key_feature);
     rv_strmap_init(&f->members);
     return &f->base;
@@ -134,15 +155,34 @@ static void family_destroy(rv_object *o)
     free(f);
 }
 
-static const char *const family_names[] = {"model", "by", NULL};
+static const char *const family_names[] = {"model", "by", "max_keys", NULL};
+
+rv_status rv_family_set_max_keys(rv_object *fam, size_t max_keys, rv_error *err)
+{
+    family *f = as_family(fam);
+    if (!f)
+        return rv_error_set(err, RV_EINVAL, "not a compose.Family");
+    f->max_keys = max_keys;
+    return RV_OK;
+}
+
+size_t rv_family_max_keys(const rv_object *fam)
+{
+    family *f = as_family(fam);
+    return f ? f->max_keys : 0;
+}
 
 static rv_object *family_create(const rv_args *args, rv_error *err)
 {
     rv_object *proto = NULL;
     const char *by = NULL;
+    long max_keys = 0;
+    const rv_arg *mk = rv_args_find(args, family_names, "max_keys");
     if (rv_args_check(args, family_names, err) ||
         rv_args_take_obj(args, family_names, "model", RV_CLASS_ESTIMATOR, &proto, err) ||
-        rv_args_get_str(args, family_names, "by", NULL, &by, err)) {
+        rv_args_get_str(args, family_names, "by", NULL, &by, err) ||
+        (mk && mk->kind != RV_ARG_NONE && /* None: unlimited */
+         rv_args_get_int(args, family_names, "max_keys", 0, 1, 1L << 40, &max_keys, err))) {
         rv_object_free(proto);
         return NULL;
     }
@@ -154,6 +194,8 @@ static rv_object *family_create(const rv_args *args, rv_error *err)
     rv_object *o = rv_family_new(proto, by, err);
     if (!o && err && strncmp(err->message, "line ", 5) != 0 && args->line)
         rv_error_prefix(err, "line %d, column %d", args->line, args->col);
+    if (o)
+        ((family *)o)->max_keys = (size_t)max_keys;
     return o;
 }
 
@@ -161,7 +203,10 @@ static rv_object *family_clone(const rv_object *self, rv_error *err)
 {
     const family *f = (const family *)self;
     rv_object *p = rv_object_clone(f->proto, err);
-    return p ? rv_family_new(p, f->by, err) : NULL;
+    rv_object *c = p ? rv_family_new(p, f->by, err) : NULL;
+    if (c)
+        ((family *)c)->max_keys = f->max_keys;
+    return c;
 }
 
 static rv_object *family_copy(const rv_object *self, rv_error *err)
@@ -293,63 +338,150 @@ const char *rv_family_key_at(const rv_object *fam, size_t i, size_t *len)
     return k;
 }
 
-rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, rv_error *err)
+/* A fresh clone of the prototype that has run x through the operation whose
+ * state change a new member must replay (predict, or transform for a family
+ * of transformers); the output is discarded. */
+static rv_object *new_member(family *f, const rv_event *x, rv_error *err)
 {
-    family *f = as_family(fam);
-    if (!f) {
-        rv_error_set(err, RV_EINVAL, "not a compose.Family");
+    rv_object *m = rv_object_clone(f->proto, err);
+    if (!m || !x || !f->predict_changes)
+        return m;
+    rv_status st;
+    if (rv_estimator_flags(m) & (RV_F_REGRESSOR | RV_F_CLASSIFIER)) {
+        rv_prediction p;
+        rv_prediction_init(&p);
+        st = rv_estimator_predict(m, x, &p, err);
+        rv_prediction_free(&p);
+    } else {
+        rv_event out;
+        rv_event_init(&out);
+        st = rv_estimator_transform(m, x, &out, err);
+        rv_event_free(&out);
+    }
+    if (st) {
+        rv_object_free(m);
         return NULL;
     }
-    rv_object *m = rv_family_get(fam, key, len);
+    return m;
+}
+
+/* The member of key, created for a learn of x if absent (*created says so). */
+static rv_object *get_or_create(family *f, const char *key, size_t len, const rv_event *x,
+                                int *created, rv_error *err)
+{
+    *created = 0;
+    rv_object *m = rv_family_get(&f->base, key, len);
     if (m)
         return m;
     if (len > MAX_KEY_LEN) {
         rv_error_set(err, RV_EINVAL, "compose.Family: key of %zu bytes is too long", len);
         return NULL;
     }
-    rv_object *fresh = rv_object_clone(f->proto, err);
+    if (f->max_keys && rv_family_size(&f->base) >= f->max_keys) {
+        rv_error_set(err, RV_ESTATE,
+                     "compose.Family: the family already has max_keys=%zu keys; refusing a new key '%.*s'",
+                     f->max_keys, (int)(len > 64 ? 64 : len), key);
+        return NULL;
+    }
+    rv_object *fresh = new_member(f, x, err);
     if (!fresh)
         return NULL;
     pthread_rwlock_wrlock(&f->lock);
-    int inserted;
-    uint64_t *v = rv_strmap_put(&f->members, key, len, (uint64_t)(uintptr_t)fresh, &inserted);
+    int inserted = 0;
+    uint64_t *v = NULL;
+    if (f->max_keys && rv_strmap_size(&f->members) >= f->max_keys && !rv_strmap_get(&f->members, key, len))
+        rv_error_set(err, RV_ESTATE, "compose.Family: the family already has max_keys=%zu keys", f->max_keys);
+    else if (!(v = rv_strmap_put(&f->members, key, len, (uint64_t)(uintptr_t)fresh, &inserted)))
+        rv_error_set(err, RV_ENOMEM, "out of memory adding a family member");
     m = v ? member_of(*v) : NULL; /* another thread may have inserted it meanwhile */
     pthread_rwlock_unlock(&f->lock);
-    if (!v)
-        rv_error_set(err, RV_ENOMEM, "out of memory adding a family member");
     if (!v || !inserted)
         rv_object_free(fresh);
+    *created = inserted;
     return m;
 }
 
-/* The member for x's key, created from the prototype on first sight. */
-static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
+rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, const rv_event *x,
+                            rv_error *err)
 {
-    const char *key;
-    size_t len;
-    if (rv_family_key_of(&f->base, x, &key, &len, err))
+    family *f = as_family(fam);
+    if (!f) {
+        rv_error_set(err, RV_EINVAL, "not a compose.Family");
         return NULL;
-    return rv_family_member(&f->base, key, len, err);
+    }
+    int created;
+    return get_or_create(f, key, len, x, &created, err);
+}
+
+rv_status rv_family_predict_new(rv_object *fam, const rv_event *x, rv_prediction *out, rv_error *err)
+{
+    family *f = as_family(fam);
+    if (!f)
+        return rv_error_set(err, RV_EINVAL, "not a compose.Family");
+    rv_object *c = rv_object_clone(f->proto, err);
+    if (!c)
+        return err && err->code ? err->code : RV_ENOMEM;
+    rv_status st = rv_estimator_predict(c, x, out, err);
+    rv_object_free(c);
+    return st;
+}
+
+static rv_status transform_new(family *f, const rv_event *x, rv_event *out, rv_error *err)
+{
+    rv_object *c = rv_object_clone(f->proto, err);
+    if (!c)
+        return err && err->code ? err->code : RV_ENOMEM;
+    rv_status st = rv_estimator_transform(c, x, out, err);
+    rv_object_free(c);
+    return st;
 }
 
 /* ===== Estimator operations ===== */
 
 static rv_status family_learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    rv_object *m = member_for((family *)self, x, err);
-    return m ? rv_estimator_learn(m, x, y, err) : (err ? err->code : RV_EINVAL);
+    family *f = (family *)self;
+    const char *key;
+    size_t len;
+    int created;
+    char kbuf[48]; /* a numeric key lives in a per-thread buffer: keep it */
+    rv_status st = rv_family_key_of(self, x, &key, &len, err);
+    if (st)
+        return st;
+    if (len < sizeof kbuf) {
+        memcpy(kbuf, key, len);
+        key = kbuf;
+    }
+    rv_object *m = get_or_create(f, key, len, x, &created, err);
+    if (!m)
+        return err && err->code ? err->code : RV_ENOMEM;
+    st = rv_estimator_learn(m, x, y, err);
+    if (st && created) /* a refused first learn leaves no member behind */
+        rv_object_free(rv_family_take(self, key, len));
+    return st;
 }
 
+/* An unseen key predicts (transforms) with a fresh clone, inserting nothing. */
 static rv_status family_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
 {
-    rv_object *m = member_for((family *)self, x, err);
-    return m ? rv_estimator_transform(m, x, out, err) : (err ? err->code : RV_EINVAL);
+    const char *key;
+    size_t len;
+    rv_status st = rv_family_key_of(self, x, &key, &len, err);
+    if (st)
+        return st;
+    rv_object *m = rv_family_get(self, key, len);
+    return m ? rv_estimator_transform(m, x, out, err) : transform_new((family *)self, x, out, err);
 }
 
 static rv_status family_predict(rv_object *self, const rv_event *x, rv_prediction *out, rv_error *err)
 {
-    rv_object *m = member_for((family *)self, x, err);
-    return m ? rv_estimator_predict(m, x, out, err) : (err ? err->code : RV_EINVAL);
+    const char *key;
+    size_t len;
+    rv_status st = rv_family_key_of(self, x, &key, &len, err);
+    if (st)
+        return st;
+    rv_object *m = rv_family_get(self, key, len);
+    return m ? rv_estimator_predict(m, x, out, err) : rv_family_predict_new(self, x, out, err);
 }
 
 /* ===== State ===== */
@@ -397,6 +529,8 @@ static rv_status family_describe(const rv_object *self, rv_buf *out)
     rv_describe_open(&d, out, self);
     rv_describe_obj(&d, NULL, f->proto);
     rv_describe_str(&d, "by", f->by);
+    if (f->max_keys)
+        rv_describe_int(&d, "max_keys", (long)f->max_keys);
     return rv_describe_close(&d);
 }
 

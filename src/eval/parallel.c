@@ -15,8 +15,23 @@
  *
  * Per shard, rows are processed in row order, and each row resolves its key
  * once, in a shard-local map from key to the members of every family (the
- * family's own locked map is read only on a key's first sight). A member is
- * only ever touched by its shard's thread.
+ * family's own locked map is read only on a key's first sight, and when the
+ * feeder has just created the member). A member is only ever touched by its
+ * shard's thread.
+ *
+ * Members (family.c's rule: only a learn creates one): the feeder creates
+ * the member of a labelled row's key when the family has none, in row
+ * order, so the family's key order (hence its snapshot) is the sequential
+ * run's whatever the thread count (a sequential run creates members in the
+ * order of their keys' first learns, which is the order of their first
+ * labelled rows, with or without delay). The member's first operation is
+ * then the shard's predict of that row, which is exactly the predict a
+ * sequential learn replays on a new member. Per key and family, the shard
+ * tracks: NONE (no member: predict with a fresh clone), FRESH (created for
+ * this row: predict with it), PENDING (it predicted its creating row but
+ * has not learnt it yet, and its predict changes it: later rows predict
+ * with a fresh clone, as a sequential run does before the first learn),
+ * LIVE (predict and learn with the member).
  *
  * Delay d: rv_progressive_step learns a labelled row when the d-th later
  * labelled row is stepped, right after that row's predict. With L(i) = the
@@ -32,6 +47,7 @@
  * Waiting: spin briefly, then sleep on a condition variable. The sleeper
  * sets its `sleeping` flag and re-checks; the waker publishes, then reads
  * the flag (both sequentially consistent), so no wake-up is lost. */
+#include "rivulet/compose.h"
 #include "rivulet/eval.h"
 #include "rivulet/family.h"
 #include "rivulet/metrics.h"
@@ -61,6 +77,8 @@ typedef struct row {
     char *ystr;
     uint32_t ycap;
     int has_y;
+    uint64_t created; /* bit f: the feeder created family f's member for this row */
+    uint64_t existed; /* bit f: family f had the key's member before this row */
     unsigned shard;
     uint64_t lab; /* labelled rows before this one */
     rv_status st;
@@ -88,6 +106,7 @@ typedef struct shard {
     waiter w;
     rv_strmap keys;   /* key -> index into members / nmodels */
     rv_object **mem;  /* nmodels members per key */
+    uint8_t *mst;     /* their states (NONE, FRESH, PENDING, LIVE) */
     size_t nkeys, capkeys;
     pending *pend;    /* ring of delay + 1 */
     uint32_t phead, pn;
@@ -95,9 +114,14 @@ typedef struct shard {
     int failed;
 } shard;
 
+enum { M_NONE, M_FRESH, M_PENDING, M_LIVE };
+
+#define MAX_MODELS 64 /* row.created is a bit set */
+
 struct rv_progressive_par {
     rv_object *const *families;
     size_t nmodels;
+    uint64_t mutates; /* bit f: family f's predict changes its members */
     rv_object *const *metrics;
     size_t nmetrics;
     uint32_t delay;
@@ -182,8 +206,9 @@ static rv_status copy_y(rv_value *dst, char **buf, uint32_t *cap, const rv_value
 
 /* ===== A shard's work ===== */
 
-/* Index of the members of x's key in sh, resolving them on first sight. */
-static rv_status members_of(shard *sh, const rv_event *x, size_t *idx, rv_error *err)
+/* Index of the members of x's key in sh, resolving them on first sight and
+ * when the feeder created them for row r. */
+static rv_status members_of(shard *sh, const rv_event *x, const row *r, size_t *idx, rv_error *err)
 {
     const rv_progressive_par *pp = sh->pp;
     const char *key;
@@ -194,32 +219,64 @@ static rv_status members_of(shard *sh, const rv_event *x, size_t *idx, rv_error 
     uint64_t *v = rv_strmap_get(&sh->keys, key, len);
     if (v) {
         *idx = (size_t)*v;
-        return RV_OK;
-    }
-    if (sh->nkeys == sh->capkeys) {
-        size_t cap = sh->capkeys ? 2 * sh->capkeys : 64;
-        rv_object **m = realloc(sh->mem, cap * pp->nmodels * sizeof *m);
-        if (!m)
+    } else {
+        if (sh->nkeys == sh->capkeys) {
+            size_t cap = sh->capkeys ? 2 * sh->capkeys : 64;
+            rv_object **m = realloc(sh->mem, cap * pp->nmodels * sizeof *m);
+            if (m)
+                sh->mem = m;
+            uint8_t *ms = m ? realloc(sh->mst, cap * pp->nmodels) : NULL;
+            if (!ms)
+                return rv_error_set(err, RV_ENOMEM, "out of memory");
+            sh->mst = ms;
+            sh->capkeys = cap;
+        }
+        size_t base = sh->nkeys * pp->nmodels;
+        for (size_t f = 0; f < pp->nmodels; f++) { /* not the family's map now: the feeder runs ahead */
+            int had = r->existed >> f & 1;
+            sh->mem[base + f] = had ? rv_family_get(pp->families[f], key, len) : NULL;
+            sh->mst[base + f] = had ? M_LIVE : M_NONE;
+        }
+        int inserted;
+        if (!rv_strmap_put(&sh->keys, key, len, sh->nkeys, &inserted))
             return rv_error_set(err, RV_ENOMEM, "out of memory");
-        sh->mem = m;
-        sh->capkeys = cap;
+        *idx = sh->nkeys++;
     }
-    rv_object **m = sh->mem + sh->nkeys * pp->nmodels;
-    for (size_t f = 0; f < pp->nmodels; f++)
-        if (!(m[f] = rv_family_member(pp->families[f], key, len, err)))
-            return err ? err->code : RV_ENOMEM;
-    int inserted;
-    if (!rv_strmap_put(&sh->keys, key, len, sh->nkeys, &inserted))
-        return rv_error_set(err, RV_ENOMEM, "out of memory");
-    *idx = sh->nkeys++;
+    for (size_t f = 0; r->created && f < pp->nmodels; f++) {
+        size_t at = *idx * pp->nmodels + f;
+        if (r->created >> f & 1) {
+            sh->mem[at] = rv_family_get(pp->families[f], key, len);
+            sh->mst[at] = M_FRESH;
+        }
+    }
     return RV_OK;
+}
+
+/* Model f's prediction of x, by the key's member or, before its first learn,
+ * as a new member would predict (see the states above). */
+static rv_status predict_one(shard *sh, size_t at, size_t f, const rv_event *x, rv_prediction *out,
+                             rv_error *err)
+{
+    const rv_progressive_par *pp = sh->pp;
+    switch (sh->mst[at]) {
+    case M_LIVE:
+        return rv_estimator_predict(sh->mem[at], x, out, err);
+    case M_FRESH:
+        sh->mst[at] = (pp->mutates >> f & 1) ? M_PENDING : M_LIVE;
+        return rv_estimator_predict(sh->mem[at], x, out, err);
+    default:
+        return rv_family_predict_new(pp->families[f], x, out, err);
+    }
 }
 
 static rv_status learn_all(shard *sh, size_t idx, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    rv_object **m = sh->mem + idx * sh->pp->nmodels;
+    size_t base = idx * sh->pp->nmodels;
     for (size_t f = 0; f < sh->pp->nmodels; f++) {
-        rv_status st = rv_estimator_learn(m[f], x, y, err);
+        if (!sh->mem[base + f] || sh->mst[base + f] == M_NONE || sh->mst[base + f] == M_FRESH)
+            return rv_error_set(err, RV_ESTATE, "parallel progressive validation: a learn without its member");
+        sh->mst[base + f] = M_LIVE;
+        rv_status st = rv_estimator_learn(sh->mem[base + f], x, y, err);
         if (st)
             return st;
     }
@@ -267,14 +324,13 @@ static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
 {
     const rv_progressive_par *pp = sh->pp;
     size_t idx = 0;
-    rv_status st = members_of(sh, x, &idx, err);
+    rv_status st = members_of(sh, x, r, &idx, err);
     if (!st && pp->delay)
         st = learn_due(sh, r->lab, 1, err);
     if (st)
         return st;
-    rv_object **m = sh->mem + idx * pp->nmodels;
     for (size_t f = 0; f < pp->nmodels && !st; f++)
-        st = rv_estimator_predict(m[f], x, &r->pred[f], err);
+        st = predict_one(sh, idx * pp->nmodels + f, f, x, &r->pred[f], err);
     if (st || !r->has_y)
         return st;
     if (!pp->delay)
@@ -422,6 +478,27 @@ static unsigned shard_of(const rv_progressive_par *pp, uint64_t h)
     return b < first ? 0 : 1 + (b - first) % (n - 1);
 }
 
+/* Which members of the row's key exist now, and for a labelled row, the
+ * missing ones, created now in row order (their first operation will be the
+ * shard's predict of this row). The shard reads "existed" on a key's first
+ * sight rather than the family's map, which later rows may have grown. */
+static rv_status create_members(rv_progressive_par *pp, int has_y, const char *key, size_t len,
+                                uint64_t *existed, uint64_t *created, rv_error *err)
+{
+    for (size_t f = 0; f < pp->nmodels; f++) {
+        if (rv_family_get(pp->families[f], key, len)) {
+            *existed |= (uint64_t)1 << f;
+            continue;
+        }
+        if (!has_y)
+            continue;
+        if (!rv_family_member(pp->families[f], key, len, NULL, err))
+            return err->code ? err->code : RV_ENOMEM;
+        *created |= (uint64_t)1 << f;
+    }
+    return RV_OK;
+}
+
 rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, const rv_value *y,
                                   rv_error *err)
 {
@@ -435,6 +512,12 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
         return fail(pp, pp->head, &e, err);
     }
     unsigned s = pp->nthreads == 1 ? 0 : shard_of(pp, rv_hash_bytes(key, len));
+    int has_y = y && y->kind != RV_NONE;
+    uint64_t existed = 0, created = 0; /* before drain: a callback may reuse key's buffer */
+    if (create_members(pp, has_y, key, len, &existed, &created, &e)) {
+        drain(pp, 1);
+        return fail(pp, pp->head, &e, err);
+    }
     if (pp->head - pp->tail == RING) {
         row *oldest = &pp->ring[pp->tail % RING];
         if (!row_done(oldest)) {
@@ -444,7 +527,9 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
         drain(pp, 0);
     }
     row *r = &pp->ring[pp->head % RING];
-    r->has_y = y && y->kind != RV_NONE;
+    r->has_y = has_y;
+    r->created = created;
+    r->existed = existed;
     r->shard = s;
     r->lab = pp->labeled;
     r->st = RV_OK;
@@ -501,6 +586,7 @@ static void shard_free(shard *sh, uint32_t delay)
 {
     rv_strmap_free(&sh->keys);
     free(sh->mem);
+    free(sh->mst);
     if (sh->pend)
         for (uint32_t i = 0; i <= delay; i++) {
             rv_event_free(&sh->pend[i].x);
@@ -545,6 +631,9 @@ static rv_status check_args(rv_object *const *families, size_t nmodels, rv_objec
 {
     if (!families || nmodels == 0)
         return rv_error_set(err, RV_EINVAL, "parallel progressive validation needs a family");
+    if (nmodels > MAX_MODELS)
+        return rv_error_set(err, RV_EINVAL, "parallel progressive validation: at most %d families",
+                            MAX_MODELS);
     if (nthreads < 1 || nthreads > MAX_THREADS)
         return rv_error_set(err, RV_EINVAL, "threads must be between 1 and %d", MAX_THREADS);
     for (size_t f = 0; f < nmodels; f++) {
@@ -603,6 +692,8 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
     atomic_init(&pp->acks, 0);
     pp->families = families;
     pp->nmodels = nmodels;
+    for (size_t f = 0; f < nmodels; f++)
+        pp->mutates |= (uint64_t)(rv_predict_changes_state(families[f]) != 0) << f;
     pp->metrics = metrics;
     pp->nmetrics = nmetrics;
     pp->delay = delay;

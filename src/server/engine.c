@@ -77,9 +77,7 @@ rv_status rv_engine_snapshot(const rv_object *model, rv_buf *out)
  * the write lock and their predicts are logged, so replay rebuilds them. */
 int rv_engine_predict_mutates(const rv_object *model)
 {
-    if (rv_is_family(model))
-        model = rv_family_prototype(model);
-    return rv_is_pipeline(model) && rv_pipeline_learns_during_predict(model);
+    return rv_predict_changes_state(model); /* also inside families and selectors */
 }
 
 rv_status rv_engine_predict(rv_object *model, const rv_event *x, rv_prediction *out, rv_error *err)

@@ -89,6 +89,22 @@ static pthread_rwlock_t *stripe_for(rv_model_entry *e, const rv_event *x)
     return &e->stripes[rv_stripe_of(key, len)];
 }
 
+/* Whether a predict of x could change e: a model whose predict changes it,
+ * and for a family only when x's key has a member (an unseen key predicts
+ * with a throw-away clone, family.c), so such predicts are not logged and a
+ * stream of predicts with new keys grows neither the model nor the log.
+ * Called under the locks the predict takes. */
+static int predict_changes(rv_model_entry *e, const rv_event *x)
+{
+    if (!e->predict_mutates)
+        return 0;
+    const char *key;
+    size_t len;
+    if (!e->is_family || rv_family_key_of(e->model, x, &key, &len, NULL) != RV_OK)
+        return 1;
+    return rv_family_get(e->model, key, len) != NULL;
+}
+
 /* Tests only (--test-slow-learn-ms): a learn of an event with a feature
  * named "slow" sleeps holding its locks, to show what it does not block. */
 static void test_delay(rv_server *s, const rv_event *x)
@@ -116,6 +132,7 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
         pthread_rwlock_wrlock(&e->lock);
     }
     rv_status st = RV_OK;
+    int changes = predict_changes(e, x); /* before the learn creates a member */
     if (!pred) {
         st = rv_engine_predict(e->model, x, &own, err);
         pred = &own;
@@ -126,7 +143,7 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
         *ticket = log_record(s, e, x, y, pred, predicted, forget_id);
         if (!*ticket)
             st = rv_error_set(err, RV_ENOMEM, "out of memory logging the event");
-    } else if (predicted && e->predict_mutates && own.kind) {
+    } else if (predicted && changes && own.kind) { /* a refused first learn leaves no member */
         *ticket = log_record(s, e, x, NULL, &own, 1, NULL);
     }
     if (stripe)
@@ -151,8 +168,9 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
     } else {
         pthread_rwlock_rdlock(&e->lock);
     }
+    int changes = predict_changes(e, x);
     rv_status st = rv_engine_predict(e->model, x, out, err);
-    if (st == RV_OK && e->predict_mutates)
+    if (st == RV_OK && changes)
         log_record(s, e, x, NULL, out, 1, NULL);
     if (stripe)
         pthread_rwlock_unlock(stripe);
