@@ -33,13 +33,16 @@ LDFLAGS += $(LDFLAGS_VARIANT)
 
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cli/*.c))
-LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/registry.o
+LIB_OBJ := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/registry.o \
+  $(BUILD)/obj/gen/dashboard_assets.o
+# The dashboard's files, embedded in the binary (see include/rivulet/dashboard.h).
+DASH_ASSETS := $(sort $(wildcard dashboard/*.html dashboard/*.css dashboard/*.js dashboard/*.svg))
 TEST_SRC := $(wildcard tests/*.c tests/*/*.c)
 TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all lib test test-opt test-asan reference bench clean
+.PHONY: all lib test test-opt test-asan reference bench browser-test clean
 all: $(BUILD)/rivulet
 
 lib: $(BUILD)/librivulet.a
@@ -52,7 +55,11 @@ $(BUILD)/gen/registry.c: $(LIB_SRC) tools/gen-registry.sh
 	@mkdir -p $(dir $@)
 	sh tools/gen-registry.sh $(LIB_SRC) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/gen/registry.o: $(BUILD)/gen/registry.c
+$(BUILD)/gen/dashboard_assets.c: $(DASH_ASSETS) tools/embed-assets.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed-assets.sh $(DASH_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -86,6 +93,13 @@ test-asan:
 	$(MAKE) VARIANT=asan build/asan/rivulet-tests build/asan/rivulet
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  RIVULET_BIN=$(CURDIR)/build/asan/rivulet build/asan/rivulet-tests -j2 $(TEST_ARGS)
+
+# The dashboard in Debian's headless Chromium (apt-get install chromium nodejs
+# npm): playwright-core pinned in tests/browser/package-lock.json, no browser
+# download. SCREENSHOT=docs/dashboard.png keeps the real-server screenshot.
+browser-test: $(BUILD)/rivulet
+	cd tests/browser && npm ci --no-audit --no-fund
+	cd tests/browser && RIVULET_BIN=$(CURDIR)/$(BUILD)/rivulet node --test dashboard.test.js
 
 reference:
 	$(MAKE) VARIANT=opt build/opt/rivulet-tests

@@ -2,6 +2,7 @@
 #ifndef RIVULET_TEST_COMPOSE_SUPPORT_H
 #define RIVULET_TEST_COMPOSE_SUPPORT_H
 
+#include "csv_support.h"
 #include "rivulet/core.h"
 
 #include <stdlib.h>
@@ -107,36 +108,6 @@ static inline rv_object *make1(const char *name, double arg)
     if (!o)
         fprintf(stderr, "make1(%s): %s\n", name, err.message);
     return o;
-}
-
-/* Splits a CSV line in place (no quoting); returns the number of fields. */
-static inline int csv_fields(char *line, char **f, int max)
-{
-    int n = 0;
-    f[n++] = line;
-    for (char *p = line; *p && n < max; p++)
-        if (*p == ',') {
-            *p = 0;
-            f[n++] = p + 1;
-        }
-    return n;
-}
-
-/* Next line of a NUL-terminated buffer (modified in place); NULL at the end. */
-static inline char *next_line(char **cursor)
-{
-    char *s = *cursor;
-    if (!s || !*s)
-        return NULL;
-    char *nl = strchr(s, '\n');
-    if (nl) {
-        *nl = 0;
-        *cursor = nl + 1;
-        if (nl > s && nl[-1] == '\r')
-            nl[-1] = 0;
-    } else
-        *cursor = s + strlen(s);
-    return s;
 }
 
 #endif

@@ -111,7 +111,6 @@ Test(cli, missing_files_are_runtime_errors)
     cr_assert_eq(run("inspect nonexistent.rvs"), 1);
 }
 
-#if __has_include("rivulet/model.h") && __has_include("rivulet/eval.h")
 
 #define MODEL "linear_model.LinearRegression(optimizer=optim.SGD(0.1), intercept_lr=0.1)\n"
 
@@ -222,4 +221,3 @@ Test(cli, train_then_predict)
     cr_assert(strstr(slurp("out.txt"), "memory: "));
 }
 
-#endif

@@ -7,6 +7,7 @@
 #include "rivulet/features.h"
 #include "support.h"
 #include "compose_support.h"
+#include "m5_pairs.h"
 
 static rv_object *split_id(void)
 {
@@ -417,8 +418,6 @@ rv_object *m5_pipeline(int knn, int learn_during_predict)
     return p;
 }
 
-static double num_at(char *s) { return strtod(s, NULL); }
-
 Test(compose, m5_union_is_fully_fused)
 {
     rv_object *p = m5_pipeline(1, 1);
@@ -428,92 +427,14 @@ Test(compose, m5_union_is_fully_fused)
     rv_object_free(p);
 }
 
-/* m5_small.csv through one (knn, lm) pair per item_id, predict then learn per
- * row: bit for bit against creme with the KNN distance summed in feature
- * order, and within 1e-12 of creme as released. */
+/* The pipelines built in C against creme (m5_pairs.h). */
 Test(reference, m5_pipelines_match_creme)
 {
     RV_REQUIRE_SHARED(dir);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/m5/m5_small.csv", dir);
-    char *data = rv_test_read_file(path, NULL);
-    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/m5/m5_small_reference_ordered.csv", dir);
-    char *ordered = rv_test_read_file(path, NULL);
-    snprintf(path, sizeof path, "%s/reference/creme-0.5.1/m5/m5_small_reference.csv", dir);
-    char *released = rv_test_read_file(path, NULL);
-    cr_assert(data && ordered && released);
-    rv_object *proto[2] = {m5_pipeline(1, 1), m5_pipeline(0, 1)};
-    enum { MAXKEYS = 64 };
-    char keys[MAXKEYS][32];
-    rv_object *pairs[MAXKEYS][2];
-    int nkeys = 0, rows = 0, knn_off = 0;
-    char *dc = data, *oc = ordered, *rc = released, *line, *f[8], *o[8], *r[8];
-    next_line(&dc);
-    next_line(&oc);
-    next_line(&rc);
-    rv_sym id = rv_sym_intern_cstr("id"), date = rv_sym_intern_cstr("date");
-    rv_event x;
-    rv_event_init(&x);
-    rv_prediction pred;
-    rv_prediction_init(&pred);
-    while ((line = next_line(&dc))) {
-        cr_assert_eq(csv_fields(line, f, 8), 3);
-        cr_assert_eq(csv_fields(next_line(&oc), o, 8), 6);
-        cr_assert_eq(csv_fields(next_line(&rc), r, 8), 6);
-        /* the key: item_id, the first three parts of the id */
-        const char *end = f[0];
-        for (int parts = 0; parts < 3 && end; parts++)
-            end = strchr(end, '_') ? strchr(end, '_') + (parts < 2) : NULL;
-        cr_assert_not_null(end);
-        size_t klen = (size_t)(end - f[0]);
-        int k = 0;
-        while (k < nkeys && (strlen(keys[k]) != klen || memcmp(keys[k], f[0], klen) != 0))
-            k++;
-        if (k == nkeys) {
-            cr_assert_lt(nkeys, MAXKEYS);
-            memcpy(keys[k], f[0], klen);
-            keys[k][klen] = 0;
-            pairs[k][0] = rv_object_clone(proto[0], NULL);
-            pairs[k][1] = rv_object_clone(proto[1], NULL);
-            nkeys++;
-        }
-        rv_event_clear(&x);
-        rv_event_set_str(&x, id, f[0], strlen(f[0]));
-        rv_event_set_str(&x, date, f[1], strlen(f[1]));
-        rv_value y = rv_value_num(num_at(f[2]));
-        for (int m = 0; m < 2; m++) {
-            rv_error err = {0};
-            cr_assert_eq(rv_estimator_predict(pairs[k][m], &x, &pred, &err), RV_OK, "%s", err.message);
-            double want = num_at(o[4 + m]), loose = num_at(r[4 + m]);
-            if (pred.num != want) { /* see the count check below */
-                cr_assert_eq(m, 0, "row %d lm: got %.17g, creme %.17g", rows, pred.num, want);
-                cr_assert(fabs(pred.num - want) <= 4e-16 * fabs(want), "row %d knn: got %.17g, creme %.17g",
-                          rows, pred.num, want);
-                knn_off++;
-            }
-            cr_assert(fabs(pred.num - loose) <= 1e-12, "row %d: %.17g vs %.17g", rows, pred.num, loose);
-            cr_assert_eq(rv_estimator_learn(pairs[k][m], &x, &y, &err), RV_OK, "%s", err.message);
-        }
-        rows++;
-    }
-    cr_assert_eq(rows, 4800);
-    cr_assert_eq(nkeys, 20);
-    /* KNOWN GAP: lm matches on every row; knn on all but 5 rows (604, 1056,
-     * 3404, 3740, 4725), each 1 ulp away. The union's features are shared by
-     * both models and lm is exact, so the gap lies in StandardScaler | KNN's
-     * summation order; it must not grow. */
-    cr_assert_leq(knn_off, 5, "%d knn rows off by an ulp", knn_off);
-    for (int k = 0; k < nkeys; k++) {
-        rv_object_free(pairs[k][0]);
-        rv_object_free(pairs[k][1]);
-    }
-    rv_object_free(proto[0]);
-    rv_object_free(proto[1]);
-    rv_prediction_free(&pred);
-    rv_event_free(&x);
-    free(data);
-    free(ordered);
-    free(released);
+    rv_object *knn = m5_pipeline(1, 1), *lm = m5_pipeline(0, 1);
+    m5_pairs_match_creme(dir, knn, lm);
+    rv_object_free(knn);
+    rv_object_free(lm);
 }
 
 /* Golden scaler | LinearRegression cases over regression.csv (x1, x2, x3). */

@@ -9,9 +9,17 @@
  * Names may be module-qualified or bare; calls take positional and keyword
  * arguments; values are numbers, strings, True/False/None, lists, tuples,
  * dicts and objects; `a | b` builds a pipeline, `a + b` a transformer union
- * (+ binds tighter than |, as in Python); `name = expr` defines a name that
- * later expressions reuse (each use gets its own copy). rv_object_describe
- * writes text that this parser reads back to the same model.
+ * (+ binds tighter than |, as in Python; list + list concatenates);
+ * `name = expr` defines a name that later expressions reuse (each use gets
+ * its own copy). Lists repeat themselves as in Python: range(), list
+ * comprehensions `[expr for k in iterable]` (expr is evaluated afresh per
+ * item) and `*list` unpacking in lists and call arguments, e.g.
+ *
+ *     compose.TransformerUnion(*[feature_extraction.TargetAgg(
+ *         by=['wday'], how=stats.RollingMean(k)) for k in [*range(1, 21), 25, 30]])
+ *
+ * rv_object_describe writes text that this parser reads back to the same
+ * model.
  *
  * Bytes: a snapshot is the model's definition text plus its learned state,
  * versioned and checksummed (layout drawn in src/compose/snapshot.c). */

@@ -4,14 +4,8 @@
 
 #include <string.h>
 
-#if __has_include("rivulet/server.h")
-#include "rivulet/server.h"
-#define HAVE_SERVE 1
-#endif
-#if __has_include("rivulet/m5.h")
 #include "rivulet/m5.h"
-#define HAVE_M5 1
-#endif
+#include "rivulet/server.h"
 
 static const char usage[] =
     "usage: rivulet VERB [options]   (rivulet VERB --help for each)\n"
@@ -20,12 +14,8 @@ static const char usage[] =
     "  train MODEL DATA       learn from a stream and save a snapshot (--out)\n"
     "  predict SNAPSHOT DATA  predictions for a stream, without learning\n"
     "  inspect SNAPSHOT       definition, keys, memory and metrics of a model\n"
-#ifdef HAVE_SERVE
     "  serve                  the HTTP server (Chantilly's API)\n"
-#endif
-#ifdef HAVE_M5
     "  m5                     the M5 forecasting walk-through\n"
-#endif
     "  --version              print the version\n"
     "\n"
     "example:\n"
@@ -39,12 +29,8 @@ int main(int argc, char **argv)
     } verbs[] = {
         {"eval", rv_cli_eval_main},       {"train", rv_cli_train_main},
         {"predict", rv_cli_predict_main}, {"inspect", rv_cli_inspect_main},
-#ifdef HAVE_SERVE
         {"serve", rv_serve_main},
-#endif
-#ifdef HAVE_M5
         {"m5", rv_m5_main},
-#endif
     };
     if (argc < 2) {
         fputs(usage, stderr);

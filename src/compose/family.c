@@ -24,6 +24,7 @@
  *
  * Reference: none in creme 0.5.1 (the blog keeps a dict of models by hand);
  * River's closest relative is compose.Grouper, applied to whole models. */
+#include "compose/internal.h"
 #include "rivulet/family.h"
 
 #include <math.h>
@@ -45,8 +46,10 @@ typedef struct family {
 
 static family *as_family(const rv_object *o)
 {
-    return o && o->cls == &rv_class_compose_Family ? (family *)o : NULL;
+    return o && o->cls->ops == rv_class_compose_Family.ops ? (family *)o : NULL;
 }
+
+static rv_class variants[128];
 
 static rv_object *member_of(uint64_t v) { return (rv_object *)(uintptr_t)v; }
 
@@ -100,7 +103,11 @@ rv_object *rv_family_new(rv_object *prototype, const char *key_feature, rv_error
         rv_error_set(err, RV_ENOMEM, "out of memory");
         return NULL;
     }
-    f->base.cls = &rv_class_compose_Family;
+    /* a family predicts what its members predict, so it takes their kind */
+    unsigned kind = rv_estimator_flags(prototype) &
+                    (RV_F_TRANSFORMER | RV_F_REGRESSOR | RV_F_CLASSIFIER | RV_F_SUPERVISED |
+                     RV_F_BINARY_ONLY | RV_F_MULTICLASS);
+    f->base.cls = rv_class_variant(&rv_class_compose_Family, variants, RV_F_COMPOSITE | kind);
     f->proto = prototype;
     f->by_sym = rv_sym_intern_cstr(key_feature);
     rv_strmap_init(&f->members);

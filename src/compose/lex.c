@@ -7,7 +7,7 @@
  *               \n \t \r \0 \a \b \f \v \xHH \uHHHH \UHHHHHHHH and
  *               backslash-newline; \x, \u, \U give the code point in UTF-8,
  *               like Python 3 str literals do
- *   operators   ( ) [ ] { } , = : | + - .
+ *   operators   ( ) [ ] { } , = : | + - . *   ('*' unpacks; '**' is two)
  *   comments    '#' to the end of the line
  *   newlines    end a statement only outside brackets (as in Python);
  *               ';' ends one too; a backslash at the end of a line joins it
@@ -271,7 +271,7 @@ static rv_status lex_one(lexer *L)
         while (L->pos < L->len && (isalnum((unsigned char)s[L->pos]) || s[L->pos] == '_'))
             L->pos++;
         return push(L, RV_TOK_NAME, start) ? RV_OK : RV_ENOMEM;
-    } else if (c && strchr("()[]{},=:|+-.", c)) {
+    } else if (c && strchr("()[]{},=:|+-.*", c)) {
         L->pos++;
         if (strchr("([{", c))
             L->depth++;

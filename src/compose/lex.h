@@ -11,7 +11,7 @@ typedef enum {
     RV_TOK_NAME,
     RV_TOK_NUM,
     RV_TOK_STR,
-    RV_TOK_OP       /* one of ( ) [ ] { } , = : | + - . */
+    RV_TOK_OP       /* one of ( ) [ ] { } , = : | + - . * */
 } rv_tok_kind;
 
 typedef struct rv_token {

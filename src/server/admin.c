@@ -13,6 +13,7 @@
  *   GET  /healthz /readyz /metrics /api/openapi.json (ops.c)
  */
 #include "internal.h"
+#include "rivulet/dashboard.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -293,6 +294,16 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
             return;
         }
         return rv_resp_message(resp, 405, "Method not allowed.");
+    }
+    if (strcmp(req->method, "GET") == 0) {
+        const rv_asset *a = rv_dashboard_find(req->path); /* the live dashboard (docs/dashboard.md) */
+        if (a) {
+            resp->status = 200;
+            resp->content_type = a->mime;
+            rv_buf_reset(&resp->body);
+            rv_buf_put(&resp->body, a->bytes, a->len);
+            return;
+        }
     }
     rv_resp_message(resp, 404, "Not found.");
 }

@@ -21,12 +21,7 @@
 
 #include "rivulet/compose.h"
 #include "rivulet/family.h"
-#if __has_include("rivulet/model.h")
 #include "rivulet/model.h"
-#define RV_HAVE_MODEL 1
-#else
-#define RV_HAVE_MODEL 0
-#endif
 
 #include <math.h>
 #include <string.h>
@@ -43,7 +38,6 @@ static int looks_like_text(const char *p, size_t n)
 
 rv_object *rv_engine_load(const char *body, size_t len, rv_error *err)
 {
-#if RV_HAVE_MODEL
     rv_error snap_err = {0};
     rv_object *m = rv_snapshot_load(body, len, &snap_err);
     if (m)
@@ -53,13 +47,6 @@ rv_object *rv_engine_load(const char *body, size_t len, rv_error *err)
         return NULL;
     }
     return rv_model_parse(body, len, NULL, err);
-#else
-    (void)looks_like_text;
-    rv_error_set(err, RV_EUNSUPPORTED, "this build has no model parser");
-    (void)body;
-    (void)len;
-    return NULL;
-#endif
 }
 
 rv_status rv_engine_check_flavor(const rv_object *model, rv_flavor f, rv_error *err)
@@ -80,13 +67,7 @@ rv_status rv_engine_check_flavor(const rv_object *model, rv_flavor f, rv_error *
 
 rv_status rv_engine_snapshot(const rv_object *model, rv_buf *out)
 {
-#if RV_HAVE_MODEL
     return rv_snapshot_save(model, out);
-#else
-    (void)model;
-    (void)out;
-    return RV_EUNSUPPORTED;
-#endif
 }
 
 /* Whether predict may change the model (creme's pipelines update their
