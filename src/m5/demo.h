@@ -60,10 +60,8 @@ int demo_server_wait(demo_server *s);
 
 /* ===== Models ===== */
 
-/* The pipelines' definitions (SPEC.md §0) and the family's. Text owned by
- * the caller (free). */
-char *demo_pipeline_text(int knn);
-char *demo_family_text(void);
+/* The pipelines' definitions: examples/m5/knn.river and lm.river (static). */
+const char *demo_pipeline_text(int knn);
 
 typedef struct demo_warm {
     rv_object *family;     /* compose.Family(GreedyRegressor([knn, lm]), by='id') */

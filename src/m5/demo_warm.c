@@ -2,8 +2,8 @@
  * GreedyRegressor([knn, lm]) over them, the warm-up, and the members' own
  * forecasts.
  *
- * Pipelines (SPEC.md §0, creme 0.5.1 semantics: scalers learn during
- * predict):
+ * Pipelines (examples/m5/knn.river and lm.river, SPEC.md §0, creme 0.5.1 semantics:
+ * scalers learn during predict):
  *   knn = split | dateparts | U | StandardScaler | KNeighborsRegressor(15, window 30, p=2)
  *   lm  = split | dateparts | U | MinMaxScaler   | LinearRegression(SGD(0.005), intercept_lr=0.001)
  *   U   = TargetAgg(by=['item_id'], RollingMean(k)) for k in 1..7
@@ -37,48 +37,27 @@
 
 /* ===== Definitions ===== */
 
-static void put_union(rv_buf *b)
-{
-    static const int wday_windows[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-                                       18, 19, 20, 25, 30};
-    rv_buf_puts(b, "(");
-    for (int k = 1; k <= 7; k++)
-        rv_buf_printf(b, "%sfeature_extraction.TargetAgg(by=['item_id'], how=stats.RollingMean(%d))\n",
-                      k > 1 ? "  + " : "", k);
-    for (size_t i = 0; i < sizeof wday_windows / sizeof wday_windows[0]; i++)
-        rv_buf_printf(b, "  + feature_extraction.TargetAgg(by=['wday'], how=stats.RollingMean(%d))%s\n",
-                      wday_windows[i], i + 1 < sizeof wday_windows / sizeof wday_windows[0] ? "" : ")");
-}
+/* examples/m5/knn.river and lm.river, embedded by the build
+ * (tools/embed-text.sh), so the demo runs from any directory. */
+extern const char rv_m5_knn_river[], rv_m5_lm_river[];
 
-char *demo_pipeline_text(int knn)
-{
-    rv_buf b;
-    rv_buf_init(&b);
-    rv_buf_puts(&b, "split('id', '_', item_id=[0, 3], store_id=[3, 5])\n"
-                    "| dateparts('date', '%Y-%m-%d', wday=True)\n| ");
-    put_union(&b);
-    rv_buf_puts(&b, knn ? "| preprocessing.StandardScaler()\n"
-                          "| neighbors.KNeighborsRegressor(n_neighbors=15, window_size=30, p=2)\n"
-                        : "| preprocessing.MinMaxScaler()\n"
-                          "| linear_model.LinearRegression(optimizer=optim.SGD(0.005), intercept_lr=0.001)\n");
-    rv_buf_cstr(&b);
-    return b.oom ? (rv_buf_free(&b), NULL) : b.data;
-}
+const char *demo_pipeline_text(int knn) { return knn ? rv_m5_knn_river : rv_m5_lm_river; }
 
-char *demo_family_text(void)
+/* compose.Family(model_selection.GreedyRegressor([knn, lm],
+ * metric=metrics.MAE()), by='id') from the two files' `model`. */
+static rv_object *family_new(rv_error *err)
 {
-    char *knn = demo_pipeline_text(1), *lm = demo_pipeline_text(0);
-    rv_buf b;
-    rv_buf_init(&b);
-    rv_buf_printf(&b,
-                  "knn = (%s)\nlm = (%s)\n"
-                  "compose.Family(model_selection.GreedyRegressor([knn, lm], metric=metrics.MAE()), "
-                  "by='id')\n",
-                  knn ? knn : "", lm ? lm : "");
-    free(knn);
-    free(lm);
-    rv_buf_cstr(&b);
-    return b.oom ? (rv_buf_free(&b), NULL) : b.data;
+    rv_object *m[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        const char *text = demo_pipeline_text(i == 0);
+        if (!(m[i] = rv_model_parse(text, strlen(text), "model", err))) {
+            rv_error_prefix(err, "examples/m5/%s.river", i == 0 ? "knn" : "lm");
+            rv_object_free(m[0]);
+            return NULL;
+        }
+    }
+    rv_object *g = rv_greedy_regressor_new(m, 2, NULL, err);
+    return g ? rv_family_new(g, "id", err) : NULL;
 }
 
 /* ===== Family ===== */
@@ -91,11 +70,7 @@ rv_status demo_warm_init(demo_warm *w, const rv_m5_panel *p, size_t train_end, i
     w->train_end = train_end;
     w->threads = threads < 1 ? 1 : threads;
     w->progress = isatty(2);
-    char *text = demo_family_text();
-    if (!text)
-        return rv_error_set(err, RV_ENOMEM, "out of memory");
-    w->family = rv_model_parse(text, strlen(text), NULL, err);
-    free(text);
+    w->family = family_new(err);
     w->members = calloc(p->n_series ? p->n_series : 1, sizeof *w->members);
     w->dates = malloc((p->n_days + RV_M5_HORIZON + 1) * sizeof *w->dates);
     if (!w->family || !w->members || !w->dates)
