@@ -45,6 +45,8 @@ typedef struct demo_server {
     int own_db;           /* the database lives in dir and is removed with it */
 } demo_server;
 
+/* Fails with a clear message when 127.0.0.1:port (port > 0) is taken. */
+rv_status demo_port_check(int port, rv_error *err);
 /* Forks a child that runs rv_serve_main on 127.0.0.1:port (0 = any free
  * port) with the database db (NULL = a temporary one), and waits until it
  * listens. A busy port or a server that exits at startup is an error that

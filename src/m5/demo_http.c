@@ -191,6 +191,19 @@ static int port_free(int port)
     return e;
 }
 
+rv_status demo_port_check(int port, rv_error *err)
+{
+    int e = port ? port_free(port) : 0;
+    if (e == EADDRINUSE)
+        return rv_error_set(err, RV_EIO,
+                            "port %d of 127.0.0.1 is busy (another server?): choose another with "
+                            "--port, or --port 0 for any free port",
+                            port);
+    if (e)
+        return rv_error_set(err, RV_EIO, "cannot use port %d of 127.0.0.1: %s", port, strerror(e));
+    return RV_OK;
+}
+
 /* The last lines of the server's log, for an error message. */
 static void log_tail(const demo_server *s, char *out, size_t cap)
 {
@@ -234,14 +247,8 @@ rv_status demo_server_start(demo_server *s, int port, const char *db, size_t max
 {
     memset(s, 0, sizeof *s);
     s->pid = -1;
-    int e = port ? port_free(port) : 0;
-    if (e == EADDRINUSE)
-        return rv_error_set(err, RV_EIO,
-                            "port %d of 127.0.0.1 is busy (another server?): choose another with "
-                            "--port, or --port 0 for any free port",
-                            port);
-    if (e)
-        return rv_error_set(err, RV_EIO, "cannot use port %d of 127.0.0.1: %s", port, strerror(e));
+    if (demo_port_check(port, err) != RV_OK)
+        return err->code;
     const char *tmp = getenv("TMPDIR");
     snprintf(s->dir, sizeof s->dir, "%s/rivulet-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(s->dir))
