@@ -1,14 +1,18 @@
 /* Benchmark: the write-up's two M5 pipelines (SPEC.md §0) with progressive
  * validation, one (knn, lm) pair per series, on an M5-like stream generated
  * in memory: SERIES series x DAYS days, integer targets, sorted by date then
- * id as the M5 data is.
+ * id as the M5 data is. The models are deployed as they are served: two
+ * compose.Family(<pipeline>, by='id'), evaluated together by the sharded
+ * progressive validation (eval.h) on `threads` threads (1: no thread is
+ * started; the results are bit-identical for any count).
  *
- *   build/opt/bench/bench_m5_pipelines [series] [days] [learn_during_predict]
+ *   build/opt/bench/bench_m5_pipelines [series] [days] [learn_during_predict] [threads]
  *
  * Prints rows per second (a row = one event through both pipelines:
  * predict, metric, learn for each) and the bytes one pair holds (memory()). */
 #include "rivulet/compose.h"
 #include "rivulet/eval.h"
+#include "rivulet/family.h"
 #include "rivulet/features.h"
 #include "rivulet/metrics.h"
 
@@ -87,10 +91,16 @@ static double now(void)
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+static void die(const char *what, const rv_error *err)
+{
+    fprintf(stderr, "%s: %s\n", what, err->message);
+    exit(1);
+}
+
 int main(int argc, char **argv)
 {
     int series = argc > 1 ? atoi(argv[1]) : 1000, days = argc > 2 ? atoi(argv[2]) : 200;
-    int ldp = argc > 3 ? atoi(argv[3]) : 1;
+    int ldp = argc > 3 ? atoi(argv[3]) : 1, threads = argc > 4 ? atoi(argv[4]) : 1;
     /* ids like FOODS_3_042_CA_1; dates from 2011-01-29 */
     char (*ids)[24] = malloc((size_t)series * sizeof *ids);
     char (*dates)[12] = malloc((size_t)days * sizeof *dates);
@@ -101,20 +111,18 @@ int main(int argc, char **argv)
         timegm(&tm);
         strftime(dates[t], sizeof dates[t], "%Y-%m-%d", &tm);
     }
-    rv_object *proto[2] = {pipeline(1, ldp), pipeline(0, ldp)};
-    rv_object *(*pairs)[2] = malloc((size_t)series * sizeof *pairs);
-    rv_progressive *(*pv)[2] = malloc((size_t)series * sizeof *pv);
+    rv_error err = {0};
+    rv_object *fam[2];
+    for (int m = 0; m < 2; m++)
+        if (!(fam[m] = rv_family_new(pipeline(m == 0, ldp), "id", &err)))
+            die("family", &err);
     rv_object *mae[2] = {make("metrics.MAE", NULL), make("metrics.MAE", NULL)};
-    for (int s = 0; s < series; s++)
-        for (int m = 0; m < 2; m++) {
-            pairs[s][m] = rv_object_clone(proto[m], NULL);
-            pv[s][m] = rv_progressive_new(pairs[s][m], &mae[m], 1, 0, NULL);
-        }
+    rv_progressive_par *pp = rv_progressive_new_parallel(fam, 2, mae, 1, 0, (unsigned)threads, &err);
+    if (!pp)
+        die("progressive", &err);
     rv_sym id = rv_sym_intern_cstr("id"), date = rv_sym_intern_cstr("date");
     rv_event x;
     rv_event_init(&x);
-    rv_prediction pred;
-    rv_prediction_init(&pred);
     uint64_t state = 42;
     double t0 = now();
     for (int t = 0; t < days; t++)
@@ -124,40 +132,33 @@ int main(int argc, char **argv)
             rv_event_push_str(&x, date, dates[t], 10);
             state = state * 6364136223846793005ULL + 1442695040888963407ULL;
             rv_value y = rv_value_num((double)((state >> 33) % 7 * ((state >> 40) % 3 != 0)));
-            for (int m = 0; m < 2; m++) {
-                rv_error err = {0};
-                if (rv_progressive_step(pv[s][m], &x, &y, &pred, &err)) {
-                    fprintf(stderr, "step: %s\n", err.message);
-                    return 1;
-                }
-            }
+            if (rv_progressive_par_step(pp, &x, &y, &err))
+                die("step", &err);
         }
+    if (rv_progressive_par_finish(pp, &err))
+        die("finish", &err);
     double secs = now() - t0, rows = (double)series * days;
-    size_t bytes = rv_object_memory(pairs[0][0]) + rv_object_memory(pairs[0][1]);
-    printf("m5 pipelines (%s): %d series x %d days = %.0f rows in %.3f s: %.0f rows/s (pair of "
-           "pipelines per row)\n",
-           ldp ? "creme, learn during predict" : "River", series, days, rows, secs, rows / secs);
+    rv_object *pair[2] = {rv_family_get(fam[0], ids[0], strlen(ids[0])),
+                          rv_family_get(fam[1], ids[0], strlen(ids[0]))};
+    size_t bytes = rv_object_memory(pair[0]) + rv_object_memory(pair[1]);
+    printf("m5 pipelines (%s), %d thread%s: %d series x %d days = %.0f rows in %.3f s: %.0f rows/s "
+           "(pair of pipelines per row)\n",
+           ldp ? "creme, learn during predict" : "River", threads, threads == 1 ? "" : "s", series,
+           days, rows, secs, rows / secs);
     printf("bytes per pair: %zu (knn pipeline %zu, lm pipeline %zu)\n", bytes,
-           rv_object_memory(pairs[0][0]), rv_object_memory(pairs[0][1]));
+           rv_object_memory(pair[0]), rv_object_memory(pair[1]));
     for (int m = 0; m < 2; m++)
-        for (size_t i = 0; i < rv_pipeline_len(pairs[0][m]); i++)
+        for (size_t i = 0; i < rv_pipeline_len(pair[m]); i++)
             printf("  %s step %zu (%s): %zu bytes\n", m ? "lm " : "knn", i + 1,
-                   rv_pipeline_step(pairs[0][m], i)->cls->name,
-                   rv_object_memory(rv_pipeline_step(pairs[0][m], i)));
-    printf("MAE knn %.4f, lm %.4f\n", rv_metric_get(mae[0]), rv_metric_get(mae[1]));
-    for (int s = 0; s < series; s++)
-        for (int m = 0; m < 2; m++) {
-            rv_progressive_free(pv[s][m]);
-            rv_object_free(pairs[s][m]);
-        }
-    rv_object_free(proto[0]);
-    rv_object_free(proto[1]);
-    rv_object_free(mae[0]);
-    rv_object_free(mae[1]);
+                   rv_pipeline_step(pair[m], i)->cls->name,
+                   rv_object_memory(rv_pipeline_step(pair[m], i)));
+    printf("MAE knn %.17g, lm %.17g\n", rv_metric_get(mae[0]), rv_metric_get(mae[1]));
+    rv_progressive_par_free(pp);
+    for (int m = 0; m < 2; m++) {
+        rv_object_free(fam[m]);
+        rv_object_free(mae[m]);
+    }
     rv_event_free(&x);
-    rv_prediction_free(&pred);
-    free(pairs);
-    free(pv);
     free(ids);
     free(dates);
     return 0;

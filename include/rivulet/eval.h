@@ -25,4 +25,47 @@ rv_status rv_progressive_flush(rv_progressive *pv, rv_error *err);
 uint64_t rv_progressive_count(const rv_progressive *pv); /* steps taken */
 void rv_progressive_free(rv_progressive *pv);
 
+/* ===== Sharded progressive validation of keyed families =====
+ *
+ * The same evaluation over one or more compose.Family models that share one
+ * key feature (e.g. the KNN and the linear pipeline of the M5 pair, both by
+ * 'id'), spread over nthreads threads: the calling thread and nthreads - 1
+ * workers. Each key is hashed to one shard (one thread), so a key's member
+ * sees exactly the operations, in exactly the order, of a sequential run of
+ * rv_progressive_step on each family; the metrics are updated by the calling
+ * thread in the original row order. Every prediction and metric is therefore
+ * bit-identical to the sequential run, whatever nthreads.
+ *
+ * Rows are copied into a bounded ring (no allocation per row once warm);
+ * the caller blocks when the ring is full. Results arrive in row order,
+ * possibly a few hundred rows after their step: through the callback, and
+ * in the metrics once rv_progressive_par_finish returns.
+ *
+ * Errors: the first failing row (in row order) is reported by the step or
+ * finish that notices it, as "row N: ..." (N counted from 1); from then on
+ * every call returns that error (rows after it may have been processed).
+ * While the evaluator exists, the families' members must not be replaced
+ * or removed (rv_family_put/take), nor the families used elsewhere. */
+typedef struct rv_progressive_par rv_progressive_par;
+
+/* Called in row order (row counted from 0) for each model m of each row. */
+typedef void (*rv_progressive_cb)(void *ctx, uint64_t row, size_t m, const rv_value *y,
+                                  const rv_prediction *pred);
+
+/* families[nmodels] and metrics[nmodels * nmetrics] (model m's metrics are
+ * metrics[m * nmetrics .. m * nmetrics + nmetrics - 1]) are borrowed.
+ * nthreads >= 1 (1: no thread is started, the plain sequential loop). */
+rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size_t nmodels,
+                                                rv_object *const *metrics, size_t nmetrics,
+                                                uint32_t delay, unsigned nthreads, rv_error *err);
+void rv_progressive_par_set_callback(rv_progressive_par *pp, rv_progressive_cb cb, void *ctx);
+/* Queues one row (x and y are copied; y NULL or RV_NONE: predict only). */
+rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, const rv_value *y,
+                                  rv_error *err);
+/* Waits for every queued row, updates the metrics, then learns every pair
+ * still waiting for its delay (end of stream). More steps may follow. */
+rv_status rv_progressive_par_finish(rv_progressive_par *pp, rv_error *err);
+uint64_t rv_progressive_par_count(const rv_progressive_par *pp); /* rows stepped */
+void rv_progressive_par_free(rv_progressive_par *pp);           /* stops the workers */
+
 #endif

@@ -38,6 +38,10 @@ rv_status rv_family_key_of(const rv_object *fam, const rv_event *x, const char *
                            rv_error *err);
 /* The member of a key (borrowed), NULL if absent. */
 rv_object *rv_family_get(rv_object *fam, const char *key, size_t len);
+/* The member of a key (borrowed), created as a fresh clone of the
+ * prototype on first sight, as learn and predict do. NULL with err set on
+ * failure. Thread-safe like learn/predict. */
+rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, rv_error *err);
 /* Installs model (owned, also on failure) as the member of key, replacing
  * and freeing any previous one. */
 rv_status rv_family_put(rv_object *fam, const char *key, size_t len, rv_object *model, rv_error *err);

@@ -292,14 +292,14 @@ const char *rv_family_key_at(const rv_object *fam, size_t i, size_t *len)
     return k;
 }
 
-/* The member for x's key, created from the prototype on first sight. */
-static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
+rv_object *rv_family_member(rv_object *fam, const char *key, size_t len, rv_error *err)
 {
-    const char *key;
-    size_t len;
-    if (rv_family_key_of(&f->base, x, &key, &len, err))
+    family *f = as_family(fam);
+    if (!f) {
+        rv_error_set(err, RV_EINVAL, "not a compose.Family");
         return NULL;
-    rv_object *m = rv_family_get(&f->base, key, len);
+    }
+    rv_object *m = rv_family_get(fam, key, len);
     if (m)
         return m;
     if (len > MAX_KEY_LEN) {
@@ -319,6 +319,16 @@ static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
     if (!v || !inserted)
         rv_object_free(fresh);
     return m;
+}
+
+/* The member for x's key, created from the prototype on first sight. */
+static rv_object *member_for(family *f, const rv_event *x, rv_error *err)
+{
+    const char *key;
+    size_t len;
+    if (rv_family_key_of(&f->base, x, &key, &len, err))
+        return NULL;
+    return rv_family_member(&f->base, key, len, err);
 }
 
 /* ===== Estimator operations ===== */

@@ -6,7 +6,7 @@
  * differ where the exact root s lies near the midpoint between two doubles;
  * rv_pow_half computes r = sqrt(x), measures s - r exactly enough (Dekker's
  * product gives r*r as hi + lo with no rounding), and calls pow only when
- * |s - r| exceeds 0.4 ulp. Checked against pow on 2e8 random inputs across
+ * |s - r| exceeds 0.45 ulp (glibc documents pow's worst case as 0.54 ulp). Checked against pow on 2e8 random inputs across
  * 80 binades: no difference.
  *
  * For |d| ** 2 glibc's pow agrees with d*d (checked the same way), and
@@ -22,6 +22,8 @@
 
 double rv_pow_half(double x)
 {
+    if (x == 0)
+        return 0.0; /* pow(+-0, 0.5) is +0 */
     /* outside normal positive range (tiny values lose Dekker's precision) */
     if (!(x >= 0x1p-900 && x <= 0x1p+900))
         return pow(x, 0.5);
@@ -32,11 +34,16 @@ double rv_pow_half(double x)
     double lo = ((rh * rh - hi) + 2 * rh * rl) + rl * rl;
     double e = (x - hi) - lo; /* x - r^2, nearly exact */
     double off = e / (2 * r); /* s - r */
+    /* ulp(r) = 2^(exponent of r - 52), built from r's bits (r is normal and
+     * at least 2^-450, so the result is normal too): no ldexp call */
     uint64_t bits;
     memcpy(&bits, &r, 8);
-    int exp2 = (int)((bits >> 52) & 0x7ff) - 1075; /* ulp(r) = 2^exp2 */
-    double ulp = ldexp(1.0, exp2);
-    if (fabs(off) > 0.4 * ulp)
+    bits = (bits & 0x7ff0000000000000ULL) - (52ULL << 52);
+    double ulp;
+    memcpy(&ulp, &bits, 8);
+    /* glibc's pow is within 0.54 ulp of s: when s is within 0.45 ulp of r,
+     * every other double is more than 0.55 ulp away, so pow returns r */
+    if (fabs(off) > 0.45 * ulp)
         return pow(x, 0.5);
     return r;
 }

@@ -12,6 +12,7 @@
  *
  * A step without a target predicts only: nothing is queued or learned. */
 #include "rivulet/eval.h"
+#include "rivulet/family.h"
 #include "rivulet/metrics.h"
 
 #include <stdlib.h>
@@ -34,10 +35,16 @@ struct rv_progressive {
     rv_prediction pred;
 };
 
+/* A family predicts with its members: it is what its prototype is. */
+static unsigned model_flags(const rv_object *model)
+{
+    return rv_estimator_flags(rv_is_family(model) ? rv_family_prototype(model) : model);
+}
+
 rv_progressive *rv_progressive_new(rv_object *model, rv_object **metrics, size_t nmetrics,
                                    uint32_t delay, rv_error *err)
 {
-    if (!model || !(rv_estimator_flags(model) & (RV_F_REGRESSOR | RV_F_CLASSIFIER))) {
+    if (!model || !(model_flags(model) & (RV_F_REGRESSOR | RV_F_CLASSIFIER))) {
         rv_error_set(err, RV_EINVAL, "progressive validation needs a regressor or a classifier");
         return NULL;
     }

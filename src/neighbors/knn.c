@@ -30,13 +30,15 @@
  *
  * Search scratch (the dense query, the k best) is thread-local, so the
  * window is never written during a search: concurrent predictions are safe
- * and a thousand idle models carry no scratch.
+ * and a thousand idle models carry no scratch. A pthread key frees it when
+ * its thread exits.
  *
  * Snapshot: u32 n | n x (u32 len, name) | u32 size | size x (f64 y, n x f64)
  *           oldest point first (knn_model.c appends the class labels). */
 #include "neighbors/knn.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,10 +182,28 @@ static _Thread_local struct {
     uint32_t qcap, ecap, hcap;
 } scratch;
 
+/* A pthread key frees a thread's scratch when the thread exits. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_release(void *unused)
+{
+    free(scratch.q);
+    free(scratch.extra);
+    free(scratch.hits);
+    memset(&scratch, 0, sizeof scratch);
+}
+
+static void scratch_make_key(void) { pthread_key_create(&scratch_key, scratch_release); }
+
 static int reserve(void **p, uint32_t *cap, uint32_t n, size_t size)
 {
     if (n <= *cap)
         return 0;
+    if (!scratch.qcap && !scratch.ecap && !scratch.hcap) { /* this thread's first search */
+        pthread_once(&scratch_once, scratch_make_key);
+        pthread_setspecific(scratch_key, &scratch);
+    }
     void *q = realloc(*p, (size_t)n * size);
     if (!q)
         return -1;

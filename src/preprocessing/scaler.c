@@ -69,23 +69,6 @@ const uint32_t *rv_scaler_learn_slots(rv_scaler *s, const rv_event *x)
     return slots;
 }
 
-rv_status rv_scaler_transform(rv_scaler *s, const rv_event *x, rv_event *out, rv_scaler_fn f,
-                              rv_error *err)
-{
-    rv_event_clear(out);
-    for (uint32_t i = 0; i < x->n; i++) {
-        const rv_feature *ft = &x->items[i];
-        rv_status st;
-        if (ft->kind == RV_NUM)
-            st = rv_event_push_num(out, ft->name, f(s, rv_scaler_state(s, rv_slots_find_at(&s->slots, x, i)), ft->num));
-        else
-            st = rv_event_push_str(out, ft->name, ft->str, ft->len);
-        if (st)
-            return rv_error_set(err, st, "%s: out of memory", s->base.cls->name);
-    }
-    return RV_OK;
-}
-
 rv_object *rv_scaler_clone(const rv_object *self, rv_error *err)
 {
     const rv_scaler *s = (const rv_scaler *)self;

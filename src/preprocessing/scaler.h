@@ -52,8 +52,20 @@ static inline const double *rv_scaler_state(const rv_scaler *s, uint32_t slot)
 /* Writes x into out with every numeric value replaced by f(state, value);
  * strings pass through unchanged (borrowed from x). */
 typedef double (*rv_scaler_fn)(const rv_scaler *s, const double *st, double v);
-rv_status rv_scaler_transform(rv_scaler *s, const rv_event *x, rv_event *out, rv_scaler_fn f,
-                              rv_error *err);
+/* Inline so that f is called directly; out starts as a shallow copy of x
+ * (one memcpy), then each numeric value is replaced in place. */
+static inline rv_status rv_scaler_transform(rv_scaler *s, const rv_event *x, rv_event *out,
+                                            rv_scaler_fn f, rv_error *err)
+{
+    if (rv_event_assign(out, x))
+        return rv_error_set(err, RV_ENOMEM, "%s: out of memory", s->base.cls->name);
+    for (uint32_t i = 0; i < x->n; i++) {
+        rv_feature *ft = &out->items[i];
+        if (ft->kind == RV_NUM)
+            ft->num = f(s, rv_scaler_state(s, rv_slots_find_at(&s->slots, x, i)), ft->num);
+    }
+    return RV_OK;
+}
 
 /* Generic class operations. */
 rv_object *rv_scaler_clone(const rv_object *self, rv_error *err);

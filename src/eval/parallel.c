@@ -1,0 +1,650 @@
+/* Sharded progressive validation of keyed families (see eval.h).
+ *
+ * Threads: the calling thread (the feeder) owns shard 0 and runs its rows
+ * inline; shards 1..n-1 each have a worker thread. A row goes to shard
+ * hash(key) % n, so a key always lands on the same thread.
+ *
+ * Rows in flight live in a ring of RING slots indexed by row number (the
+ * reorder buffer). step(x, y) takes the next slot, copies y (and x, for a
+ * worker's row) into it, and either processes it inline (shard 0) or pushes
+ * its index on the worker's queue (single producer, single consumer). A
+ * processed row's predictions stay in its slot until the feeder reaches it
+ * in row order ("drain"): then the metrics are updated and the callback
+ * called, exactly as rv_progressive_step does row after row. The feeder
+ * blocks only when the ring is full, at finish, and at free.
+ *
+ * Per shard, rows are processed in row order, and each row resolves its key
+ * once, in a shard-local map from key to the members of every family (the
+ * family's own locked map is read only on a key's first sight). A member is
+ * only ever touched by its shard's thread.
+ *
+ * Delay d: rv_progressive_step learns a labelled row when the d-th later
+ * labelled row is stepped, right after that row's predict. With L(i) = the
+ * number of labelled rows before row i, labelled row i is learned at the
+ * step of labelled row L(i) + d. A shard sees only its own rows, so before
+ * predicting its row j it learns its waiting rows with L(i) + d < L(j)
+ * (their learning step came earlier), and after predicting it learns the
+ * one with L(i) + d == L(j) if j is labelled. Each member therefore sees
+ * the sequential run's operations in the sequential run's order; operations
+ * on different members commute. Waiting rows are copied into a shard-local
+ * ring of d + 1 entries (no more can wait at once).
+ *
+ * Waiting: spin briefly, then sleep on a condition variable. The sleeper
+ * sets its `sleeping` flag and re-checks; the waker publishes, then reads
+ * the flag (both sequentially consistent), so no wake-up is lost. */
+#include "rivulet/eval.h"
+#include "rivulet/family.h"
+#include "rivulet/metrics.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING 1024u /* rows in flight */
+#define QCAP (2 * RING) /* a worker's queue: rows plus a control entry */
+#define SPIN 1000  /* pause loops before sleeping (well under 100 us) */
+#define BATCH 32   /* a sleeping worker is woken once this many rows wait */
+#define MAX_THREADS 64
+enum { CMD_FLUSH = UINT32_MAX, CMD_STOP = UINT32_MAX - 1 };
+
+typedef struct waiter {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_int sleeping;
+} waiter;
+
+typedef struct row {
+    rv_event x; /* copy of the event, for a worker's row */
+    rv_value y;
+    char *ystr;
+    uint32_t ycap;
+    int has_y;
+    unsigned shard;
+    uint64_t lab; /* labelled rows before this one */
+    rv_status st;
+    rv_prediction *pred; /* one per model */
+    atomic_uint done;
+} row;
+
+typedef struct pending {
+    rv_event x;
+    rv_value y;
+    char *ystr;
+    uint32_t ycap;
+    uint64_t lab;
+    size_t member; /* index of the key's members in the shard */
+} pending;
+
+typedef struct shard {
+    struct rv_progressive_par *pp;
+    unsigned id;
+    pthread_t thread;
+    int started;
+    uint32_t *q;
+    atomic_uint_fast64_t qhead; /* written by the feeder */
+    uint64_t qtail;             /* the worker's own */
+    waiter w;
+    rv_strmap keys;   /* key -> index into members / nmodels */
+    rv_object **mem;  /* nmodels members per key */
+    size_t nkeys, capkeys;
+    pending *pend;    /* ring of delay + 1 */
+    uint32_t phead, pn;
+    rv_error err;     /* first error of this shard */
+    int failed;
+} shard;
+
+struct rv_progressive_par {
+    rv_object *const *families;
+    size_t nmodels;
+    rv_object *const *metrics;
+    size_t nmetrics;
+    uint32_t delay;
+    unsigned nthreads;
+    row *ring;
+    uint64_t head, tail, labeled, count;
+    shard *shards;
+    waiter fw;            /* the feeder sleeps here */
+    atomic_uint acks;     /* flushes done by workers */
+    rv_progressive_cb cb;
+    void *ctx;
+    int failed;
+    rv_error err;
+};
+
+/* ===== Waiting ===== */
+
+static void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void waiter_init(waiter *w)
+{
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    atomic_init(&w->sleeping, 0);
+}
+
+static void waiter_destroy(waiter *w)
+{
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+}
+
+static void waiter_wake(waiter *w)
+{
+    if (atomic_load(&w->sleeping)) {
+        pthread_mutex_lock(&w->mu);
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+static void waiter_wait(waiter *w, int (*ready)(const void *), const void *arg)
+{
+    for (int i = 0; i < SPIN; i++) {
+        if (ready(arg))
+            return;
+        relax();
+    }
+    pthread_mutex_lock(&w->mu);
+    atomic_store(&w->sleeping, 1);
+    while (!ready(arg))
+        pthread_cond_wait(&w->cv, &w->mu);
+    atomic_store(&w->sleeping, 0);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ===== Copies ===== */
+
+static rv_status copy_y(rv_value *dst, char **buf, uint32_t *cap, const rv_value *y)
+{
+    *dst = *y;
+    if (y->kind != RV_STR)
+        return RV_OK;
+    if (y->len + 1 > *cap) {
+        char *p = realloc(*buf, y->len + 1);
+        if (!p)
+            return RV_ENOMEM;
+        *buf = p;
+        *cap = y->len + 1;
+    }
+    if (y->len)
+        memcpy(*buf, y->str, y->len);
+    (*buf)[y->len] = '\0';
+    dst->str = *buf;
+    return RV_OK;
+}
+
+/* ===== A shard's work ===== */
+
+/* Index of the members of x's key in sh, resolving them on first sight. */
+static rv_status members_of(shard *sh, const rv_event *x, size_t *idx, rv_error *err)
+{
+    const rv_progressive_par *pp = sh->pp;
+    const char *key;
+    size_t len;
+    rv_status st = rv_family_key_of(pp->families[0], x, &key, &len, err);
+    if (st)
+        return st;
+    uint64_t *v = rv_strmap_get(&sh->keys, key, len);
+    if (v) {
+        *idx = (size_t)*v;
+        return RV_OK;
+    }
+    if (sh->nkeys == sh->capkeys) {
+        size_t cap = sh->capkeys ? 2 * sh->capkeys : 64;
+        rv_object **m = realloc(sh->mem, cap * pp->nmodels * sizeof *m);
+        if (!m)
+            return rv_error_set(err, RV_ENOMEM, "out of memory");
+        sh->mem = m;
+        sh->capkeys = cap;
+    }
+    rv_object **m = sh->mem + sh->nkeys * pp->nmodels;
+    for (size_t f = 0; f < pp->nmodels; f++)
+        if (!(m[f] = rv_family_member(pp->families[f], key, len, err)))
+            return err ? err->code : RV_ENOMEM;
+    int inserted;
+    if (!rv_strmap_put(&sh->keys, key, len, sh->nkeys, &inserted))
+        return rv_error_set(err, RV_ENOMEM, "out of memory");
+    *idx = sh->nkeys++;
+    return RV_OK;
+}
+
+static rv_status learn_all(shard *sh, size_t idx, const rv_event *x, const rv_value *y, rv_error *err)
+{
+    rv_object **m = sh->mem + idx * sh->pp->nmodels;
+    for (size_t f = 0; f < sh->pp->nmodels; f++) {
+        rv_status st = rv_estimator_learn(m[f], x, y, err);
+        if (st)
+            return st;
+    }
+    return RV_OK;
+}
+
+static rv_status learn_oldest(shard *sh, rv_error *err)
+{
+    pending *p = &sh->pend[sh->phead];
+    sh->phead = sh->phead + 1 == sh->pp->delay + 1 ? 0 : sh->phead + 1;
+    sh->pn--;
+    return learn_all(sh, p->member, &p->x, &p->y, err);
+}
+
+/* Learns the waiting rows whose learning step is at or before labelled row
+ * `lab` (strictly before when `before`). */
+static rv_status learn_due(shard *sh, uint64_t lab, int before, rv_error *err)
+{
+    uint32_t d = sh->pp->delay;
+    while (sh->pn) {
+        uint64_t due = sh->pend[sh->phead].lab + d;
+        if (before ? due >= lab : due > lab)
+            break;
+        rv_status st = learn_oldest(sh, err);
+        if (st)
+            return st;
+    }
+    return RV_OK;
+}
+
+static rv_status enqueue(shard *sh, size_t idx, const rv_event *x, const row *r)
+{
+    uint32_t n = sh->pp->delay + 1, at = sh->phead + sh->pn;
+    pending *p = &sh->pend[at >= n ? at - n : at];
+    if (rv_event_copy(&p->x, x) || copy_y(&p->y, &p->ystr, &p->ycap, &r->y))
+        return RV_ENOMEM;
+    p->lab = r->lab;
+    p->member = idx;
+    sh->pn++;
+    return RV_OK;
+}
+
+/* Predicts row r (event x) with every model, then learns as the delay says. */
+static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
+{
+    const rv_progressive_par *pp = sh->pp;
+    size_t idx = 0;
+    rv_status st = members_of(sh, x, &idx, err);
+    if (!st && pp->delay)
+        st = learn_due(sh, r->lab, 1, err);
+    if (st)
+        return st;
+    rv_object **m = sh->mem + idx * pp->nmodels;
+    for (size_t f = 0; f < pp->nmodels && !st; f++)
+        st = rv_estimator_predict(m[f], x, &r->pred[f], err);
+    if (st || !r->has_y)
+        return st;
+    if (!pp->delay)
+        return learn_all(sh, idx, x, &r->y, err);
+    if ((st = learn_due(sh, r->lab, 0, err)))
+        return st;
+    return enqueue(sh, idx, x, r) ? rv_error_set(err, RV_ENOMEM, "out of memory") : RV_OK;
+}
+
+static rv_status flush_shard(shard *sh, rv_error *err)
+{
+    while (sh->pn) {
+        rv_status st = learn_oldest(sh, err);
+        if (st)
+            return st;
+    }
+    return RV_OK;
+}
+
+/* Runs r on its shard, recording the shard's first error. */
+static void run_row(shard *sh, row *r, const rv_event *x)
+{
+    rv_error e = {0};
+    r->st = sh->failed ? RV_EINVAL : process(sh, r, x, &e);
+    if (r->st && !sh->failed) {
+        sh->failed = 1;
+        sh->err = e;
+        if (!sh->err.code)
+            sh->err.code = r->st;
+    }
+}
+
+static int queue_ready(const void *arg)
+{
+    const shard *sh = arg;
+    return atomic_load(&((shard *)sh)->qhead) != sh->qtail;
+}
+
+static void *worker(void *arg)
+{
+    shard *sh = arg;
+    rv_progressive_par *pp = sh->pp;
+    for (;;) {
+        waiter_wait(&sh->w, queue_ready, sh);
+        uint32_t e = sh->q[sh->qtail % QCAP];
+        sh->qtail++;
+        if (e == CMD_STOP)
+            break;
+        if (e == CMD_FLUSH) {
+            rv_error err = {0};
+            if (!sh->failed && flush_shard(sh, &err)) {
+                sh->failed = 1;
+                sh->err = err;
+            }
+            atomic_fetch_add(&pp->acks, 1);
+        } else {
+            row *r = &pp->ring[e];
+            run_row(sh, r, &r->x);
+            atomic_store(&r->done, 1);
+            /* a waiting feeder is woken every BATCH rows, or when this
+             * worker runs dry (so it always is, eventually) */
+            if (sh->qtail % BATCH && queue_ready(sh))
+                continue;
+        }
+        waiter_wake(&pp->fw);
+    }
+    return NULL;
+}
+
+/* Queues e for sh's worker. A sleeping worker is woken only for a batch of
+ * rows (or a command): one wake-up per row would cost a system call each. */
+static void push(shard *sh, uint32_t e, int now)
+{
+    uint64_t h = atomic_load_explicit(&sh->qhead, memory_order_relaxed);
+    sh->q[h % QCAP] = e;
+    atomic_store(&sh->qhead, h + 1);
+    if (now || (h + 1) % BATCH == 0)
+        waiter_wake(&sh->w);
+}
+
+/* Wakes every sleeping worker: before the feeder itself waits. */
+static void kick(rv_progressive_par *pp)
+{
+    for (unsigned s = 1; s < pp->nthreads; s++)
+        waiter_wake(&pp->shards[s].w);
+}
+
+/* ===== The feeder ===== */
+
+static rv_status fail(rv_progressive_par *pp, uint64_t rowno, const rv_error *e, rv_error *err)
+{
+    if (!pp->failed) {
+        pp->failed = 1;
+        pp->err.code = e->code ? e->code : RV_EINVAL;
+        snprintf(pp->err.message, sizeof pp->err.message, "row %llu: %.480s",
+                 (unsigned long long)rowno + 1, e->message);
+    }
+    if (err)
+        *err = pp->err;
+    return pp->err.code;
+}
+
+static int row_done(const void *arg) { return atomic_load(&((row *)arg)->done) != 0; }
+
+/* Reports finished rows in row order; with `all`, waits for every row. */
+static void drain(rv_progressive_par *pp, int all)
+{
+    while (pp->tail < pp->head) {
+        row *r = &pp->ring[pp->tail % RING];
+        if (!row_done(r)) {
+            if (!all)
+                return;
+            kick(pp);
+            waiter_wait(&pp->fw, row_done, r);
+        }
+        uint64_t no = pp->tail++;
+        if (pp->failed)
+            continue;
+        if (r->st) {
+            fail(pp, no, &pp->shards[r->shard].err, NULL);
+            continue;
+        }
+        for (size_t f = 0; f < pp->nmodels; f++) {
+            if (r->has_y) {
+                for (size_t i = 0; i < pp->nmetrics; i++) {
+                    rv_error e = {0};
+                    if (rv_metric_update(pp->metrics[f * pp->nmetrics + i], &r->y, &r->pred[f], &e)) {
+                        fail(pp, no, &e, NULL);
+                        break;
+                    }
+                }
+            }
+            if (pp->cb && !pp->failed)
+                pp->cb(pp->ctx, no, f, r->has_y ? &r->y : NULL, &r->pred[f]);
+        }
+    }
+}
+
+/* The shard of a key hash. The feeder also copies, scores and reorders, so
+ * its shard 0 takes 7/8 of an even share of the 1024 hash buckets and the
+ * workers split the rest. */
+static unsigned shard_of(const rv_progressive_par *pp, uint64_t h)
+{
+    uint32_t b = (uint32_t)(h % 1024), n = pp->nthreads, first = 1024 / n * 7 / 8;
+    return b < first ? 0 : 1 + (b - first) % (n - 1);
+}
+
+rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, const rv_value *y,
+                                  rv_error *err)
+{
+    if (pp->failed)
+        return fail(pp, 0, NULL, err);
+    const char *key;
+    size_t len;
+    rv_error e = {0};
+    if (rv_family_key_of(pp->families[0], x, &key, &len, &e)) {
+        drain(pp, 1); /* an earlier row's error comes first */
+        return fail(pp, pp->head, &e, err);
+    }
+    unsigned s = pp->nthreads == 1 ? 0 : shard_of(pp, rv_hash_bytes(key, len));
+    if (pp->head - pp->tail == RING) {
+        row *oldest = &pp->ring[pp->tail % RING];
+        if (!row_done(oldest)) {
+            kick(pp);
+            waiter_wait(&pp->fw, row_done, oldest);
+        }
+        drain(pp, 0);
+    }
+    row *r = &pp->ring[pp->head % RING];
+    r->has_y = y && y->kind != RV_NONE;
+    r->shard = s;
+    r->lab = pp->labeled;
+    r->st = RV_OK;
+    atomic_store_explicit(&r->done, 0, memory_order_relaxed);
+    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || (s && rv_event_copy(&r->x, x))) {
+        e.code = RV_ENOMEM;
+        snprintf(e.message, sizeof e.message, "out of memory");
+        drain(pp, 1);
+        return fail(pp, pp->head, &e, err);
+    }
+    pp->labeled += r->has_y;
+    pp->count++;
+    uint64_t no = pp->head++;
+    if (s == 0) {
+        run_row(&pp->shards[0], r, x);
+        atomic_store_explicit(&r->done, 1, memory_order_relaxed);
+    } else {
+        push(&pp->shards[s], (uint32_t)(no % RING), 0);
+    }
+    drain(pp, 0);
+    return pp->failed ? fail(pp, 0, NULL, err) : RV_OK;
+}
+
+static int acks_ready(const void *arg)
+{
+    const rv_progressive_par *pp = arg;
+    return atomic_load(&((rv_progressive_par *)pp)->acks) == pp->nthreads - 1;
+}
+
+rv_status rv_progressive_par_finish(rv_progressive_par *pp, rv_error *err)
+{
+    drain(pp, 1);
+    if (pp->failed)
+        return fail(pp, 0, NULL, err);
+    atomic_store(&pp->acks, 0);
+    for (unsigned s = 1; s < pp->nthreads; s++)
+        push(&pp->shards[s], CMD_FLUSH, 1);
+    rv_error e = {0};
+    shard *s0 = &pp->shards[0];
+    if (!s0->failed && flush_shard(s0, &e)) {
+        s0->failed = 1;
+        s0->err = e;
+    }
+    waiter_wait(&pp->fw, acks_ready, pp);
+    for (unsigned s = 0; s < pp->nthreads; s++)
+        if (pp->shards[s].failed) /* a flush failure: no row to blame but the last */
+            return fail(pp, pp->head ? pp->head - 1 : 0, &pp->shards[s].err, err);
+    return RV_OK;
+}
+
+/* ===== Life cycle ===== */
+
+static void shard_free(shard *sh, uint32_t delay)
+{
+    rv_strmap_free(&sh->keys);
+    free(sh->mem);
+    if (sh->pend)
+        for (uint32_t i = 0; i <= delay; i++) {
+            rv_event_free(&sh->pend[i].x);
+            free(sh->pend[i].ystr);
+        }
+    free(sh->pend);
+    free(sh->q);
+    waiter_destroy(&sh->w);
+}
+
+void rv_progressive_par_free(rv_progressive_par *pp)
+{
+    if (!pp)
+        return;
+    if (pp->ring && pp->shards) {
+        drain(pp, 1); /* no worker may still hold a row */
+        for (unsigned s = 1; s < pp->nthreads; s++)
+            if (pp->shards[s].started) {
+                push(&pp->shards[s], CMD_STOP, 1);
+                pthread_join(pp->shards[s].thread, NULL);
+            }
+    }
+    if (pp->shards)
+        for (unsigned s = 0; s < pp->nthreads; s++)
+            shard_free(&pp->shards[s], pp->delay);
+    if (pp->ring)
+        for (uint32_t i = 0; i < RING; i++) {
+            rv_event_free(&pp->ring[i].x);
+            free(pp->ring[i].ystr);
+            for (size_t f = 0; pp->ring[i].pred && f < pp->nmodels; f++)
+                rv_prediction_free(&pp->ring[i].pred[f]);
+            free(pp->ring[i].pred);
+        }
+    free(pp->ring);
+    free(pp->shards);
+    waiter_destroy(&pp->fw);
+    free(pp);
+}
+
+static rv_status check_args(rv_object *const *families, size_t nmodels, rv_object *const *metrics,
+                            size_t nmetrics, unsigned nthreads, rv_error *err)
+{
+    if (!families || nmodels == 0)
+        return rv_error_set(err, RV_EINVAL, "parallel progressive validation needs a family");
+    if (nthreads < 1 || nthreads > MAX_THREADS)
+        return rv_error_set(err, RV_EINVAL, "threads must be between 1 and %d", MAX_THREADS);
+    for (size_t f = 0; f < nmodels; f++) {
+        if (!rv_is_family(families[f]) ||
+            !(rv_estimator_flags(rv_family_prototype(families[f])) &
+              (RV_F_REGRESSOR | RV_F_CLASSIFIER)))
+            return rv_error_set(err, RV_EINVAL,
+                                "parallel progressive validation: model %zu is not a compose.Family "
+                                "of regressors or classifiers",
+                                f + 1);
+        if (strcmp(rv_family_key_feature(families[f]), rv_family_key_feature(families[0])) != 0)
+            return rv_error_set(err, RV_EINVAL,
+                                "parallel progressive validation: the families must share one key "
+                                "('%s' vs '%s')",
+                                rv_family_key_feature(families[0]), rv_family_key_feature(families[f]));
+    }
+    for (size_t i = 0; i < nmodels * nmetrics; i++)
+        if (!metrics[i] || metrics[i]->cls->kind != RV_CLASS_METRIC)
+            return rv_error_set(err, RV_EINVAL, "progressive validation: item %zu is not a metric",
+                                i + 1);
+    return RV_OK;
+}
+
+static int shard_init(rv_progressive_par *pp, shard *sh, unsigned id)
+{
+    sh->pp = pp;
+    sh->id = id;
+    rv_strmap_init(&sh->keys);
+    atomic_init(&sh->qhead, 0);
+    waiter_init(&sh->w);
+    if (pp->delay) {
+        if (!(sh->pend = calloc((size_t)pp->delay + 1, sizeof *sh->pend)))
+            return -1;
+        for (uint32_t i = 0; i <= pp->delay; i++)
+            rv_event_init(&sh->pend[i].x);
+    }
+    return id && !(sh->q = malloc(QCAP * sizeof *sh->q)) ? -1 : 0;
+}
+
+rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size_t nmodels,
+                                                rv_object *const *metrics, size_t nmetrics,
+                                                uint32_t delay, unsigned nthreads, rv_error *err)
+{
+    if (check_args(families, nmodels, metrics, nmetrics, nthreads, err))
+        return NULL;
+    if (delay == UINT32_MAX) {
+        rv_error_set(err, RV_EINVAL, "delay too large");
+        return NULL;
+    }
+    rv_progressive_par *pp = calloc(1, sizeof *pp);
+    if (!pp) {
+        rv_error_set(err, RV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    waiter_init(&pp->fw);
+    atomic_init(&pp->acks, 0);
+    pp->families = families;
+    pp->nmodels = nmodels;
+    pp->metrics = metrics;
+    pp->nmetrics = nmetrics;
+    pp->delay = delay;
+    pp->nthreads = nthreads;
+    pp->ring = calloc(RING, sizeof *pp->ring);
+    pp->shards = calloc(nthreads, sizeof *pp->shards);
+    int bad = !pp->ring || !pp->shards;
+    for (uint32_t i = 0; !bad && i < RING; i++) {
+        row *r = &pp->ring[i];
+        rv_event_init(&r->x);
+        atomic_init(&r->done, 0);
+        if (!(r->pred = calloc(nmodels, sizeof *r->pred)))
+            bad = 1;
+        for (size_t f = 0; !bad && f < nmodels; f++)
+            rv_prediction_init(&r->pred[f]);
+    }
+    unsigned inited = 0;
+    for (; !bad && inited < nthreads; inited++)
+        bad = shard_init(pp, &pp->shards[inited], inited);
+    if (bad) {
+        if (pp->shards) /* shards past `inited` are zeroed: give them live waiters to destroy */
+            for (unsigned s = inited; s < nthreads; s++)
+                waiter_init(&pp->shards[s].w);
+        rv_progressive_par_free(pp);
+        rv_error_set(err, RV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (unsigned s = 1; s < nthreads; s++) {
+        if (pthread_create(&pp->shards[s].thread, NULL, worker, &pp->shards[s]) != 0) {
+            rv_progressive_par_free(pp);
+            rv_error_set(err, RV_ESTATE, "cannot start a worker thread");
+            return NULL;
+        }
+        pp->shards[s].started = 1;
+    }
+    return pp;
+}
+
+void rv_progressive_par_set_callback(rv_progressive_par *pp, rv_progressive_cb cb, void *ctx)
+{
+    pp->cb = cb;
+    pp->ctx = ctx;
+}
+
+uint64_t rv_progressive_par_count(const rv_progressive_par *pp) { return pp->count; }
