@@ -6,6 +6,7 @@
  * (the MAE by hand here, the WRMSSE by `rivulet m5 score`), and both must
  * equal what the demo printed from the server (GET /api/metrics) and from
  * its in-memory forecasts. */
+#include "server_client.h"
 #include "support.h"
 
 #include <arpa/inet.h>
@@ -254,6 +255,53 @@ Test(demo, clear_errors)
     close(fd);
     cr_assert(strstr(slurp("err.txt"), "is busy"), "%s", slurp("err.txt"));
     cr_assert_null(strstr(slurp("out.txt"), "[1/8]"));
+}
+
+/* Without --exit the demo keeps serving the model; SIGINT stops it cleanly
+ * and removes its temporary store. */
+Test(demo, serves_until_interrupted)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (chdir(dir) != 0 || !freopen("out.txt", "w", stdout) || !freopen("err.txt", "w", stderr))
+            _exit(99);
+        execl(bin, "rivulet", "m5", "demo", "--series", "12", "--days", "120", "--out", "f.csv",
+              (char *)NULL);
+        _exit(98);
+    }
+    int port = 0;
+    char store[256] = "";
+    for (double end = now_s() + 60; now_s() < end && !port; usleep(20000)) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/out.txt", dir);
+        char *out = rv_test_read_file(path, NULL);
+        const char *d = out ? strstr(out, "dashboard: http://127.0.0.1:") : NULL;
+        const char *st = out ? strstr(out, "(store ") : NULL;
+        if (d && st && sscanf(st, "(store %255[^)])", store) == 1)
+            port = atoi(d + strlen("dashboard: http://127.0.0.1:"));
+        free(out);
+    }
+    cr_assert_gt(port, 0, "the demo did not reach its serving stage");
+    cr_assert_eq(access(store, F_OK), 0, "store %s", store);
+    http_resp r;
+    cr_assert_eq(http_json(port, "GET", "/api/models", NULL, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert(strstr(r.body, "\"m5\""), "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(port, "GET", "/", NULL, &r), 0);
+    cr_assert_eq(r.status, 200, "the dashboard address answers");
+    http_free(&r);
+    kill(pid, SIGINT);
+    int status = -1;
+    for (double end = now_s() + 30; now_s() < end; usleep(20000))
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    cr_assert(strstr(slurp("out.txt"), "server stopped\n"));
+    cr_assert_neq(access(store, F_OK), 0, "the temporary store %s is left behind", store);
 }
 
 /* The real subset: 280 series, d_1..d_1885; the demo forecasts d_1858..d_1885
