@@ -42,7 +42,7 @@ TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all lib test test-opt test-asan reference bench browser-test demo clean
+.PHONY: all lib test test-opt test-asan reference bench bench-server browser-test demo clean
 all: $(BUILD)/rivulet
 
 lib: $(BUILD)/librivulet.a
@@ -87,6 +87,11 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librivulet.a
 	$(CC) $(CFLAGS) $< $(BUILD)/librivulet.a $(LDFLAGS) $(LDLIBS) -o $@
 
 bench: $(BENCH_BIN) $(BUILD)/rivulet
+
+# The HTTP server against a bare libmicrohttpd server, with wrk and
+# bench/loadgen on loopback (issue 5's speed targets); needs wrk installed.
+bench-server:
+	bench/run-server-bench.sh
 
 # The test runner is Criterion's; -j2 uses both cores. Tests that need
 # ../shared skip with a loud message when it is missing.

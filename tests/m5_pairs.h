@@ -4,15 +4,10 @@
  *
  * m5_small.csv goes through one (knn, lm) pair per item_id (the first three
  * parts of the id), each pair cloned from the given prototypes on the item's
- * first row; every row is predicted then learnt. lm must equal creme bit for
- * bit (m5_small_reference_ordered.csv, the KNN distance summed in feature
- * order); knn must be within 1e-12 of creme as released
- * (m5_small_reference.csv) and may differ from the ordered reference by at
- * most an ulp on at most 5 rows.
- * KNOWN GAP: knn misses the ordered reference by 1 ulp on rows 604, 1056,
- * 3404, 3740 and 4725. The union's features are shared by both models and lm
- * is exact, so the gap lies in StandardScaler | KNN's summation order; it
- * must not grow. */
+ * first row; every row is predicted then learnt. Both must equal creme bit
+ * for bit (m5_small_reference_ordered.csv, the KNN distance summed in
+ * feature order) and be within 1e-12 of creme as released
+ * (m5_small_reference.csv, distances summed in Python's set order). */
 #ifndef RIVULET_TEST_M5_PAIRS_H
 #define RIVULET_TEST_M5_PAIRS_H
 
@@ -60,7 +55,7 @@ static inline void m5_pairs_match_creme(const char *dir, rv_object *knn, rv_obje
     enum { MAXKEYS = 64 };
     char keys[MAXKEYS][32];
     rv_object *pairs[MAXKEYS][2];
-    int nkeys = 0, rows = 0, knn_off = 0;
+    int nkeys = 0, rows = 0;
     char *dc = text[0], *oc = text[1], *rc = text[2], *line, *f[8], *o[8], *r[8];
     next_line(&dc);
     next_line(&oc);
@@ -83,12 +78,8 @@ static inline void m5_pairs_match_creme(const char *dir, rv_object *knn, rv_obje
             rv_error err = {0};
             cr_assert_eq(rv_estimator_predict(pairs[k][m], &x, &pred, &err), RV_OK, "%s", err.message);
             double want = num_at(o[4 + m]), loose = num_at(r[4 + m]);
-            if (pred.num != want) { /* the known gap, counted below */
-                cr_assert_eq(m, 0, "row %d lm: got %.17g, creme %.17g", rows, pred.num, want);
-                cr_assert(fabs(pred.num - want) <= 4e-16 * fabs(want), "row %d knn: got %.17g, creme %.17g",
-                          rows, pred.num, want);
-                knn_off++;
-            }
+            cr_assert(pred.num == want, "row %d %s: got %.17g, creme %.17g", rows, m ? "lm" : "knn",
+                      pred.num, want);
             cr_assert(fabs(pred.num - loose) <= 1e-12, "row %d: %.17g vs %.17g", rows, pred.num, loose);
             cr_assert_eq(rv_estimator_learn(pairs[k][m], &x, &y, &err), RV_OK, "%s", err.message);
         }
@@ -96,7 +87,6 @@ static inline void m5_pairs_match_creme(const char *dir, rv_object *knn, rv_obje
     }
     cr_assert_eq(rows, 4800);
     cr_assert_eq(nkeys, 20);
-    cr_assert_leq(knn_off, 5, "%d knn rows off by an ulp", knn_off);
     for (int k = 0; k < nkeys; k++) {
         rv_object_free(pairs[k][0]);
         rv_object_free(pairs[k][1]);

@@ -153,6 +153,36 @@ Test(core, pow_half_matches_pow)
     cr_assert(isinf(rv_pow_half(INFINITY)));
 }
 
+/* Python's d ** 2 is pow(d, 2.0), and glibc's pow misrounds some squares;
+ * the exponent is volatile because GCC folds pow(d, 2.0) into d * d. */
+Test(core, pow_two_matches_pow)
+{
+    static volatile double two = 2.0;
+    /* CPython 3.11: (0x1.012f09cde1ad7p+0) ** 2 == 0x1.025f7a53f9173p+0 (d*d ends in ...174) */
+    cr_assert_eq(rv_pow_two(0x1.012f09cde1ad7p+0), 0x1.025f7a53f9173p+0);
+    cr_assert_eq(rv_pow_two(-0x1.012f09cde1ad7p+0), 0x1.025f7a53f9173p+0);
+    cr_assert_eq(rv_abs_pow(0x1.012f09cde1ad7p+0, 2), 0x1.025f7a53f9173p+0);
+    uint64_t s = 54321;
+    int misrounded = 0;
+    for (int i = 0; i < 2000000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        uint64_t e = 1023 - 40 + ((s >> 52) & 63) + (s >> 58); /* |x| in [2^-40, 2^40) */
+        uint64_t bits = (s & 0x800FFFFFFFFFFFFFULL) | (e << 52);
+        double x;
+        memcpy(&x, &bits, 8);
+        cr_assert_eq(rv_pow_two(x), pow(fabs(x), two), "x=%a", x);
+        misrounded += x * x != pow(fabs(x), two);
+    }
+    cr_assert_gt(misrounded, 100); /* the case exists: about 1 square in 1,200 */
+    cr_assert_eq(rv_pow_two(0.0), 0.0);
+    cr_assert_eq(rv_pow_two(0x1p-1074), 0.0);
+    cr_assert_eq(rv_pow_two(0x1p-600), pow(0x1p-600, two));
+    cr_assert(isinf(rv_pow_two(-INFINITY)));
+    cr_assert(isnan(rv_pow_two(NAN)));
+}
+
 Test(core, args_reject_unknown_keyword_with_suggestion)
 {
     static const char *const names[] = {"with_std", NULL};

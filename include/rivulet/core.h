@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <math.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -259,7 +260,31 @@ static inline uint64_t rv_hash_u64(uint64_t x)
  * 1,200, always when the exact root lies close to a rounding midpoint, so
  * those inputs alone are sent to pow. */
 double rv_pow_half(double x);
-/* |x| ** p as Python computes it (pow), with exact fast paths for p = 1, 2. */
+/* Exactly C's pow(x, 2.0) (Python's x ** 2, creme's squared KNN distance
+ * terms), which is not always x * x: glibc's pow misrounds about 1 square
+ * in 1,200 (see core/numeric.c). Inline fast path: x * x, unless the exact
+ * square lies within 1/64 ulp of a rounding midpoint, or x is not 0 and |x|
+ * is outside [2^-32, 2^33); those go to rv_pow_two_slow (= pow). The bits that x * x
+ * rounds away are the low bits of the integer square of x's significand. */
+double rv_pow_two_slow(double x);
+static inline double rv_pow_two(double x)
+{
+    double a = fabs(x), hi = a * a;
+    union { double d; uint64_t u; } b = {a};
+    uint64_t m = (b.u & 0xfffffffffffffULL) | (1ULL << 52); /* a = m * 2^k, 2^52 <= m < 2^53 */
+    uint64_t low = m * m;                                  /* m * m mod 2^64 */
+    /* a * a keeps the top 53 bits of m * m: it drops 53 bits when
+     * m * m >= 2^105 (m >= ceil(2^52.5)), else 52; r = dropped bits in units
+     * of 2^-53 ulp, so the rounding midpoint is r = 2^52 */
+    uint64_t r = (m >= 6369051672525773ULL ? low : low << 1) & ((1ULL << 53) - 1);
+    int near_mid = r - ((1ULL << 52) - (1ULL << 47)) < (1ULL << 48); /* |r - 2^52| < ulp / 64 */
+    int outside = ((b.u >> 52) - (1023 - 32) > 64) & (b.u != 0);    /* not 0, not in [2^-32, 2^33) */
+    if (near_mid | outside) /* one rarely taken branch: the hot loops stay branch-free */
+        return rv_pow_two_slow(a);
+    return hi;
+}
+
+/* |x| ** p as Python computes it (pow), with fast paths for p = 1, 2. */
 double rv_abs_pow(double x, double p);
 /* a[0] + ... + a[n-1] as numpy's add.reduce sums a contiguous float64 array
  * (pairwise, 8 lanes, blocks of 128), so np.sum and np.mean match bit for bit. */

@@ -20,9 +20,10 @@
  *   --max-body BYTES   RIVULET_MAX_BODY      67108864
  *   --timeout S        RIVULET_TIMEOUT       30 (idle connection timeout)
  *   --keep-ttl S       RIVULET_KEEP_TTL      604800 (kept predictions expire; 0 never)
- *   --checkpoint-every N RIVULET_CHECKPOINT_EVERY 10000 learns per model
+ *   --checkpoint-every N RIVULET_CHECKPOINT_EVERY 10000 learns per model (at least)
  *   --port-file PATH   write the bound port there once listening (tests, scripts)
- *   --quiet            no request log
+ *   --verbose          log each request
+ *   --test-slow-learn-ms N  tests only: learns of events with a feature 'slow' sleep N ms
  */
 int rv_serve_main(int argc, char **argv);
 

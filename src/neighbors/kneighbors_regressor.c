@@ -7,7 +7,9 @@
  *             that time, and the point is never rescaled).
  *   distance: d = sum over features of |x_f - p_f| ** p, NO p-th root (with
  *             p = 2 it is the squared Euclidean distance), summed in feature
- *             order (see knn.c); an absent feature counts as 0.
+ *             order (see knn.c); an absent feature counts as 0. `**` is
+ *             Python's pow: for p = 2 that is rv_pow_two, not d * d (glibc's
+ *             pow(d, 2.0) misrounds about 1 square in 1,200).
  *   predict:  distances to every point, oldest first; stable sort (ties keep
  *             the oldest first); the first min(k, size) points:
  *               empty window            -> 0.0

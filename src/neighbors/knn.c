@@ -241,10 +241,10 @@ static double power_sum(const double *q, const double *row, uint32_t n, const do
     if (p == 2) {
         for (uint32_t c = 0; c < n; c++) {
             double d = q[c] - row[c];
-            s += d * d; /* |d| ** 2 == d * d exactly (core/numeric.c) */
+            s += rv_pow_two(d); /* creme's |d| ** 2 is pow, not d * d (core/numeric.c) */
         }
         for (uint32_t e = 0; e < ne; e++)
-            s += extra[e] * extra[e];
+            s += rv_pow_two(extra[e]);
     } else if (p == 1) {
         for (uint32_t c = 0; c < n; c++)
             s += fabs(q[c] - row[c]);
@@ -269,13 +269,13 @@ static void squared_sum4(const double *q, const double *rows, uint32_t stride, c
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     for (uint32_t c = 0; c < n; c++) {
         double d0 = q[c] - r0[c], d1 = q[c] - r1[c], d2 = q[c] - r2[c], d3 = q[c] - r3[c];
-        s0 += d0 * d0;
-        s1 += d1 * d1;
-        s2 += d2 * d2;
-        s3 += d3 * d3;
+        s0 += rv_pow_two(d0);
+        s1 += rv_pow_two(d1);
+        s2 += rv_pow_two(d2);
+        s3 += rv_pow_two(d3);
     }
     for (uint32_t e = 0; e < ne; e++) {
-        double v = extra[e] * extra[e];
+        double v = rv_pow_two(extra[e]);
         s0 += v;
         s1 += v;
         s2 += v;

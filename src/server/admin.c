@@ -150,7 +150,12 @@ static void model_get(rv_server *s, const char *name, rv_resp *resp)
             return rv_resp_message(resp, 404, "No model named '%s'.", name);
         return rv_resp_message(resp, 404, "No default model has been set.");
     }
-    pthread_rwlock_rdlock(&e->lock);
+    /* A family's keys learn under the family's read lock: a whole snapshot
+     * must stop them (a rare, administrative read). */
+    if (e->is_family)
+        pthread_rwlock_wrlock(&e->lock);
+    else
+        pthread_rwlock_rdlock(&e->lock);
     rv_buf_reset(&resp->body);
     rv_status st = rv_engine_snapshot(e->model, &resp->body);
     pthread_rwlock_unlock(&e->lock);
@@ -167,9 +172,9 @@ static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
     rv_model_entry *e = rv_state_find(s, name);
     json_t *j = NULL;
     if (e) {
-        pthread_rwlock_rdlock(&e->lock);
+        pthread_mutex_lock(&s->metrics_mu);
         j = rv_metrics_to_json(&e->metrics);
-        pthread_rwlock_unlock(&e->lock);
+        pthread_mutex_unlock(&s->metrics_mu);
     }
     pthread_rwlock_unlock(&s->models_lock);
     if (!e)

@@ -53,6 +53,8 @@ rv_status rv_engine_check_flavor(const rv_object *model, rv_flavor f, rv_error *
 {
     if (!rv_is_estimator(model))
         return rv_error_set(err, RV_ETYPE, "The model is not an estimator.");
+    if (rv_is_family(model)) /* a family predicts what its members do */
+        model = rv_family_prototype(model);
     unsigned fl = rv_estimator_flags(model);
     if (f == RV_FLAVOR_REGRESSION && !(fl & RV_F_REGRESSOR))
         return rv_error_set(err, RV_ETYPE, "The model is not a regressor, but the flavor is regression.");

@@ -126,16 +126,39 @@ void rv_listener_close(rv_listener *l);
 
 /* ===== Server state ===== */
 
+/* Locks of a model (see learn.c): a plain model's learn holds `lock` for
+ * writing; a family's learn holds `lock` for reading and its key's stripe for
+ * writing, so other keys proceed. Predicts hold them for reading (for
+ * writing where predict changes the model). The per-model metrics and
+ * last_seq change only under s->metrics_mu, in log order. */
+#define RV_STRIPES 256
 typedef struct rv_model_entry {
     char *name;
     pthread_rwlock_t lock;
+    pthread_rwlock_t *stripes; /* families only: RV_STRIPES locks by key hash */
     rv_object *model;
-    int predict_mutates;
+    int predict_mutates, is_family;
+    rv_buf def;                /* families: snapshot of the empty family */
     rv_metric_set metrics;
-    uint64_t last_seq;   /* last log event applied */
-    uint64_t ckpt_seq;   /* last event covered by the stored checkpoint */
-    uint64_t n_learned;
+    uint64_t last_seq;         /* last log event of this model */
+    /* The stored checkpoint: the lowest seq it covers (state and metrics),
+     * and what replay compares each event with. */
+    uint64_t ckpt_low, state_seq, metrics_seq;
+    uint64_t *stripe_seq;      /* families: per stripe, from the checkpoint */
+    uint64_t ckpt_bytes;       /* size of the last checkpoint */
+    atomic_ullong since_n, since_bytes; /* logged since the last checkpoint began */
+    atomic_int ckpt_wanted;
 } rv_model_entry;
+
+/* The stripe of a family key: FNV-1a (32-bit) of its bytes mod RV_STRIPES.
+ * Part of the checkpoint format: replay maps events to stripes with it. */
+static inline unsigned rv_stripe_of(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    return h % RV_STRIPES;
+}
 
 typedef struct rv_config {
     const char *host;
@@ -146,7 +169,8 @@ typedef struct rv_config {
     size_t max_body;
     int timeout_s;
     int keep_ttl_s;       /* kept predictions expire after this (0 = never) */
-    int checkpoint_every; /* learns per model between checkpoints */
+    int checkpoint_every; /* learns per model between checkpoints (at least) */
+    int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */
     int sse_keepalive_ms;
     int verbose;          /* log each request (never the token) */
     const char *port_file;
@@ -168,6 +192,13 @@ typedef struct rv_server {
     rv_timing t_predict, t_learn;
     rv_announcer *sse_events, *sse_metrics;
     void *daemon;
+    pthread_mutex_t ckpt_mu;      /* one checkpoint at a time; table changes wait for it */
+    pthread_mutex_t wake_mu;
+    pthread_cond_t wake;
+    int ckpt_pending, ckpt_stop;
+    pthread_t ckpt_thread;
+    int ckpt_running;
+    atomic_ullong n_checkpoints;  /* written by the checkpointer */
     atomic_int ready, draining;
     atomic_ullong n_requests, n_errors;
     unsigned long name_counter;
@@ -181,7 +212,30 @@ rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err);
 rv_model_entry *rv_state_find(rv_server *s, const char *name);
 rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, rv_error *err);
 rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err);
-void rv_state_maybe_checkpoint(rv_server *s, rv_model_entry *e);
+
+/* ===== Checkpoints (checkpoint.c) ===== */
+
+/* Builds e's checkpoint blob and records what it covers in e; the caller
+ * holds ckpt_mu (or is alone). Takes e's locks itself, briefly per stripe. */
+rv_status rv_ckpt_build(rv_server *s, rv_model_entry *e, rv_buf *blob, rv_error *err);
+/* Builds and queues e's checkpoint; returns the store ticket (0 = failed). */
+uint64_t rv_ckpt_write(rv_server *s, rv_model_entry *e);
+/* Restores a model from its blob (either version); NULL with err on failure.
+ * Sets the entry's replay bounds. */
+rv_model_entry *rv_ckpt_load(rv_server *s, const char *name, const void *blob, size_t n,
+                             uint64_t row_seq, rv_error *err);
+/* Whether replay must apply a log event of e with this seq to the model. */
+int rv_ckpt_covers(rv_model_entry *e, const rv_event *x, uint64_t seq);
+/* Global metrics checkpoint, then trims the log below every checkpoint. */
+uint64_t rv_ckpt_metrics_and_trim(rv_server *s);
+uint64_t rv_ckpt_metrics(rv_server *s); /* caller holds metrics_mu */
+/* After a logged event: asks the checkpointer for e when due. */
+void rv_ckpt_note(rv_server *s, rv_model_entry *e, size_t bytes);
+void rv_ckpt_start(rv_server *s);
+void rv_ckpt_stop(rv_server *s);
+/* Entry life: the table owns entries; create and free here. */
+rv_model_entry *rv_entry_new(rv_server *s, const char *name, rv_object *model, rv_error *err);
+void rv_entry_free(rv_model_entry *e);
 /* Kept predictions: keep stores a copy; take removes it (RV_ENOTFOUND if
  * absent or expired) and hands back the record bytes (malloc'ed). */
 rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint64_t *ticket);

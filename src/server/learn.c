@@ -1,20 +1,33 @@
 /* Predict, learn and kept predictions: the paths that change state at run
  * time, and their replay at startup.
  *
- * Learn (entry write-locked for its whole course):
+ * Locks: a learn of a plain model holds its lock for writing; a learn of a
+ * family holds the family's lock for reading and the lock of its key's
+ * stripe (one of 256, by key hash) for writing, so learns of other models,
+ * and of other keys of a family, proceed. family.c lets different keys run
+ * at once (its key map has its own lock, members never move); same-stripe
+ * keys wait for each other. Predict takes the same locks for reading (for
+ * writing when the model's predict changes it). Whole-family operations
+ * (GET of its snapshot) take the family's lock for writing.
+ *
+ * Learn, under those locks:
  *   1. predict first if no kept prediction came with the event;
  *   2. the model learns (if it refuses, nothing is logged; a predict that
  *      changed the model is logged alone so that replay still matches);
- *   3. the model's metrics, then under metrics_mu the global metrics, are
- *      updated with the prediction and the event is appended to the log,
- *      so the log's order is the order in which global metrics saw events;
- *   4. the caller waits for the ticket, then acknowledges.
+ *   3. under metrics_mu, the model's and the global metrics are updated with
+ *      the prediction and the event is appended to the log, so the log's
+ *      order is the order in which metrics saw events, and within one key
+ *      (or plain model) the order in which the model learnt them;
+ *   4. the checkpointer is told (checkpoint.c); the caller waits for the
+ *      ticket (group commit), then acknowledges.
  * A predict of a model whose predict changes it is logged too (no target).
  *
  * Kept predictions: id -> malloc'ed {int64 expires; u32 len; record bytes},
  * mirrored durably by the store; an expired one counts as unknown.
  */
 #include "internal.h"
+
+#include "rivulet/family.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,17 +48,44 @@ static uint64_t log_record(rv_server *s, rv_model_entry *e, const rv_event *x, c
     uint64_t t = 0;
     if (!b.oom) {
         pthread_mutex_lock(&s->metrics_mu);
-        if (y)
+        if (y) {
+            rv_engine_metrics_update(&e->metrics, y, p);
             rv_engine_metrics_update(&s->metrics, y, p);
+        }
         t = rv_store_append(s->store, e->name, b.data, b.len);
+        if (t)
+            e->last_seq = t;
         if (t && forget_id)
             t = rv_store_forget(s->store, forget_id);
         pthread_mutex_unlock(&s->metrics_mu);
     }
-    rv_buf_free(&b);
     if (t)
-        e->last_seq = t;
+        rv_ckpt_note(s, e, b.len);
+    rv_buf_free(&b);
     return t;
+}
+
+/* The lock a learn or predict of x takes on e, after e->lock (for a family:
+ * the stripe of x's key; NULL for a plain model, or an event without a key,
+ * which the family refuses without touching any member). */
+static pthread_rwlock_t *stripe_for(rv_model_entry *e, const rv_event *x)
+{
+    const char *key;
+    size_t len;
+    if (!e->is_family || rv_family_key_of(e->model, x, &key, &len, NULL) != RV_OK)
+        return NULL;
+    return &e->stripes[rv_stripe_of(key, len)];
+}
+
+/* Tests only (--test-slow-learn-ms): a learn of an event with a feature
+ * named "slow" sleeps holding its locks, to show what it does not block. */
+static void test_delay(rv_server *s, const rv_event *x)
+{
+    if (s->cfg.test_learn_delay_ms > 0 && rv_event_get(x, rv_sym_intern_cstr("slow"))) {
+        struct timespec ts = {s->cfg.test_learn_delay_ms / 1000,
+                              (long)(s->cfg.test_learn_delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
@@ -55,7 +95,14 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     rv_prediction own;
     rv_prediction_init(&own);
     *ticket = 0;
-    pthread_rwlock_wrlock(&e->lock);
+    pthread_rwlock_t *stripe = NULL;
+    if (e->is_family) {
+        pthread_rwlock_rdlock(&e->lock);
+        if ((stripe = stripe_for(e, x)))
+            pthread_rwlock_wrlock(stripe);
+    } else {
+        pthread_rwlock_wrlock(&e->lock);
+    }
     rv_status st = RV_OK;
     if (!pred) {
         st = rv_engine_predict(e->model, x, &own, err);
@@ -63,15 +110,15 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     }
     int predicted = pred == &own;
     if (st == RV_OK && (st = rv_engine_learn(e->model, x, y, err)) == RV_OK) {
-        rv_engine_metrics_update(&e->metrics, y, pred);
-        e->n_learned++;
+        test_delay(s, x);
         *ticket = log_record(s, e, x, y, pred, predicted, forget_id);
         if (!*ticket)
             st = rv_error_set(err, RV_ENOMEM, "out of memory logging the event");
-        rv_state_maybe_checkpoint(s, e);
     } else if (predicted && e->predict_mutates && own.kind) {
         *ticket = log_record(s, e, x, NULL, &own, 1, NULL);
     }
+    if (stripe)
+        pthread_rwlock_unlock(stripe);
     pthread_rwlock_unlock(&e->lock);
     rv_prediction_free(&own);
     return st;
@@ -80,13 +127,23 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
 rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, rv_prediction *out,
                            rv_error *err)
 {
-    if (e->predict_mutates)
-        pthread_rwlock_wrlock(&e->lock);
-    else
+    pthread_rwlock_t *stripe = NULL;
+    if (e->is_family) {
         pthread_rwlock_rdlock(&e->lock);
+        if ((stripe = stripe_for(e, x)) && e->predict_mutates)
+            pthread_rwlock_wrlock(stripe);
+        else if (stripe)
+            pthread_rwlock_rdlock(stripe);
+    } else if (e->predict_mutates) {
+        pthread_rwlock_wrlock(&e->lock);
+    } else {
+        pthread_rwlock_rdlock(&e->lock);
+    }
     rv_status st = rv_engine_predict(e->model, x, out, err);
     if (st == RV_OK && e->predict_mutates)
         log_record(s, e, x, NULL, out, 1, NULL);
+    if (stripe)
+        pthread_rwlock_unlock(stripe);
     pthread_rwlock_unlock(&e->lock);
     return st;
 }
@@ -186,44 +243,32 @@ static rv_status load_model(void *ctx, const char *name, const void *def, size_t
 {
     rv_server *s = ctx;
     rv_error err = {0};
-    rv_reader in;
-    rv_reader_init(&in, snap, snap_len);
-    uint32_t len = 0;
-    if (rv_reader_u8(&in) != 1)
-        rv_reader_fail(&in, "checkpoint version");
-    const char *bytes = rv_reader_bytes(&in, &len, 1u << 31);
-    rv_object *m = in.status == RV_OK ? rv_engine_load(bytes, len, &err) : NULL;
-    if (!m) {
-        fprintf(stderr, "rivulet: model '%s' cannot be restored: %s\n", name,
-                in.status != RV_OK ? in.what : err.message);
-        return RV_OK; /* the others still load */
+    (void)def;
+    (void)def_len;
+    rv_model_entry *e = rv_ckpt_load(s, name, snap, snap_len, last_seq, &err);
+    if (!e) {
+        fprintf(stderr, "rivulet: model '%s' cannot be restored: %s\n", name, err.message);
+        return err.code == RV_ENOMEM ? RV_ENOMEM : RV_OK; /* the others still load */
     }
-    rv_model_entry *e = calloc(1, sizeof *e);
-    if (!e || !(e->name = strdup(name))) {
-        free(e);
-        rv_object_free(m);
-        return RV_ENOMEM;
-    }
-    pthread_rwlock_init(&e->lock, NULL);
-    e->model = m;
-    e->predict_mutates = rv_engine_predict_mutates(m);
-    rv_engine_metrics_init(&e->metrics, s->flavor, &err);
-    rv_engine_metrics_load(&e->metrics, &in);
-    e->last_seq = e->ckpt_seq = last_seq;
     if (s->n_models == s->cap_models) {
         size_t cap = s->cap_models ? 2 * s->cap_models : 16;
         rv_model_entry **nm = realloc(s->models, cap * sizeof *nm);
-        if (!nm)
+        if (!nm) {
+            rv_entry_free(e);
             return RV_ENOMEM;
+        }
         s->models = nm;
         s->cap_models = cap;
     }
     s->models[s->n_models++] = e; /* rows come sorted by name */
-    (void)def;
-    (void)def_len;
     return RV_OK;
 }
 
+/* Applies a logged event where its checkpoint does not cover it. A learn
+ * whose prediction was made inside the learn is replayed as predict-then-
+ * learn for models whose predict changes them; a logged predict (no target)
+ * is replayed as a predict. Replayed events count toward the next checkpoint,
+ * so the log is kept until one covers them. */
 static rv_status replay_event(void *ctx, uint64_t seq, const char *model, const void *p, size_t n)
 {
     rv_server *s = ctx;
@@ -234,15 +279,21 @@ static rv_status replay_event(void *ctx, uint64_t seq, const char *model, const 
         if (r.has_y && seq > s->metrics_seq)
             rv_engine_metrics_update(&s->metrics, &r.y, &r.pred);
         rv_model_entry *e = rv_state_find(s, model);
-        if (e && seq > e->ckpt_seq) {
+        if (e && r.has_y && seq > e->metrics_seq)
+            rv_engine_metrics_update(&e->metrics, &r.y, &r.pred);
+        if (e && !rv_ckpt_covers(e, &r.x, seq)) {
             rv_prediction scratch;
             rv_prediction_init(&scratch);
             if (!r.has_y || (r.predicted && e->predict_mutates))
                 rv_engine_predict(e->model, &r.x, &scratch, &err);
-            if (r.has_y && rv_engine_learn(e->model, &r.x, &r.y, &err) == RV_OK)
-                rv_engine_metrics_update(&e->metrics, &r.y, &r.pred);
-            e->last_seq = seq;
+            if (r.has_y)
+                rv_engine_learn(e->model, &r.x, &r.y, &err);
             rv_prediction_free(&scratch);
+        }
+        if (e && seq > e->ckpt_low) {
+            e->last_seq = seq;
+            atomic_fetch_add(&e->since_n, 1);
+            atomic_fetch_add(&e->since_bytes, n);
         }
     }
     rv_record_free(&r);
@@ -296,10 +347,11 @@ rv_status rv_state_open(rv_server *s, rv_error *err)
     rv_status st = rv_store_each_model(s->store, load_model, s, err);
     uint64_t low = s->metrics_seq;
     for (size_t i = 0; i < s->n_models; i++)
-        low = s->models[i]->ckpt_seq < low ? s->models[i]->ckpt_seq : low;
+        low = s->models[i]->ckpt_low < low ? s->models[i]->ckpt_low : low;
     if (st == RV_OK)
         st = rv_store_each_event(s->store, low, replay_event, s, err);
     if (st == RV_OK)
         st = rv_store_each_kept(s->store, load_kept, s, err);
+    rv_ckpt_start(s);
     return st;
 }

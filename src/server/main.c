@@ -54,7 +54,7 @@ static int apply(const flag *f, const char *value)
 static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
-         every = 10000, keepalive = 15000;
+         every = 10000, keepalive = 15000, delay = 0;
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
@@ -68,6 +68,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
         {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
         {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
+        {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000},
     };
     size_t nf = sizeof flags / sizeof flags[0];
     for (size_t i = 0; i < nf; i++) {
@@ -117,6 +118,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->checkpoint_every = (int)every;
     c->sse_keepalive_ms = (int)keepalive;
     c->port_file = port_file;
+    c->test_learn_delay_ms = (int)delay;
     return 0;
 }
 

@@ -46,6 +46,8 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     timing_lines(b, "predict", &s->t_predict);
     rv_buf_puts(b, "# TYPE rivulet_learn_calls_total counter\n");
     timing_lines(b, "learn", &s->t_learn);
+    rv_buf_printf(b, "# TYPE rivulet_checkpoints_total counter\nrivulet_checkpoints_total %llu\n",
+                  (unsigned long long)atomic_load(&s->n_checkpoints));
     pthread_rwlock_rdlock(&s->models_lock);
     rv_buf_printf(b, "# TYPE rivulet_models gauge\nrivulet_models %zu\n", s->n_models);
     pthread_rwlock_unlock(&s->models_lock);

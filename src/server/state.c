@@ -1,19 +1,17 @@
 /* The server's state in memory, and how it is rebuilt from the store.
  *
  * Models live in an array sorted by name, guarded by models_lock (the table:
- * write-locked only to add, replace or delete a model); each model has its
- * own rwlock for predict and learn.
+ * write-locked only to add, replace or delete a model, and then only after
+ * ckpt_mu, so that the checkpointer never sees an entry freed under it);
+ * each model has its own locks for predict and learn (learn.c).
  *
- * Checkpoint blob of a model:  u8 version=1 | bytes snapshot | metric states
+ * Checkpoint blob of a model:  see checkpoint.c
  * Meta "metrics" (global):     u64 seq | metric states
  * Meta "flavor", "default":    text
  *
- * Startup: flavor, default, global metrics; every model from its checkpoint
- * (ckpt_seq = the last event it covers); then the log from the oldest
- * checkpoint on, each event applied where it is newer than the checkpoint it
- * would change. A learn whose prediction was made inside the learn is
- * replayed as predict-then-learn for models whose predict changes them, so
- * the state matches the acknowledged one exactly.
+ * Startup (learn.c): flavor, default, global metrics; every model from its
+ * checkpoint; then the log from the oldest checkpoint on, each event applied
+ * where the checkpoint it would change does not cover it.
  */
 #include "internal.h"
 
@@ -63,39 +61,12 @@ rv_model_entry *rv_state_find(rv_server *s, const char *name)
     return i < s->n_models && strcmp(s->models[i]->name, name) == 0 ? s->models[i] : NULL;
 }
 
-static void entry_free(rv_model_entry *e)
-{
-    if (!e)
-        return;
-    rv_object_free(e->model);
-    rv_engine_metrics_free(&e->metrics);
-    pthread_rwlock_destroy(&e->lock);
-    free(e->name);
-    free(e);
-}
-
-static rv_model_entry *entry_new(rv_server *s, const char *name, rv_object *model, rv_error *err)
-{
-    rv_model_entry *e = calloc(1, sizeof *e);
-    if (!e || !(e->name = strdup(name))) {
-        free(e);
-        rv_object_free(model);
-        rv_error_set(err, RV_ENOMEM, "out of memory");
-        return NULL;
-    }
-    pthread_rwlock_init(&e->lock, NULL);
-    e->model = model;
-    e->predict_mutates = rv_engine_predict_mutates(model);
-    rv_engine_metrics_init(&e->metrics, s->flavor, err);
-    return e;
-}
-
 /* Inserts or replaces; the caller holds models_lock for writing. */
 static rv_status table_put(rv_server *s, rv_model_entry *e, rv_error *err)
 {
     size_t i = lower_bound(s, e->name);
     if (i < s->n_models && strcmp(s->models[i]->name, e->name) == 0) {
-        entry_free(s->models[i]);
+        rv_entry_free(s->models[i]);
         s->models[i] = e;
         return RV_OK;
     }
@@ -116,86 +87,26 @@ static rv_status table_put(rv_server *s, rv_model_entry *e, rv_error *err)
 static void table_clear(rv_server *s)
 {
     for (size_t i = 0; i < s->n_models; i++)
-        entry_free(s->models[i]);
+        rv_entry_free(s->models[i]);
     s->n_models = 0;
     free(s->default_model);
     s->default_model = NULL;
-}
-
-/* ===== Checkpoints ===== */
-
-static rv_status checkpoint_blob(rv_model_entry *e, rv_buf *out)
-{
-    rv_buf snap;
-    rv_buf_init(&snap);
-    rv_status st = rv_engine_snapshot(e->model, &snap);
-    rv_buf_put_u8(out, 1);
-    rv_buf_put_bytes(out, snap.data, (uint32_t)snap.len);
-    if (st == RV_OK)
-        st = rv_engine_metrics_save(&e->metrics, out);
-    rv_buf_free(&snap);
-    return st != RV_OK ? st : out->oom ? RV_ENOMEM : RV_OK;
-}
-
-/* Writes e's checkpoint; the caller holds e's lock (read or write). */
-static uint64_t checkpoint_entry(rv_server *s, rv_model_entry *e)
-{
-    rv_buf blob;
-    rv_buf_init(&blob);
-    uint64_t t = 0;
-    if (checkpoint_blob(e, &blob) == RV_OK) {
-        t = rv_store_put_checkpoint(s->store, e->name, NULL, 0, blob.data, blob.len, e->last_seq);
-        if (t)
-            e->ckpt_seq = e->last_seq;
-    }
-    rv_buf_free(&blob);
-    return t;
-}
-
-/* Global metrics with the seq they cover; the caller holds metrics_mu. */
-static uint64_t checkpoint_metrics(rv_server *s)
-{
-    rv_buf b;
-    rv_buf_init(&b);
-    s->metrics_seq = rv_store_last_seq(s->store);
-    rv_buf_put_u64(&b, s->metrics_seq);
-    rv_engine_metrics_save(&s->metrics, &b);
-    uint64_t t = b.oom ? 0 : rv_store_put_meta(s->store, "metrics", b.data, b.len);
-    rv_buf_free(&b);
-    return t;
-}
-
-/* After enough learns, checkpoints e (write-locked by the caller) and the
- * global metrics, and trims the log below every checkpoint. */
-void rv_state_maybe_checkpoint(rv_server *s, rv_model_entry *e)
-{
-    if (e->last_seq - e->ckpt_seq < (uint64_t)s->cfg.checkpoint_every)
-        return;
-    checkpoint_entry(s, e);
-    pthread_mutex_lock(&s->metrics_mu);
-    checkpoint_metrics(s);
-    uint64_t low = s->metrics_seq;
-    pthread_mutex_unlock(&s->metrics_mu);
-    for (size_t i = 0; i < s->n_models; i++) {
-        uint64_t c = __atomic_load_n(&s->models[i]->ckpt_seq, __ATOMIC_RELAXED);
-        low = c < low ? c : low;
-    }
-    rv_store_trim(s->store, low);
 }
 
 /* ===== Models: add, replace, delete ===== */
 
 rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, rv_error *err)
 {
+    pthread_mutex_lock(&s->ckpt_mu);
     pthread_rwlock_wrlock(&s->models_lock);
-    rv_model_entry *e = entry_new(s, name, model, err);
+    rv_model_entry *e = rv_entry_new(s, name, model, err);
     rv_status st = e ? RV_OK : RV_ENOMEM;
     uint64_t t = 0;
     if (e) {
         /* No learn of this name runs now (they hold models_lock), so the
          * checkpoint covers every event logged under the name so far. */
         e->last_seq = rv_store_last_seq(s->store);
-        t = checkpoint_entry(s, e);
+        t = rv_ckpt_write(s, e);
         if (!t)
             st = rv_error_set(err, RV_EIO, "could not snapshot the model");
     }
@@ -205,21 +116,24 @@ rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, r
         s->default_model = d;
         t = rv_store_put_meta(s->store, "default", name, strlen(name));
     } else if (e) {
-        entry_free(e);
+        rv_entry_free(e);
     }
     pthread_rwlock_unlock(&s->models_lock);
+    pthread_mutex_unlock(&s->ckpt_mu);
     return st == RV_OK ? rv_store_wait(s->store, t, err) : st;
 }
 
 rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err)
 {
+    pthread_mutex_lock(&s->ckpt_mu);
     pthread_rwlock_wrlock(&s->models_lock);
     size_t i = lower_bound(s, name);
     if (i >= s->n_models || strcmp(s->models[i]->name, name) != 0) {
         pthread_rwlock_unlock(&s->models_lock);
+        pthread_mutex_unlock(&s->ckpt_mu);
         return rv_error_set(err, RV_ENOTFOUND, "No model named '%s'.", name);
     }
-    entry_free(s->models[i]);
+    rv_entry_free(s->models[i]);
     memmove(s->models + i, s->models + i + 1, (s->n_models - i - 1) * sizeof *s->models);
     s->n_models--;
     uint64_t t = rv_store_delete_model(s->store, name);
@@ -229,11 +143,13 @@ rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err)
         t = rv_store_put_meta(s->store, "default", "", 0);
     }
     pthread_rwlock_unlock(&s->models_lock);
+    pthread_mutex_unlock(&s->ckpt_mu);
     return rv_store_wait(s->store, t, err);
 }
 
 rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err)
 {
+    pthread_mutex_lock(&s->ckpt_mu);
     pthread_rwlock_wrlock(&s->models_lock);
     table_clear(s);
     pthread_mutex_lock(&s->kept_mu);
@@ -250,11 +166,12 @@ rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err)
     pthread_mutex_lock(&s->metrics_mu);
     rv_engine_metrics_free(&s->metrics);
     rv_engine_metrics_init(&s->metrics, f, err);
-    uint64_t t = checkpoint_metrics(s);
+    uint64_t t = rv_ckpt_metrics(s);
     pthread_mutex_unlock(&s->metrics_mu);
     rv_timing_reset(&s->t_predict);
     rv_timing_reset(&s->t_learn);
     pthread_rwlock_unlock(&s->models_lock);
+    pthread_mutex_unlock(&s->ckpt_mu);
     return rv_store_wait(s->store, t, err);
 }
 
@@ -262,19 +179,13 @@ rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err)
  * state. No request runs any more. */
 void rv_state_close(rv_server *s)
 {
+    rv_ckpt_stop(s);
+    pthread_mutex_lock(&s->ckpt_mu);
+    for (size_t i = 0; i < s->n_models; i++)
+        if (atomic_load(&s->models[i]->since_n) > 0)
+            rv_ckpt_write(s, s->models[i]);
+    rv_store_wait(s->store, rv_ckpt_metrics_and_trim(s), NULL);
     pthread_rwlock_wrlock(&s->models_lock);
-    for (size_t i = 0; i < s->n_models; i++)
-        if (s->models[i]->last_seq != s->models[i]->ckpt_seq)
-            checkpoint_entry(s, s->models[i]);
-    pthread_mutex_lock(&s->metrics_mu);
-    uint64_t t = checkpoint_metrics(s);
-    uint64_t low = s->metrics_seq;
-    pthread_mutex_unlock(&s->metrics_mu);
-    for (size_t i = 0; i < s->n_models; i++)
-        low = s->models[i]->ckpt_seq < low ? s->models[i]->ckpt_seq : low;
-    if (t)
-        t = rv_store_trim(s->store, low);
-    rv_store_wait(s->store, t, NULL);
     table_clear(s);
     free(s->models);
     s->models = NULL;
@@ -284,4 +195,5 @@ void rv_state_close(rv_server *s)
             free((void *)(uintptr_t)*rv_strmap_val_at(&s->kept, i));
     rv_strmap_free(&s->kept);
     pthread_rwlock_unlock(&s->models_lock);
+    pthread_mutex_unlock(&s->ckpt_mu);
 }

@@ -1,0 +1,450 @@
+/* End-to-end tests of `rivulet serve` while it is live: what the event and
+ * metric streams carry, a slow stream listener dropped without slowing
+ * requests, kept predictions expiring, and learns on one model (or one
+ * family key) not blocking another. Every wait is bounded. */
+#include "server_client.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define REGRESSOR "preprocessing.StandardScaler() | linear_model.LinearRegression()"
+
+static void post_ok(int port, const char *path, const char *body, int want)
+{
+    http_resp r;
+    cr_assert_eq(http_json(port, "POST", path, body, &r), 0);
+    cr_assert_eq(r.status, want, "%s %s -> %d %s", path, body, r.status, r.body);
+    http_free(&r);
+}
+
+static void setup(test_server *ts, const char *const *extra)
+{
+    server_start_args(ts, extra, 1);
+    post_ok(ts->port, "/api/init", "{\"flavor\": \"regression\"}", 201);
+}
+
+/* Opens a stream and waits (bounded) for its headers. */
+static int open_stream(int port, const char *path)
+{
+    int fd = tcp_connect(port);
+    cr_assert_geq(fd, 0);
+    char req[200];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    cr_assert_eq(write_all(fd, req, (size_t)n), 0);
+    char buf[4096];
+    size_t len = 0;
+    double end = now_s() + 5;
+    while (now_s() < end && !memmem(buf, len, "\r\n\r\n", 4) && len < sizeof buf) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0) {
+            ssize_t r = recv(fd, buf + len, 1, 0); /* byte by byte: stop at the headers */
+            cr_assert_gt(r, 0, "stream closed before its headers");
+            len += (size_t)r;
+        }
+    }
+    cr_assert(memmem(buf, len, "text/event-stream", 17), "no event stream: %.*s", (int)len, buf);
+    return fd;
+}
+
+/* Reads a stream until every needle has appeared or 5 s pass; the text. */
+static char *read_stream_until(int fd, const char *const *needles)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = calloc(1, cap + 1);
+    double end = now_s() + 5;
+    for (;;) {
+        int all = 1;
+        for (int i = 0; needles[i]; i++)
+            all &= strstr(buf, needles[i]) != NULL;
+        if (all || now_s() > end)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (n == cap) {
+            buf = realloc(buf, 2 * cap + 1);
+            cap *= 2;
+        }
+        ssize_t r = recv(fd, buf + n, cap - n, 0);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        buf[n] = '\0';
+    }
+    return buf;
+}
+
+/* The JSON of the first "event: NAME" message's data line in text. */
+static json_t *event_data(const char *text, const char *name)
+{
+    char head[64];
+    snprintf(head, sizeof head, "event: %s\ndata: ", name);
+    const char *p = strstr(text, head);
+    cr_assert_not_null(p, "no '%s' event in: %s", name, text);
+    p += strlen(head);
+    const char *nl = strchr(p, '\n');
+    json_error_t e;
+    json_t *j = json_loadb(p, nl ? (size_t)(nl - p) : strlen(p), 0, &e);
+    cr_assert_not_null(j, "bad data for %s: %s", name, e.text);
+    return j;
+}
+
+Test(server, streams_carry_predicts_learns_and_metrics)
+{
+    test_server ts;
+    setup(&ts, NULL);
+    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
+    int ev = open_stream(ts.port, "/api/stream/events"), me = open_stream(ts.port, "/api/stream/metrics");
+    /* A fresh linear model predicts 0, so after learning y = 2 from that
+     * prediction MAE = RMSE = 2 exactly. */
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1.5}, \"id\": \"p1\"}", 201);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2, \"id\": \"p1\"}", 201);
+    const char *want_ev[] = {"event: predict", "event: learn", NULL};
+    char *text = read_stream_until(ev, want_ev);
+    json_t *p = event_data(text, "predict"), *l = event_data(text, "learn");
+    cr_assert_str_eq(json_string_value(json_object_get(p, "model")), "m");
+    cr_assert_str_eq(json_string_value(json_object_get(p, "id")), "p1");
+    cr_assert_eq(json_number_value(json_object_get(json_object_get(p, "features"), "x")), 1.5);
+    cr_assert_eq(json_number_value(json_object_get(p, "prediction")), 0.0);
+    cr_assert_str_eq(json_string_value(json_object_get(l, "id")), "p1");
+    cr_assert_eq(json_number_value(json_object_get(l, "ground_truth")), 2.0);
+    cr_assert_eq(json_number_value(json_object_get(json_object_get(l, "features"), "x")), 1.5);
+    cr_assert(strstr(text, "event: predict") < strstr(text, "event: learn"), "order: %s", text);
+    json_decref(p);
+    json_decref(l);
+    free(text);
+    const char *want_me[] = {"event: metrics", NULL};
+    text = read_stream_until(me, want_me);
+    json_t *m = event_data(text, "metrics");
+    cr_assert_eq(json_number_value(json_object_get(m, "MAE")), 2.0, "%s", text);
+    cr_assert_eq(json_number_value(json_object_get(m, "RMSE")), 2.0, "%s", text);
+    json_decref(m);
+    free(text);
+    close(ev);
+    close(me);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+/* A listener that never reads is dropped once its 1 MB buffer (and the
+ * socket's) fill; requests meanwhile keep their pace. */
+Test(server, a_slow_stream_listener_is_dropped_and_never_slows_requests)
+{
+    test_server ts;
+    setup(&ts, NULL);
+    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
+    int slow = open_stream(ts.port, "/api/stream/events");
+    /* 1,000 predicts of 4 KB events per batch: 4 MB of events per batch. */
+    size_t line_cap = 4200, lines = 1000;
+    char *pad = malloc(4001), *body = malloc(line_cap * lines + 1);
+    memset(pad, 'a', 4000);
+    pad[4000] = '\0';
+    size_t len = 0;
+    for (size_t i = 0; i < lines; i++)
+        len += (size_t)snprintf(body + len, line_cap, "{\"features\": {\"x\": %zu, \"pad\": \"%s\"}}\n", i, pad);
+    double worst = 0;
+    for (int round = 0; round < 5; round++) {
+        http_resp r;
+        double t0 = now_s();
+        cr_assert_eq(http_req(ts.port, "POST", "/api/predict/batch", NULL, body, len, &r), 0);
+        double dt = now_s() - t0;
+        worst = dt > worst ? dt : worst;
+        cr_assert_eq(r.status, 200);
+        cr_assert_null(strstr(r.body, "\"status\":4"), "a predict failed");
+        http_free(&r);
+    }
+    cr_assert_lt(worst, 10.0, "a batch took %.2f s with a slow listener", worst);
+    /* Dropped: the stream ends (what was buffered drains, then EOF). */
+    char buf[1 << 16];
+    size_t total = 0;
+    int eof = 0;
+    double end = now_s() + 10;
+    while (now_s() < end && !eof) {
+        struct pollfd p = {slow, POLLIN, 0};
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        ssize_t r = recv(slow, buf, sizeof buf, 0);
+        eof = r <= 0;
+        total += r > 0 ? (size_t)r : 0;
+    }
+    cr_assert(eof, "the slow listener was not dropped (%zu bytes read)", total);
+    cr_assert_lt(total, (size_t)20 << 20, "%zu bytes reached the slow listener", total);
+    close(slow);
+    free(pad);
+    free(body);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+Test(server, kept_predictions_expire)
+{
+    test_server ts;
+    const char *extra[] = {"--keep-ttl", "1", NULL};
+    setup(&ts, extra);
+    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"fresh\"}", 201);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 1, \"id\": \"fresh\"}", 201);
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"old\"}", 201);
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"old-restarted\"}", 201);
+    usleep(2200 * 1000); /* expiry has a resolution of one second */
+    http_resp r;
+    cr_assert_eq(http_json(ts.port, "POST", "/api/learn", "{\"ground_truth\": 1, \"id\": \"old\"}", &r), 0);
+    cr_assert_eq(r.status, 400);
+    cr_assert_str_eq(resp_message(&r), "No information stored for ID 'old'.");
+    http_free(&r);
+    server_stop(&ts, SIGKILL); /* expiry holds across a restart too */
+    server_start_args(&ts, extra, 0);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/learn",
+                           "{\"ground_truth\": 1, \"id\": \"old-restarted\"}", &r), 0);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+/* ===== Learns on one model or key do not block another ===== */
+
+typedef struct slow_learn {
+    int port;
+    const char *body;
+    atomic_int done;
+    double seconds;
+} slow_learn;
+
+static void *run_slow_learn(void *arg)
+{
+    slow_learn *s = arg;
+    double t0 = now_s();
+    http_resp r;
+    int ok = http_json(s->port, "POST", "/api/learn", s->body, &r) == 0 && r.status == 201;
+    if (ok)
+        http_free(&r);
+    s->seconds = now_s() - t0;
+    atomic_store(&s->done, ok ? 1 : -1);
+    return NULL;
+}
+
+/* Sends a predict and reports whether it is still unanswered after ms. */
+static int predict_is_held(int port, const char *body, int ms, int *fd_out)
+{
+    int fd = tcp_connect(port);
+    char head[300];
+    int n = snprintf(head, sizeof head,
+                     "POST /api/predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                     strlen(body), body);
+    cr_assert_eq(write_all(fd, head, (size_t)n), 0);
+    struct pollfd p = {fd, POLLIN, 0};
+    int held = poll(&p, 1, ms) == 0;
+    *fd_out = fd;
+    return held;
+}
+
+/* FNV-1a mod 256, the server's stripe of a family key (learn.c). */
+static unsigned stripe_of(const char *k)
+{
+    uint32_t h = 2166136261u;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 16777619u;
+    return h % 256;
+}
+
+/* While one learn holds model A (or family key k1) for 3 s, a client runs a
+ * bounded loop of learns and predicts on model B (or key k2): all of them
+ * finish before the held learn does, and a predict on A itself waits. */
+static void check_not_blocked(int port, const char *slow_body, const char *held_predict,
+                              const char *other_learn, const char *other_predict)
+{
+    slow_learn sl = {.port = port, .body = slow_body};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_slow_learn, &sl), 0);
+    int held_fd = -1, held = 0;
+    for (int tries = 0; tries < 40 && !held && !atomic_load(&sl.done); tries++) {
+        if (held_fd >= 0)
+            close(held_fd);
+        held = predict_is_held(port, held_predict, 50, &held_fd);
+    }
+    cr_assert(held, "the slow learn never held its lock");
+    double t0 = now_s();
+    for (int i = 0; i < 20; i++) {
+        post_ok(port, "/api/learn", other_learn, 201);
+        post_ok(port, "/api/predict", other_predict, 200);
+    }
+    double dt = now_s() - t0;
+    cr_assert_eq(atomic_load(&sl.done), 0, "40 other requests took %.2f s: longer than the held learn", dt);
+    size_t n;
+    char *raw = read_until_close(held_fd, &n, 10000); /* the held predict ends after the learn */
+    cr_assert_not_null(strstr(raw, " 200 "), "%s", raw);
+    free(raw);
+    close(held_fd);
+    pthread_join(th, NULL);
+    cr_assert_eq(sl.done, 1);
+    cr_assert_geq(sl.seconds, 3.0);
+}
+
+Test(server, a_held_learn_blocks_neither_other_models_nor_other_family_keys, .timeout = 60)
+{
+    test_server ts;
+    const char *extra[] = {"--test-slow-learn-ms", "3000", NULL};
+    setup(&ts, extra);
+    post_ok(ts.port, "/api/model/a", REGRESSOR, 201);
+    post_ok(ts.port, "/api/model/b", REGRESSOR, 201);
+    post_ok(ts.port, "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
+    check_not_blocked(ts.port, "{\"ground_truth\": 1, \"features\": {\"x\": 1, \"slow\": 1}, \"model\": \"a\"}",
+                      "{\"features\": {\"x\": 1}, \"model\": \"a\"}",
+                      "{\"ground_truth\": 2, \"features\": {\"x\": 2}, \"model\": \"b\"}",
+                      "{\"features\": {\"x\": 3}, \"model\": \"b\"}");
+    cr_assert_neq(stripe_of("k1"), stripe_of("k2"));
+    check_not_blocked(ts.port, "{\"ground_truth\": 1, \"features\": {\"k\": \"k1\", \"slow\": 1}, \"model\": \"f\"}",
+                      "{\"features\": {\"k\": \"k1\"}, \"model\": \"f\"}",
+                      "{\"ground_truth\": 2, \"features\": {\"k\": \"k2\", \"x\": 2}, \"model\": \"f\"}",
+                      "{\"features\": {\"k\": \"k2\", \"x\": 3}, \"model\": \"f\"}");
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+/* ===== A family survives kill -9 with checkpoints taken per stripe ===== */
+
+static void feed_family(int port, int from, int to)
+{
+    char *body = malloc(200 * (size_t)(to - from) + 1);
+    size_t len = 0;
+    for (int i = from; i < to; i++)
+        len += (size_t)sprintf(body + len, "{\"ground_truth\": %d.5, \"features\": {\"k\": \"key%d\", \"x\": %d}}\n",
+                               (i * 7) % 13, i % 37, (i * 3) % 11);
+    http_resp r;
+    cr_assert_eq(http_req(port, "POST", "/api/learn/batch", NULL, body, len, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_null(strstr(r.body, "\"status\":4"), "%s", r.body);
+    http_free(&r);
+    free(body);
+}
+
+Test(server, a_family_after_kill_9_predicts_as_if_never_killed, .timeout = 60)
+{
+    test_server a, b;
+    const char *extra[] = {"--checkpoint-every", "20", NULL};
+    const char *fam = "compose.Family(" REGRESSOR ", by='k')";
+    setup(&a, extra);
+    setup(&b, NULL);
+    post_ok(a.port, "/api/model/f", fam, 201);
+    post_ok(b.port, "/api/model/f", fam, 201);
+    for (int round = 0; round < 4; round++) { /* background checkpoints run meanwhile */
+        for (int i = 0; i < 5; i++)
+            feed_family(a.port, 100 * round + 20 * i, 100 * round + 20 * (i + 1));
+        server_stop(&a, round == 2 ? SIGTERM : SIGKILL);
+        server_start_args(&a, extra, 0);
+        feed_family(b.port, 100 * round, 100 * (round + 1));
+    }
+    for (int i = 0; i < 40; i++) {
+        char body[100];
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"key%d\", \"x\": %d}, \"model\": \"f\"}", i, i % 5);
+        http_resp ra, rb;
+        cr_assert_eq(http_json(a.port, "POST", "/api/predict", body, &ra), 0);
+        cr_assert_eq(http_json(b.port, "POST", "/api/predict", body, &rb), 0);
+        cr_assert_str_eq(ra.body, rb.body, "key%d", i);
+        http_free(&ra);
+        http_free(&rb);
+    }
+    http_resp ra, rb;
+    cr_assert_eq(http_json(a.port, "GET", "/api/model/f/metrics", NULL, &ra), 0);
+    cr_assert_eq(http_json(b.port, "GET", "/api/model/f/metrics", NULL, &rb), 0);
+    cr_assert_str_eq(ra.body, rb.body);
+    http_free(&ra);
+    http_free(&rb);
+    server_stop(&a, SIGTERM);
+    server_stop(&b, SIGTERM);
+    server_cleanup(&a);
+    server_cleanup(&b);
+}
+
+static unsigned long long checkpoints(int port)
+{
+    http_resp r;
+    cr_assert_eq(http_json(port, "GET", "/metrics", NULL, &r), 0);
+    const char *p = strstr(r.body, "\nrivulet_checkpoints_total ");
+    cr_assert_not_null(p);
+    unsigned long long n = strtoull(p + strlen("\nrivulet_checkpoints_total "), NULL, 10);
+    http_free(&r);
+    return n;
+}
+
+static const char *key_in_stripe_range(unsigned lo, unsigned hi, char *buf)
+{
+    for (int i = 0;; i++) {
+        sprintf(buf, "key%d", i);
+        if (stripe_of(buf) >= lo && stripe_of(buf) < hi)
+            return buf;
+    }
+}
+
+/* A checkpoint walking the stripes waits at the stripe of a held learn while
+ * keys of later stripes keep learning; those learns are in the checkpoint,
+ * and replay after kill -9 must not apply them twice. */
+Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout = 60)
+{
+    test_server a, b;
+    /* The 10th learn wakes the checkpointer; the 7 learns and 1 predict
+     * after stay under 10, so no second checkpoint hides the first. */
+    const char *extra[] = {"--checkpoint-every", "10", "--test-slow-learn-ms", "1500", NULL};
+    const char *fam = "compose.Family(" REGRESSOR ", by='k')";
+    setup(&a, extra);
+    setup(&b, NULL);
+    post_ok(a.port, "/api/model/f", fam, 201);
+    post_ok(b.port, "/api/model/f", fam, 201);
+    char ks[32], ke[32], kl[32], slow_body[200], held[200], body[200];
+    key_in_stripe_range(120, 136, ks);
+    key_in_stripe_range(0, 100, ke);
+    key_in_stripe_range(160, 256, kl);
+    snprintf(slow_body, sizeof slow_body, "{\"ground_truth\": 5, \"features\": {\"k\": \"%s\", \"x\": 1, \"slow\": 1}, \"model\": \"f\"}", ks);
+    snprintf(held, sizeof held, "{\"features\": {\"k\": \"%s\", \"x\": 1}, \"model\": \"f\"}", ks);
+    unsigned long long before = checkpoints(a.port);
+    slow_learn sl = {.port = a.port, .body = slow_body};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, run_slow_learn, &sl), 0);
+    int fd = -1, is_held = 0;
+    for (int tries = 0; tries < 40 && !is_held && !atomic_load(&sl.done); tries++) {
+        if (fd >= 0)
+            close(fd);
+        is_held = predict_is_held(a.port, held, 50, &fd);
+    }
+    cr_assert(is_held);
+    for (int i = 0; i < 10; i++) { /* wakes the checkpointer, which then waits at ks's stripe */
+        snprintf(body, sizeof body, "{\"ground_truth\": %d, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"f\"}", i, ke, i);
+        post_ok(a.port, "/api/learn", body, 201);
+        post_ok(b.port, "/api/learn", body, 201);
+    }
+    usleep(100 * 1000);
+    for (int i = 0; i < 7; i++) { /* learnt before the walk reaches their stripe */
+        snprintf(body, sizeof body, "{\"ground_truth\": %d, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"f\"}", 2 * i, kl, i);
+        post_ok(a.port, "/api/learn", body, 201);
+        post_ok(b.port, "/api/learn", body, 201);
+    }
+    pthread_join(th, NULL);
+    cr_assert_eq(sl.done, 1);
+    post_ok(b.port, "/api/learn", slow_body, 201);
+    size_t n;
+    free(read_until_close(fd, &n, 10000));
+    close(fd);
+    post_ok(b.port, "/api/predict", held, 200);
+    double end = now_s() + 10;
+    while (checkpoints(a.port) == before && now_s() < end)
+        usleep(20 * 1000);
+    cr_assert_gt(checkpoints(a.port), before, "no checkpoint was taken");
+    usleep(300 * 1000); /* let its commit land */
+    server_stop(&a, SIGKILL);
+    server_start_args(&a, extra, 0);
+    const char *keys[] = {ke, kl}; /* (ks may have seen extra probing predicts) */
+    for (int i = 0; i < 2; i++) {
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"%s\", \"x\": 3}, \"model\": \"f\"}", keys[i]);
+        http_resp ra, rb;
+        cr_assert_eq(http_json(a.port, "POST", "/api/predict", body, &ra), 0);
+        cr_assert_eq(http_json(b.port, "POST", "/api/predict", body, &rb), 0);
+        cr_assert_str_eq(ra.body, rb.body, "key %s", keys[i]);
+        http_free(&ra);
+        http_free(&rb);
+    }
+    server_stop(&a, SIGTERM);
+    server_stop(&b, SIGTERM);
+    server_cleanup(&a);
+    server_cleanup(&b);
+}
