@@ -365,7 +365,7 @@ static rv_status stage_forecast(demo_run *r, rv_error *err)
     rv_buf_init(&b);
     rv_status st = RV_OK;
     double slowest = 0;
-    for (size_t h = 0; h < RV_M5_HORIZON && st == RV_OK; h++) {
+    for (size_t h = 0; h < RV_M5_HORIZON && st == RV_OK && !demo_stopped(); h++) {
         long d = (long)(r->train_end + 1 + h);
         char date[11];
         rv_m5_date_of_day(d, date);
@@ -414,7 +414,7 @@ static rv_status stage_learn(demo_run *r, rv_error *err)
     rv_status st = RV_OK;
     double total = 0;
     printf("      seconds per daily batch of %zu learns (the batch's round trip):\n", n);
-    for (size_t h = 0; h < RV_M5_HORIZON && st == RV_OK; h++) {
+    for (size_t h = 0; h < RV_M5_HORIZON && st == RV_OK && !demo_stopped(); h++) {
         long d = (long)(r->train_end + 1 + h);
         const float *units = rv_m5_panel_day(&r->p, (size_t)d);
         rv_buf_reset(&b);
@@ -558,28 +558,25 @@ int rv_m5_demo_main(int argc, char **argv)
     rv_error err = {0};
     int exit_code = 0;
     /* A busy port is better said now than after the warm-up. */
+    demo_catch_signals();
+    rv_status (*const stages[])(demo_run *, rv_error *) = {stage_data, stage_warm, stage_select,
+                                                            stage_deploy, stage_forecast,
+                                                            stage_learn, stage_score};
     rv_status st = demo_port_check((int)r->o.port, &err);
-    if (st == RV_OK)
-        st = stage_data(r, &err);
-    if (st == RV_OK)
-        st = stage_warm(r, &err);
-    if (st == RV_OK)
-        st = stage_select(r, &err);
-    if (st == RV_OK)
-        st = stage_deploy(r, &err);
-    if (st == RV_OK)
-        st = stage_forecast(r, &err);
-    if (st == RV_OK)
-        st = stage_learn(r, &err);
-    if (st == RV_OK)
-        st = stage_score(r, &err);
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0] && st == RV_OK; i++)
+        if ((st = stages[i](r, &err)) == RV_OK && demo_stopped())
+            st = rv_error_set(&err, RV_ESTATE, "interrupted");
     if (st == RV_OK)
         st = stage_serve(r, &exit_code, &err);
     if (st != RV_OK) {
         fflush(stdout);
-        fprintf(stderr, "rivulet m5 demo: %s%s%s\n", r->stage >= 0 ? STAGE_NAMES[r->stage] : "",
-                r->stage >= 0 ? ": " : "", err.message);
-        exit_code = 1;
+        if (demo_stopped())
+            fprintf(stderr, "\nrivulet m5 demo: interrupted during %s; stopping\n",
+                    r->stage >= 0 ? STAGE_NAMES[r->stage] : "startup");
+        else
+            fprintf(stderr, "rivulet m5 demo: %s%s%s\n", r->stage >= 0 ? STAGE_NAMES[r->stage] : "",
+                    r->stage >= 0 ? ": " : "", err.message);
+        exit_code = demo_stopped() ? 130 : 1;
     }
     if (r->srv.pid > 0 || r->srv.dir[0])
         demo_server_stop(&r->srv, SIGTERM);

@@ -19,6 +19,12 @@ int rv_m5_demo_main(int argc, char **argv);
 
 double demo_now(void);
 
+/* SIGINT and SIGTERM set a flag (demo_stopped) instead of killing the
+ * demo, so that a Ctrl-C at any stage still stops the server child and
+ * removes the temporary store. The server child restores the defaults. */
+void demo_catch_signals(void);
+int demo_stopped(void);
+
 /* ===== HTTP client ===== */
 
 typedef struct demo_resp {
@@ -57,7 +63,8 @@ rv_status demo_server_start(demo_server *s, int port, const char *db, size_t max
  * child's exit status. Removes the temporary directory. */
 int demo_server_stop(demo_server *s, int sig);
 /* Serves until SIGINT/SIGTERM reaches this process (then forwarded to the
- * child) or the child exits; returns the child's exit status. */
+ * child) or the child exits; returns the child's exit status. Needs
+ * demo_catch_signals. */
 int demo_server_wait(demo_server *s);
 
 /* ===== Models ===== */

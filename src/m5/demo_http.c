@@ -38,6 +38,23 @@ double demo_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* ===== Ctrl-C ===== */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig) { stop_signal = sig; }
+
+void demo_catch_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_stop; /* no SA_RESTART: blocking calls return EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int demo_stopped(void) { return stop_signal != 0; }
+
 /* ===== Client ===== */
 
 void demo_resp_free(demo_resp *r)
@@ -150,7 +167,7 @@ rv_status demo_http(int port, const char *method, const char *path, const char *
             cap *= 2;
         }
         ssize_t r = raw ? recv(fd, raw + n, cap - n, 0) : -1;
-        if (r < 0 && errno == EINTR && demo_now() < deadline)
+        if (r < 0 && errno == EINTR && !stop_signal && demo_now() < deadline)
             continue;
         if (r <= 0) {
             if (r < 0)
@@ -315,17 +332,8 @@ int demo_server_stop(demo_server *s, int sig)
     return status;
 }
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig) { stop_signal = sig; }
-
 int demo_server_wait(demo_server *s)
 {
-    struct sigaction sa = {0};
-    sa.sa_handler = on_stop; /* no SA_RESTART: waitpid returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     int st = 0;
     if (stop_signal)
         return demo_server_stop(s, SIGTERM);

@@ -118,6 +118,11 @@ static void warm_series_block(job *j)
     rv_event_init(&x);
     size_t T = (size_t)w->threads;
     for (size_t d = 1; d <= w->train_end && !atomic_load(&failed); d++) {
+        if (demo_stopped()) {
+            j->st = rv_error_set(&j->err, RV_ESTATE, "interrupted");
+            atomic_store(&failed, 1);
+            break;
+        }
         const float *units = rv_m5_panel_day(j->p, d);
         size_t n = 0;
         for (size_t s = (size_t)j->t; s < w->n_series; s += T, n++) {
