@@ -97,9 +97,9 @@ static int sig_digits(const char *s)
 static void check_shortest(const char *text, double v)
 {
     int d = sig_digits(text);
-    char shorter[80];
-    snprintf(shorter, sizeof shorter, "%.*g", d > 1 ? d - 1 : 1, v);
     cr_assert(d <= 17, "'%s' has more digits than a double needs", text);
+    char shorter[400]; /* %g of a double with up to 16 digits fits */
+    snprintf(shorter, sizeof shorter, "%.*g", d > 1 ? d - 1 : 1, v);
     cr_assert(d <= 1 || strtod(shorter, NULL) != v, "'%s' is not the shortest text of %.17g", text, v);
 }
 
@@ -170,7 +170,7 @@ static double check_forecasts(const char *forecasts, const char *truth, const ch
 static void check_stages(const char *out)
 {
     for (int k = 1; k <= 8; k++) {
-        char tag[16];
+        char tag[32];
         snprintf(tag, sizeof tag, "[%d/8] ", k);
         cr_assert(strstr(out, tag), "stage %d missing:\n%s", k, out);
     }
