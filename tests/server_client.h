@@ -189,16 +189,23 @@ static inline void server_start(test_server *ts)
 /* Sends sig and waits (bounded) for the exit; returns the exit status. */
 static inline int server_stop(test_server *ts, int sig)
 {
-    kill(ts->pid, sig);
+    /* kill(0 or -1, sig) would signal the whole process group (make and
+     * every other test): only ever signal a child we started and have not
+     * reaped yet */
+    pid_t pid = ts->pid;
+    if (pid <= 0)
+        return -1;
+    ts->pid = 0;
+    kill(pid, sig);
     double end = now_s() + 20;
     int st = 0;
     while (now_s() < end) {
-        if (waitpid(ts->pid, &st, WNOHANG) == ts->pid)
+        if (waitpid(pid, &st, WNOHANG) == pid)
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         usleep(5000);
     }
-    kill(ts->pid, SIGKILL);
-    waitpid(ts->pid, &st, 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
     cr_assert_fail("the server did not stop within 20 s");
     return -1;
 }

@@ -437,3 +437,153 @@ Test(reference, ss_knn_blog_bit_for_bit)
     rv_object_free(knn);
     rv_object_free(ss);
 }
+
+/* ===== The squared search against pow (knn_sq.c and the portable loop) ===== */
+
+#include "neighbors/knn.h"
+
+static volatile double pow_two_exponent = 2.0; /* run-time: GCC folds pow(d, 2.0) into d * d */
+
+static uint64_t sq_rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t sq_next(void)
+{
+    sq_rng ^= sq_rng << 13;
+    sq_rng ^= sq_rng >> 7;
+    sq_rng ^= sq_rng << 17;
+    return sq_rng;
+}
+static double sq_unit(void) { return (double)(sq_next() >> 11) * 0x1p-53; }
+
+/* A feature value: mostly standardised-looking, sometimes a repeat, a far
+ * scale, a tiny offset from a repeat, or (when odd is set) NaN/inf. */
+static double sq_value(double prev, int odd)
+{
+    uint64_t u = sq_next() % 64;
+    if (u < 4)
+        return prev; /* d = 0 */
+    if (u < 6)
+        return prev + 0x1p-40 * (sq_unit() - 0.5); /* tiny d */
+    if (u < 8)
+        return ldexp(sq_unit() - 0.5, (int)(sq_next() % 80) - 20);
+    if (odd && u == 8)
+        return (sq_next() & 1) ? NAN : INFINITY;
+    return 4 * (sq_unit() - 0.5);
+}
+
+/* rows: size rows of 48 doubles, the first cols of them pushed. */
+static int sq_reference(const double *rows, const double *ys, uint32_t size, uint32_t cols,
+                        const double *q, uint32_t qn, uint32_t k, rv_knn_hit *out)
+{
+    rv_knn_hit all[64];
+    uint32_t m = 0;
+    for (uint32_t a = 0; a < size; a++) {
+        double s = 0.0;
+        for (uint32_t c = 0; c < qn; c++) {
+            double v = c < cols ? rows[a * 48 + c] : 0.0;
+            s += pow(fabs(q[c] - v), pow_two_exponent);
+        }
+        /* stable insertion, NaN last */
+        uint32_t j = m++;
+        while (j > 0 && (s < all[j - 1].d || (isnan(all[j - 1].d) && !isnan(s)))) {
+            all[j] = all[j - 1];
+            j--;
+        }
+        all[j].d = s;
+        all[j].y = ys[a];
+    }
+    uint32_t n = m < k ? m : k;
+    memcpy(out, all, n * sizeof *out);
+    return (int)n;
+}
+
+static void sq_trials(int fast, int odd, int trials)
+{
+    rv_knn_sq_enable(fast);
+    char name[16];
+    rv_sym f[48];
+    for (int i = 0; i < 48; i++) {
+        snprintf(name, sizeof name, "sq%d", i);
+        f[i] = S(name);
+    }
+    for (int t = 0; t < trials; t++) {
+        uint32_t cols = 1 + (uint32_t)(sq_next() % 40), window = 1 + (uint32_t)(sq_next() % 40);
+        uint32_t pushes = (uint32_t)(sq_next() % 60), k = 1 + (uint32_t)(sq_next() % 20);
+        uint32_t qn = cols + (uint32_t)(sq_next() % 3); /* extra query features */
+        rv_knn_window w;
+        rv_knn_window_init(&w, window);
+        double hist[100][48], ys[100], base[48];
+        for (uint32_t c = 0; c < 48; c++)
+            base[c] = 4 * (sq_unit() - 0.5);
+        rv_event x;
+        rv_event_init(&x);
+        for (uint32_t i = 0; i < pushes; i++) {
+            rv_event_clear(&x);
+            for (uint32_t c = 0; c < cols; c++) {
+                hist[i][c] = sq_value(base[c], odd);
+                rv_event_set_num(&x, f[c], hist[i][c]);
+            }
+            ys[i] = (double)i;
+            cr_assert_eq(rv_knn_window_push(&w, &x, ys[i]), RV_OK);
+        }
+        double q[48];
+        rv_event_clear(&x);
+        for (uint32_t c = 0; c < qn; c++) {
+            q[c] = sq_value(base[c], odd);
+            rv_event_set_num(&x, f[c], q[c]);
+        }
+        uint32_t first = pushes > window ? pushes - window : 0, size = pushes - first;
+        rv_knn_hit want[64];
+        uint32_t nw = (uint32_t)sq_reference(&hist[first][0], ys + first, size, cols, q, qn, k, want);
+        uint32_t n;
+        const rv_knn_hit *got = rv_knn_window_nearest(&w, &x, 2.0, k, &n);
+        cr_assert_not_null(got);
+        cr_assert_eq(n, nw, "trial %d: %u hits, want %u", t, n, nw);
+        for (uint32_t i = 0; i < n; i++) {
+            cr_assert(memcmp(&got[i].d, &want[i].d, 8) == 0 && got[i].y == want[i].y,
+                      "trial %d (fast %d) hit %u: %a (y %g), want %a (y %g)", t, fast, i, got[i].d,
+                      got[i].y, want[i].d, want[i].y);
+        }
+        rv_event_free(&x);
+        rv_knn_window_free(&w);
+    }
+    rv_knn_sq_enable(1);
+}
+
+/* Both search paths against a plain pow(|d|, 2) sum with a stable sort, on
+ * random windows (some not yet full, some query features outside the
+ * window), with zero, tiny and far-scale differences. */
+Test(neighbors, squared_search_matches_pow)
+{
+    sq_trials(1, 0, 3000);
+    sq_trials(0, 0, 1000);
+}
+
+Test(neighbors, squared_search_matches_pow_with_nan_and_inf)
+{
+    sq_trials(1, 1, 1000);
+    sq_trials(0, 1, 500);
+}
+
+/* A square that glibc's pow rounds the other way from d * d. */
+Test(neighbors, squared_search_uses_pow_rounding)
+{
+    for (int fast = 1; fast >= 0; fast--) {
+        rv_knn_sq_enable(fast);
+        rv_object *m = make("neighbors.KNeighborsRegressor", (const char *[]){"n_neighbors"},
+                            (double[]){1}, 1, NULL, NULL);
+        rv_knn *knn = (rv_knn *)m;
+        rv_event x;
+        rv_event_init(&x);
+        rv_event_set_num(&x, S("a"), 0.0);
+        cr_assert_eq(rv_knn_window_push(&knn->win, &x, 1.0), RV_OK);
+        rv_event_clear(&x);
+        rv_event_set_num(&x, S("a"), 0x1.012f09cde1ad7p+0);
+        uint32_t n;
+        const rv_knn_hit *h = rv_knn_window_nearest(&knn->win, &x, 2.0, 1, &n);
+        cr_assert_eq(n, 1);
+        cr_assert(h[0].d == 0x1.025f7a53f9173p+0, "fast %d: %a", fast, h[0].d);
+        rv_event_free(&x);
+        rv_object_free(m);
+    }
+    rv_knn_sq_enable(1);
+}

@@ -5,10 +5,16 @@
  * order, numeric features only) and each point as a dense row over it.
  *
  *   schema:  [ f0 | f1 | ... | f(n-1) ]          rv_slots
- *   rows:    row r = rows[r*stride .. r*stride+n) doubles, 0 = absent
+ *   rows:    column-major: feature c of row r is rows[c*cap + r], 0 = absent
+ *            (stride columns of cap doubles, then RV_KNN_PAD doubles of
+ *            slack so vector loads may run past the last live row)
  *   y:       y[r]
  *   ring:    while filling, point i is row i; once full, the oldest point
  *            is row `head` and a new point overwrites it
+ *
+ * Column-major so the squared search (knn_sq.c) computes one feature for
+ * several points per vector instruction while each point's sum keeps its
+ * feature order.
  *
  * A feature absent from a point reads 0, which is exactly creme's
  * a.get(k, 0). The distance from a query q to a point is
@@ -21,9 +27,9 @@
  * the M5 reference when every event has the same features). No p-th root
  * here; River's classes take it on the k results.
  *
- * Memory: 30 points x 29 features hold 30*29*8 + 30*8 bytes of data plus a
- * schema of 29 symbols (about 7.3 KiB); rows grow by doubling up to the
- * window. When the schema must grow past the row stride, columns that are
+ * Memory: 30 points x 29 features hold 30*29*8 + 30*8 bytes of data (plus
+ * 64 bytes of slack) and a schema of 29 symbols (about 7.4 KiB); rows grow
+ * by doubling up to the window, each growth re-laying the columns out. When the schema must grow past the row stride, columns that are
  * zero in every live point (and absent from the new point) are dropped
  * first, so a drifting feature set does not grow the rows without bound.
  * That only moves such a feature to the end of a later query's sum.
@@ -66,9 +72,16 @@ static uint32_t row_of(const rv_knn_window *w, uint32_t age)
     return r >= w->window ? r - w->window : r;
 }
 
-static const double *row_at(const rv_knn_window *w, uint32_t age)
+/* Feature c of physical row r. */
+static double cell(const rv_knn_window *w, uint32_t r, uint32_t c)
 {
-    return w->rows + (size_t)row_of(w, age) * w->stride;
+    return w->rows[(size_t)c * w->cap + r];
+}
+
+/* Column-major storage for cap rows of stride columns plus the slack. */
+static double *alloc_rows(uint32_t cap, uint32_t stride)
+{
+    return calloc((size_t)cap * stride + RV_KNN_PAD, sizeof(double));
 }
 
 /* Widens rows to hold every schema column, dropping dead columns first.
@@ -86,12 +99,10 @@ static rv_status relayout(rv_knn_window *w, const rv_event *x, const uint32_t *s
     for (uint32_t i = 0; i < x->n; i++)
         if (x->items[i].kind == RV_NUM && slots[i] != RV_SLOT_NONE)
             map[slots[i]] = 1;
-    for (uint32_t a = 0; a < w->size; a++) {
-        const double *row = row_at(w, a);
+    for (uint32_t r = 0; r < w->size; r++)
         for (uint32_t c = 0; c < old; c++)
-            if (row[c] != 0 || isnan(row[c]))
+            if (cell(w, r, c) != 0 || isnan(cell(w, r, c)))
                 map[c] = 1;
-    }
     for (uint32_t c = 0; c < n; c++) {
         if (map[c]) {
             names[kept] = w->schema.names[c];
@@ -102,13 +113,13 @@ static rv_status relayout(rv_knn_window *w, const rv_event *x, const uint32_t *s
     }
     uint32_t stride = kept <= old ? old : (old && kept < old + old / 4 ? old + old / 4 : kept);
     if (w->cap) {
-        rows = calloc((size_t)w->cap * stride, sizeof *rows);
+        rows = alloc_rows(w->cap, stride);
         if (!rows)
             goto oom;
-        for (uint32_t r = 0; r < w->size; r++)
-            for (uint32_t c = 0; c < old; c++)
-                if (map[c] != RV_SLOT_NONE)
-                    rows[(size_t)r * stride + map[c]] = w->rows[(size_t)r * old + c];
+        for (uint32_t c = 0; c < old; c++)
+            if (map[c] != RV_SLOT_NONE)
+                memcpy(rows + (size_t)map[c] * w->cap, w->rows + (size_t)c * w->cap,
+                       w->size * sizeof *rows);
         free(w->rows);
         w->rows = rows;
     }
@@ -133,14 +144,17 @@ static rv_status grow(rv_knn_window *w)
     uint32_t cap = w->cap ? w->cap * 2 : 4;
     if (cap > w->window)
         cap = w->window;
-    double *rows = realloc(w->rows, (size_t)cap * (w->stride ? w->stride : 1) * sizeof *rows);
-    if (!rows)
-        return RV_ENOMEM;
-    w->rows = rows;
     double *y = realloc(w->y, (size_t)cap * sizeof *y);
     if (!y)
         return RV_ENOMEM;
     w->y = y;
+    double *rows = alloc_rows(cap, w->stride);
+    if (!rows)
+        return RV_ENOMEM;
+    for (uint32_t c = 0; c < w->stride && w->cap; c++)
+        memcpy(rows + (size_t)c * cap, w->rows + (size_t)c * w->cap, w->size * sizeof *rows);
+    free(w->rows);
+    w->rows = rows;
     w->cap = cap;
     return RV_OK;
 }
@@ -164,11 +178,12 @@ rv_status rv_knn_window_push(rv_knn_window *w, const rv_event *x, double y)
         r = w->head;
         w->head = w->head + 1 == w->window ? 0 : w->head + 1;
     }
-    double *row = w->rows + (size_t)r * w->stride;
-    memset(row, 0, w->stride * sizeof *row);
+    double *row = w->rows + r; /* feature c at row[c * cap] */
+    for (uint32_t c = 0; c < w->stride; c++)
+        row[(size_t)c * w->cap] = 0.0;
     for (uint32_t i = 0; i < x->n; i++)
         if (x->items[i].kind == RV_NUM && slots[i] != RV_SLOT_NONE)
-            row[slots[i]] = x->items[i].num;
+            row[(size_t)slots[i] * w->cap] = x->items[i].num;
     w->y[r] = y;
     return RV_OK;
 }
@@ -179,7 +194,8 @@ static _Thread_local struct {
     double *q;     /* the query, dense over the schema */
     double *extra; /* the query's numeric values outside the schema */
     rv_knn_hit *hits;
-    uint32_t qcap, ecap, hcap;
+    double *dist;  /* distance of each physical row */
+    uint32_t qcap, ecap, hcap, dcap;
 } scratch;
 
 /* A pthread key frees a thread's scratch when the thread exits. */
@@ -191,6 +207,7 @@ static void scratch_release(void *unused)
     free(scratch.q);
     free(scratch.extra);
     free(scratch.hits);
+    free(scratch.dist);
     memset(&scratch, 0, sizeof scratch);
 }
 
@@ -200,7 +217,7 @@ static int reserve(void **p, uint32_t *cap, uint32_t n, size_t size)
 {
     if (n <= *cap)
         return 0;
-    if (!scratch.qcap && !scratch.ecap && !scratch.hcap) { /* this thread's first search */
+    if (!scratch.qcap && !scratch.ecap && !scratch.hcap && !scratch.dcap) { /* this thread's first search */
         pthread_once(&scratch_once, scratch_make_key);
         pthread_setspecific(scratch_key, &scratch);
     }
@@ -234,57 +251,31 @@ static void insert(rv_knn_hit *hits, uint32_t *m, uint32_t k, double d, double y
     hits[j].y = y;
 }
 
-static double power_sum(const double *q, const double *row, uint32_t n, const double *extra,
-                        uint32_t ne, double p)
+/* Sum of |q_c - row_c| ** p over the columns, then |extra_e| ** p, left to
+ * right from 0; the row is physical row r of the column-major store. */
+static double power_sum(const rv_knn_window *w, const double *q, uint32_t r, uint32_t n,
+                        const double *extra, uint32_t ne, double p)
 {
+    const double *row = w->rows + r; /* feature c at row[c * cap] */
+    size_t cap = w->cap;
     double s = 0.0;
     if (p == 2) {
-        for (uint32_t c = 0; c < n; c++) {
-            double d = q[c] - row[c];
-            s += rv_pow_two(d); /* creme's |d| ** 2 is pow, not d * d (core/numeric.c) */
-        }
+        for (uint32_t c = 0; c < n; c++)
+            s += rv_pow_two(q[c] - row[c * cap]); /* creme's |d| ** 2 is pow (core/numeric.c) */
         for (uint32_t e = 0; e < ne; e++)
             s += rv_pow_two(extra[e]);
     } else if (p == 1) {
         for (uint32_t c = 0; c < n; c++)
-            s += fabs(q[c] - row[c]);
+            s += fabs(q[c] - row[c * cap]);
         for (uint32_t e = 0; e < ne; e++)
             s += fabs(extra[e]);
     } else {
         for (uint32_t c = 0; c < n; c++)
-            s += rv_abs_pow(q[c] - row[c], p);
+            s += rv_abs_pow(q[c] - row[c * cap], p);
         for (uint32_t e = 0; e < ne; e++)
             s += rv_abs_pow(extra[e], p);
     }
     return s;
-}
-
-/* power_sum with p = 2 for four rows at once; each row's sum keeps its own
- * left-to-right order, so the results are identical to four calls. */
-static void squared_sum4(const double *q, const double *rows, uint32_t stride, const uint32_t *r,
-                         uint32_t n, const double *extra, uint32_t ne, double *out)
-{
-    const double *r0 = rows + (size_t)r[0] * stride, *r1 = rows + (size_t)r[1] * stride;
-    const double *r2 = rows + (size_t)r[2] * stride, *r3 = rows + (size_t)r[3] * stride;
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    for (uint32_t c = 0; c < n; c++) {
-        double d0 = q[c] - r0[c], d1 = q[c] - r1[c], d2 = q[c] - r2[c], d3 = q[c] - r3[c];
-        s0 += rv_pow_two(d0);
-        s1 += rv_pow_two(d1);
-        s2 += rv_pow_two(d2);
-        s3 += rv_pow_two(d3);
-    }
-    for (uint32_t e = 0; e < ne; e++) {
-        double v = rv_pow_two(extra[e]);
-        s0 += v;
-        s1 += v;
-        s2 += v;
-        s3 += v;
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
 }
 
 const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *x, double p,
@@ -294,9 +285,10 @@ const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *
     *n = 0;
     if (reserve((void **)&scratch.q, &scratch.qcap, cols + 1, sizeof(double)) ||
         reserve((void **)&scratch.extra, &scratch.ecap, x->n + 1, sizeof(double)) ||
-        reserve((void **)&scratch.hits, &scratch.hcap, k + 1, sizeof(rv_knn_hit)))
+        reserve((void **)&scratch.hits, &scratch.hcap, k + 1, sizeof(rv_knn_hit)) ||
+        reserve((void **)&scratch.dist, &scratch.dcap, w->size + 1, sizeof(double)))
         return NULL;
-    double *q = scratch.q, *extra = scratch.extra;
+    double *q = scratch.q, *extra = scratch.extra, *dist = scratch.dist;
     memset(q, 0, cols * sizeof *q);
     for (uint32_t i = 0; i < x->n; i++) {
         if (x->items[i].kind != RV_NUM)
@@ -307,21 +299,16 @@ const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *
         else
             q[c] = x->items[i].num;
     }
-    uint32_t a = 0;
-    if (p == 2 && k > 0) /* four points at a time: independent sums overlap in the pipeline */
-        for (; a + 4 <= w->size; a += 4) {
-            uint32_t r[4];
-            double d[4];
-            for (int j = 0; j < 4; j++)
-                r[j] = row_of(w, a + (uint32_t)j);
-            squared_sum4(q, w->rows, w->stride, r, cols, extra, ne, d);
-            for (int j = 0; j < 4; j++)
-                insert(scratch.hits, &m, k, d[j], w->y[r[j]]);
-        }
-    for (; a < w->size && k > 0; a++) {
+    if (k == 0)
+        return scratch.hits;
+    /* dist[r]: the distance of physical row r, exact wherever it can rank
+     * among the k nearest (knn_sq.c may leave farther rows approximate) */
+    if (!(p == 2 && rv_knn_sq_distances(w, q, extra, ne, k, dist)))
+        for (uint32_t r = 0; r < w->size; r++)
+            dist[r] = power_sum(w, q, r, cols, extra, ne, p);
+    for (uint32_t a = 0; a < w->size; a++) {
         uint32_t r = row_of(w, a);
-        const double *row = w->rows + (size_t)r * w->stride;
-        insert(scratch.hits, &m, k, power_sum(q, row, cols, extra, ne, p), w->y[r]);
+        insert(scratch.hits, &m, k, dist[r], w->y[r]);
     }
     *n = m;
     return scratch.hits;
@@ -335,11 +322,11 @@ rv_status rv_knn_window_copy(rv_knn_window *dst, const rv_knn_window *src)
             return RV_ENOMEM;
     dst->stride = src->stride;
     if (src->cap) {
-        dst->rows = malloc((size_t)src->cap * (src->stride ? src->stride : 1) * sizeof(double));
+        dst->rows = alloc_rows(src->cap, src->stride);
         dst->y = malloc((size_t)src->cap * sizeof(double));
         if (!dst->rows || !dst->y)
             return RV_ENOMEM;
-        memcpy(dst->rows, src->rows, (size_t)src->size * src->stride * sizeof(double));
+        memcpy(dst->rows, src->rows, (size_t)src->cap * src->stride * sizeof(double));
         memcpy(dst->y, src->y, (size_t)src->size * sizeof(double));
     }
     dst->cap = src->cap;
@@ -350,7 +337,8 @@ rv_status rv_knn_window_copy(rv_knn_window *dst, const rv_knn_window *src)
 
 size_t rv_knn_window_memory(const rv_knn_window *w)
 {
-    return rv_slots_memory(&w->schema) + (size_t)w->cap * (w->stride + 1) * sizeof(double);
+    return rv_slots_memory(&w->schema) +
+           ((size_t)w->cap * (w->stride + 1) + (w->cap ? RV_KNN_PAD : 0)) * sizeof(double);
 }
 
 rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out)
@@ -363,7 +351,7 @@ rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out)
         uint32_t r = row_of(w, a);
         rv_buf_put_f64(out, w->y[r]);
         for (uint32_t c = 0; c < w->schema.n; c++)
-            rv_buf_put_f64(out, w->rows[(size_t)r * w->stride + c]);
+            rv_buf_put_f64(out, cell(w, r, c));
     }
     return out->oom ? RV_ENOMEM : RV_OK;
 }
@@ -388,7 +376,7 @@ rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in)
     w->stride = n;
     w->cap = size;
     if (size) {
-        w->rows = malloc((size_t)size * (n ? n : 1) * sizeof(double));
+        w->rows = alloc_rows(size, n);
         w->y = malloc((size_t)size * sizeof(double));
         if (!w->rows || !w->y)
             return RV_ENOMEM;
@@ -396,7 +384,7 @@ rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in)
     for (uint32_t r = 0; r < size; r++) {
         w->y[r] = rv_reader_f64(in);
         for (uint32_t c = 0; c < n; c++)
-            w->rows[(size_t)r * n + c] = rv_reader_f64(in);
+            w->rows[(size_t)c * size + r] = rv_reader_f64(in);
     }
     w->size = size;
     return in->status;

@@ -10,7 +10,7 @@
  * (first-seen order); a feature absent from a point is 0 in its row. */
 typedef struct rv_knn_window {
     rv_slots schema;  /* numeric feature names; column c is schema.names[c] */
-    double *rows;     /* cap rows of `stride` doubles */
+    double *rows;     /* column-major: feature c of row r at rows[c * cap + r] */
     double *y;        /* target of each row (a class index for classifiers) */
     uint32_t stride;  /* doubles per row, >= schema.n */
     uint32_t cap;     /* rows allocated, <= window */
@@ -18,6 +18,10 @@ typedef struct rv_knn_window {
     uint32_t head;    /* physical row of the oldest point once full */
     uint32_t window;  /* maximum number of points */
 } rv_knn_window;
+
+/* Doubles of slack after the last column, so vector loads may read past
+ * the last row. */
+#define RV_KNN_PAD 8
 
 typedef struct rv_knn_hit {
     double d; /* distance (power sum: no p-th root) */
@@ -34,6 +38,17 @@ rv_status rv_knn_window_push(rv_knn_window *w, const rv_event *x, double y);
  * the count; NULL on OOM. Never writes to w. */
 const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *x, double p,
                                         uint32_t k, uint32_t *n);
+/* knn_sq.c: with p = 2, dist[r] for every physical row r, bit-identical
+ * to the sum of rv_pow_two terms wherever row r could be among the k
+ * nearest (others may be off by a few ulps, never enough to enter the k
+ * nearest). q is the dense query, extra its values outside the schema.
+ * Returns 0 (nothing written) when this CPU or window has no fast path. */
+int rv_knn_sq_distances(const rv_knn_window *w, const double *q, const double *extra,
+                        uint32_t ne, uint32_t k, double *dist);
+/* Test hook: 0 disables the fast path of rv_knn_sq_distances (every
+ * search takes the portable rv_pow_two loop), 1 restores it. */
+void rv_knn_sq_enable(int on);
+
 rv_status rv_knn_window_copy(rv_knn_window *dst, const rv_knn_window *src);
 rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out);
 /* Into a freshly initialised window; validates sizes against w->window. */
