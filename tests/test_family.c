@@ -2,6 +2,7 @@
  * clone/copy, concurrency on different keys, compactness and the speed of
  * saving and loading a 30,490-member family. Members are test.Counter. */
 #include "counter.h"
+#include "rivulet/compose.h"
 #include "rivulet/family.h"
 #include "rivulet/model.h"
 #include "support.h"
@@ -108,14 +109,17 @@ Test(family, each_key_learns_alone)
     /* counter predicts mean(y) (+ sumx/1000 = 0 here) */
     cr_expect_eq(predict_key(f, "a"), 10.0);
     cr_expect_eq(predict_key(f, "b"), 30.0);
-    /* an unseen key starts from a fresh clone and is kept */
+    /* an unseen key predicts as a fresh clone would, and is not kept */
     cr_expect_eq(predict_key(f, "c"), 0.0);
-    cr_expect_eq(rv_family_size(f), 3);
+    cr_expect_eq(rv_family_size(f), 2);
     size_t len;
     cr_expect_str_eq(rv_family_key_at(f, 0, &len), "a");
     cr_expect_str_eq(rv_family_key_at(f, 1, &len), "b");
+    cr_expect_null(rv_family_key_at(f, 2, &len));
+    learn_key(f, "c", 0, 6); /* a learn creates it */
+    cr_expect_eq(rv_family_size(f), 3);
     cr_expect_str_eq(rv_family_key_at(f, 2, &len), "c");
-    cr_expect_null(rv_family_key_at(f, 3, &len));
+    cr_expect_eq(predict_key(f, "c"), 6.0);
     rv_buf_free(&before);
     rv_buf_free(&after);
     rv_object_free(f);
@@ -357,5 +361,240 @@ Test(family, many_members_load_as_one_by_one)
         cr_assert_eq(rv_family_size(f), 0, "a failed load leaves no member");
     }
     rv_buf_free(&b);
+    rv_object_free(f);
+}
+
+/* ===== Only a learn creates a member ===== */
+
+static rv_object *parse_model(const char *def)
+{
+    rv_error err = {0};
+    rv_object *o = rv_model_parse(def, strlen(def), NULL, &err);
+    cr_assert_not_null(o, "%s: %s", def, err.message);
+    return o;
+}
+
+static void saved(const rv_object *o, rv_buf *out)
+{
+    rv_buf_init(out);
+    cr_assert_eq(o->cls->save(o, out), RV_OK);
+}
+
+static int same_bytes(const rv_buf *a, const rv_buf *b)
+{
+    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Event j of key k: two features and a target, varied enough for scalers. */
+static double ev(rv_event *x, const char *key, int k, int j)
+{
+    rv_event_clear(x);
+    rv_event_set_str(x, rv_sym_intern_cstr("id"), key, strlen(key));
+    rv_event_set_num(x, rv_sym_intern_cstr("a"), (double)((j * 7 + k * 3) % 11) / 3.0);
+    rv_event_set_num(x, rv_sym_intern_cstr("b"), (double)((j * 5 + k) % 13) - 6.0);
+    return (double)((j * 3 + k * 5) % 17) / 2.0;
+}
+
+static const char *const LDP_MODELS[] = {
+    "compose.Family(preprocessing.StandardScaler() | linear_model.LinearRegression(), by='id')",
+    "compose.Family(model_selection.GreedyRegressor(["
+    "preprocessing.StandardScaler() | linear_model.LinearRegression(), "
+    "preprocessing.MinMaxScaler() | neighbors.KNeighborsRegressor(n_neighbors=2, window_size=5)]), by='id')",
+};
+
+Test(family, predict_changes_state_walks_compositions)
+{
+    for (size_t i = 0; i < sizeof LDP_MODELS / sizeof *LDP_MODELS; i++) {
+        rv_object *f = parse_model(LDP_MODELS[i]);
+        cr_expect(rv_predict_changes_state(f), "%s", LDP_MODELS[i]);
+        cr_expect(rv_predict_changes_state(rv_family_prototype(f)));
+        rv_object_free(f);
+    }
+    const char *pure[] = {
+        "compose.Family(linear_model.LinearRegression(), by='id')",
+        "compose.Pipeline(preprocessing.StandardScaler(), linear_model.LinearRegression(), "
+        "learn_during_predict=False)",
+        "model_selection.GreedyRegressor([linear_model.LinearRegression(), "
+        "compose.Pipeline(preprocessing.StandardScaler(), linear_model.LinearRegression(), "
+        "learn_during_predict=False)])",
+    };
+    for (size_t i = 0; i < sizeof pure / sizeof *pure; i++) {
+        rv_object *o = parse_model(pure[i]);
+        cr_expect(!rv_predict_changes_state(o), "%s", pure[i]);
+        rv_object_free(o);
+    }
+}
+
+Test(family, predicts_on_unseen_keys_change_nothing)
+{
+    for (size_t i = 0; i < sizeof LDP_MODELS / sizeof *LDP_MODELS; i++) {
+        rv_object *f = parse_model(LDP_MODELS[i]);
+        rv_object *fresh = rv_object_clone(rv_family_prototype(f), NULL);
+        rv_event x;
+        rv_event_init(&x);
+        rv_prediction p, q;
+        rv_prediction_init(&p);
+        rv_prediction_init(&q);
+        rv_error err = {0};
+        char key[32];
+        /* an empty family: predicts leave it empty, saved bytes unchanged */
+        rv_buf b0, b1;
+        saved(f, &b0);
+        for (int k = 0; k < 200; k++) {
+            snprintf(key, sizeof key, "new%d", k);
+            ev(&x, key, k, 0);
+            cr_assert_eq(rv_estimator_predict(f, &x, &p, &err), RV_OK, "%s", err.message);
+            /* exactly what a new member (a fresh clone) predicts */
+            rv_object *c = rv_object_clone(rv_family_prototype(f), NULL);
+            cr_assert_eq(rv_estimator_predict(c, &x, &q, &err), RV_OK);
+            cr_expect(memcmp(&p.num, &q.num, sizeof p.num) == 0, "key %d: %a vs %a", k, p.num, q.num);
+            rv_object_free(c);
+        }
+        cr_expect_eq(rv_family_size(f), 0);
+        saved(f, &b1);
+        cr_expect(same_bytes(&b0, &b1));
+        rv_buf_free(&b1);
+        rv_buf_free(&b0);
+        /* with members: the same */
+        for (int k = 0; k < 5; k++) {
+            snprintf(key, sizeof key, "k%d", k);
+            for (int j = 0; j < 4; j++) {
+                rv_value y = rv_value_num(ev(&x, key, k, j));
+                cr_assert_eq(rv_estimator_predict(f, &x, &p, &err), RV_OK);
+                cr_assert_eq(rv_estimator_learn(f, &x, &y, &err), RV_OK, "%s", err.message);
+            }
+        }
+        cr_expect_eq(rv_family_size(f), 5);
+        saved(f, &b0);
+        for (int k = 0; k < 200; k++) {
+            snprintf(key, sizeof key, "new%d", k);
+            ev(&x, key, k, 1);
+            cr_assert_eq(rv_estimator_predict(f, &x, &p, &err), RV_OK);
+        }
+        cr_expect_eq(rv_family_size(f), 5);
+        saved(f, &b1);
+        cr_expect(same_bytes(&b0, &b1), "predicts of unseen keys changed the saved state");
+        /* the prototype never learns */
+        rv_buf pa, pb;
+        saved(rv_family_prototype(f), &pa);
+        saved(fresh, &pb);
+        cr_expect(same_bytes(&pa, &pb));
+        rv_buf_free(&pa);
+        rv_buf_free(&pb);
+        rv_buf_free(&b1);
+        rv_buf_free(&b0);
+        rv_prediction_free(&p);
+        rv_prediction_free(&q);
+        rv_event_free(&x);
+        rv_object_free(fresh);
+        rv_object_free(f);
+    }
+}
+
+/* Progressive validation through the family equals per-key clones run by
+ * hand with creme's predict-then-learn, bit for bit, state included. */
+Test(family, first_learn_replays_the_predict_of_a_new_member)
+{
+    enum { KEYS = 4, STEPS = 12 };
+    for (size_t i = 0; i < sizeof LDP_MODELS / sizeof *LDP_MODELS; i++) {
+        rv_object *f = parse_model(LDP_MODELS[i]);
+        rv_object *hand[KEYS];
+        for (int k = 0; k < KEYS; k++)
+            hand[k] = rv_object_clone(rv_family_prototype(f), NULL);
+        rv_event x;
+        rv_event_init(&x);
+        rv_prediction p, q;
+        rv_prediction_init(&p);
+        rv_prediction_init(&q);
+        rv_error err = {0};
+        char key[16];
+        for (int j = 0; j < STEPS; j++) {
+            for (int k = 0; k < KEYS; k++) {
+                snprintf(key, sizeof key, "k%d", k);
+                rv_value y = rv_value_num(ev(&x, key, k, j));
+                cr_assert_eq(rv_estimator_predict(f, &x, &p, &err), RV_OK, "%s", err.message);
+                cr_assert_eq(rv_estimator_learn(f, &x, &y, &err), RV_OK, "%s", err.message);
+                cr_assert_eq(rv_estimator_predict(hand[k], &x, &q, &err), RV_OK);
+                cr_assert_eq(rv_estimator_learn(hand[k], &x, &y, &err), RV_OK);
+                cr_expect(memcmp(&p.num, &q.num, sizeof p.num) == 0, "model %zu step %d key %d: %a vs %a",
+                          i, j, k, p.num, q.num);
+            }
+        }
+        for (int k = 0; k < KEYS; k++) {
+            snprintf(key, sizeof key, "k%d", k);
+            rv_buf a, b;
+            saved(rv_family_get(f, key, strlen(key)), &a);
+            saved(hand[k], &b);
+            cr_expect(same_bytes(&a, &b), "model %zu key %d: state differs from creme's", i, k);
+            rv_buf_free(&a);
+            rv_buf_free(&b);
+            rv_object_free(hand[k]);
+        }
+        rv_prediction_free(&p);
+        rv_prediction_free(&q);
+        rv_event_free(&x);
+        rv_object_free(f);
+    }
+}
+
+/* rv_family_member creates as learn does (predict first when it changes the
+ * member), and only with the event given. */
+Test(family, member_api_follows_the_learn_rule)
+{
+    rv_object *f = parse_model(LDP_MODELS[0]);
+    rv_object *hand = rv_object_clone(rv_family_prototype(f), NULL);
+    rv_event x;
+    rv_event_init(&x);
+    ev(&x, "k", 1, 1);
+    rv_prediction q;
+    rv_prediction_init(&q);
+    rv_error err = {0};
+    rv_object *m = rv_family_member(f, "k", 1, &x, &err);
+    cr_assert_not_null(m, "%s", err.message);
+    cr_expect_eq(rv_family_member(f, "k", 1, &x, &err), m, "an existing member is returned as is");
+    cr_assert_eq(rv_estimator_predict(hand, &x, &q, &err), RV_OK);
+    rv_buf a, b;
+    saved(m, &a);
+    saved(hand, &b);
+    cr_expect(same_bytes(&a, &b), "the new member has predicted x once");
+    rv_buf_free(&a);
+    rv_buf_free(&b);
+    rv_prediction_free(&q);
+    rv_event_free(&x);
+    rv_object_free(hand);
+    rv_object_free(f);
+}
+
+Test(family, max_keys_refuses_a_new_key_beyond_it)
+{
+    rv_parse_set_lookup(counter_lookup);
+    rv_object *f = parse_model("compose.Family(test.Counter(), by='id', max_keys=2)");
+    cr_expect_eq(rv_family_max_keys(f), 2);
+    learn_key(f, "a", 0, 1);
+    learn_key(f, "b", 0, 2);
+    learn_key(f, "a", 0, 3); /* existing keys keep learning */
+    rv_event e;
+    rv_event_init(&e);
+    rv_event_set_str(&e, rv_sym_intern_cstr("id"), "c", 1);
+    rv_value v = rv_value_num(1);
+    rv_error err = {0};
+    cr_expect_eq(rv_estimator_learn(f, &e, &v, &err), RV_ESTATE);
+    cr_expect(strstr(err.message, "max_keys=2") != NULL, "%s", err.message);
+    cr_expect_eq(rv_family_size(f), 2);
+    cr_expect_eq(predict_key(f, "c"), 0.0, "predicting a new key still works");
+    rv_buf d;
+    rv_buf_init(&d);
+    cr_assert_eq(rv_object_describe(f, &d), RV_OK);
+    cr_expect(strstr(d.data, "max_keys=2") != NULL, "%.*s", (int)d.len, d.data);
+    rv_object *g = rv_model_parse(d.data, d.len, NULL, &err);
+    cr_assert_not_null(g, "%s", err.message);
+    cr_expect_eq(rv_family_max_keys(g), 2);
+    rv_object_free(g);
+    rv_buf_free(&d);
+    g = parse_model("compose.Family(test.Counter(), by='id', max_keys=None)");
+    cr_expect_eq(rv_family_max_keys(g), 0);
+    rv_object_free(g);
+    cr_expect_null(rv_model_parse("compose.Family(test.Counter(), by='id', max_keys=0)", 52, NULL, &err));
+    rv_event_free(&e);
     rv_object_free(f);
 }

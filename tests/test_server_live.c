@@ -468,3 +468,73 @@ Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout =
     server_cleanup(&a);
     server_cleanup(&b);
 }
+
+/* ===== Predicts never grow a family ===== */
+
+static long long family_keys(int port, const char *name)
+{
+    http_resp r;
+    cr_assert_eq(http_json(port, "GET", "/api/models", NULL, &r), 0);
+    cr_assert_eq(r.status, 200);
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", name);
+    const char *p = strstr(strstr(r.body, "\"families\""), pat);
+    cr_assert_not_null(p, "%s", r.body);
+    p = strstr(p, "\"keys\":");
+    cr_assert_not_null(p, "%s", r.body);
+    long long n = strtoll(p + 7, NULL, 10);
+    http_free(&r);
+    return n;
+}
+
+/* POST /api/predict needs no token, so a predict of an unseen key must not
+ * create a member (family.c): 1,000 new keys leave the family empty, and
+ * after kill -9 the replayed log creates none either. */
+Test(server, predicts_of_new_keys_leave_a_family_empty, .timeout = 120)
+{
+    test_server ts;
+    setup(&ts, NULL);
+    post_ok(ts.port, "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
+    for (int i = 0; i < 1000; i++) {
+        char body[100];
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"new%d\", \"x\": %d}, \"model\": \"f\"}", i, i % 7);
+        http_resp r;
+        cr_assert_eq(http_json(ts.port, "POST", "/api/predict", body, &r), 0);
+        cr_assert_eq(r.status, 200, "%d %s", r.status, r.body);
+        http_free(&r);
+    }
+    cr_expect_eq(family_keys(ts.port, "f"), 0);
+    /* one learnt key, then a predict of a new one, then kill -9 */
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2.5, \"features\": {\"k\": \"old\", \"x\": 1}, \"model\": \"f\"}",
+            201);
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"k\": \"ghost\", \"x\": 3}, \"model\": \"f\"}", 200);
+    cr_expect_eq(family_keys(ts.port, "f"), 1);
+    server_stop(&ts, SIGKILL);
+    server_start_args(&ts, NULL, 0);
+    cr_expect_eq(family_keys(ts.port, "f"), 1, "the replay created a member for a predicted key");
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+Test(server, max_family_keys_refuses_a_new_key, .timeout = 60)
+{
+    test_server ts;
+    const char *extra[] = {"--max-family-keys", "2", NULL};
+    setup(&ts, extra);
+    post_ok(ts.port, "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 1, \"features\": {\"k\": \"a\", \"x\": 1}, \"model\": \"f\"}", 201);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2, \"features\": {\"k\": \"b\", \"x\": 1}, \"model\": \"f\"}", 201);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 3, \"features\": {\"k\": \"a\", \"x\": 2}, \"model\": \"f\"}", 201);
+    http_resp r;
+    cr_assert_eq(http_json(ts.port, "POST", "/api/learn",
+                           "{\"ground_truth\": 3, \"features\": {\"k\": \"c\", \"x\": 2}, \"model\": \"f\"}", &r), 0);
+    cr_expect_eq(r.status, 400, "%d %s", r.status, r.body);
+    cr_expect(strstr(r.body, "max-family-keys") != NULL, "%s", r.body);
+    http_free(&r);
+    cr_expect_eq(family_keys(ts.port, "f"), 2);
+    server_stop(&ts, SIGKILL);
+    server_start_args(&ts, extra, 0);
+    cr_expect_eq(family_keys(ts.port, "f"), 2);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

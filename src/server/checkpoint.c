@@ -58,6 +58,7 @@ rv_model_entry *rv_entry_new(rv_server *s, const char *name, rv_object *model, r
         return NULL;
     }
     pthread_rwlock_init(&e->lock, NULL);
+    pthread_mutex_init(&e->newkey_mu, NULL);
     for (int i = 0; e->is_family && i < RV_STRIPES; i++)
         pthread_rwlock_init(&e->stripes[i], NULL);
     rv_buf_init(&e->def);
@@ -86,6 +87,7 @@ void rv_entry_free(rv_model_entry *e)
     rv_engine_metrics_free(&e->metrics);
     rv_keym_free(&e->keym);
     pthread_rwlock_destroy(&e->lock);
+    pthread_mutex_destroy(&e->newkey_mu);
     for (int i = 0; e->stripes && i < RV_STRIPES; i++)
         pthread_rwlock_destroy(&e->stripes[i]);
     free(e->stripes);

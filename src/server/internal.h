@@ -168,6 +168,7 @@ typedef struct rv_model_entry {
     char *name;
     pthread_rwlock_t lock;
     pthread_rwlock_t *stripes; /* families only: RV_STRIPES locks by key hash */
+    pthread_mutex_t newkey_mu; /* families: held by a learn creating a key (--max-family-keys) */
     rv_object *model;
     int predict_mutates, is_family;
     rv_buf def;                /* families: snapshot of the empty family */
@@ -205,6 +206,7 @@ typedef struct rv_config {
     int timeout_s;
     int keep_ttl_s;       /* kept predictions expire after this (0 = never) */
     int checkpoint_every; /* learns per model between checkpoints (at least) */
+    size_t max_family_keys; /* a learn creating key n + 1 of a family is refused (0 = unlimited) */
     int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */
     int sse_keepalive_ms;
     int verbose;          /* log each request (never the token) */

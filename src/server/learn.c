@@ -116,6 +116,29 @@ static void test_delay(rv_server *s, const rv_event *x)
     }
 }
 
+/* --max-family-keys: whether a learn of x may go ahead; when it would
+ * create a key, *held says newkey_mu is held (the size check and the
+ * creation must not interleave with another stripe's). Replay does not
+ * check: the log holds only learns that were accepted. */
+static rv_status admit_new_key(rv_server *s, rv_model_entry *e, const rv_event *x, int *held,
+                               rv_error *err)
+{
+    const char *key;
+    size_t len;
+    *held = 0;
+    if (!e->is_family || !s->cfg.max_family_keys ||
+        rv_family_key_of(e->model, x, &key, &len, NULL) != RV_OK || rv_family_get(e->model, key, len))
+        return RV_OK;
+    pthread_mutex_lock(&e->newkey_mu);
+    if (rv_family_size(e->model) < s->cfg.max_family_keys) {
+        *held = 1;
+        return RV_OK;
+    }
+    pthread_mutex_unlock(&e->newkey_mu);
+    return rv_error_set(err, RV_ESTATE, "The family '%s' already has %zu keys (--max-family-keys); "
+                        "refusing a new key.", e->name, s->cfg.max_family_keys);
+}
+
 rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
                          const rv_prediction *pred, const char *forget_id, uint64_t *ticket,
                          rv_error *err)
@@ -131,8 +154,15 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     } else {
         pthread_rwlock_wrlock(&e->lock);
     }
-    rv_status st = RV_OK;
+    int held;
+    rv_status st = admit_new_key(s, e, x, &held, err);
     int changes = predict_changes(e, x); /* before the learn creates a member */
+    if (st) {
+        if (stripe)
+            pthread_rwlock_unlock(stripe);
+        pthread_rwlock_unlock(&e->lock);
+        return st;
+    }
     if (!pred) {
         st = rv_engine_predict(e->model, x, &own, err);
         pred = &own;
@@ -146,6 +176,8 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     } else if (predicted && changes && own.kind) { /* a refused first learn leaves no member */
         *ticket = log_record(s, e, x, NULL, &own, 1, NULL);
     }
+    if (held)
+        pthread_mutex_unlock(&e->newkey_mu);
     if (stripe)
         pthread_rwlock_unlock(stripe);
     pthread_rwlock_unlock(&e->lock);

@@ -18,7 +18,8 @@ static const char USAGE[] =
     "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads MAXCONN] [--workers N]\n"
     "                     [--token T]\n"
     "                     [--max-body BYTES] [--timeout S] [--keep-ttl S]\n"
-    "                     [--checkpoint-every N] [--port-file PATH] [--verbose]\n"
+    "                     [--checkpoint-every N] [--max-family-keys N] [--port-file PATH]\n"
+    "                     [--verbose]\n"
     "Each flag also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
 
 typedef struct flag {
@@ -56,7 +57,7 @@ static int apply(const flag *f, const char *value)
 static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
-         every = 10000, keepalive = 15000, delay = 0, workers = sysconf(_SC_NPROCESSORS_ONLN);
+         every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = sysconf(_SC_NPROCESSORS_ONLN);
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
@@ -70,6 +71,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         {"keep-ttl", "RIVULET_KEEP_TTL", 1, NULL, &ttl, 0, 1l << 40},
         {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
         {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
+        {"max-family-keys", "RIVULET_MAX_FAMILY_KEYS", 1, NULL, &max_keys, 0, 1l << 40},
         {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
         {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000},
     };
@@ -122,6 +124,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->checkpoint_every = (int)every;
     c->sse_keepalive_ms = (int)keepalive;
     c->port_file = port_file;
+    c->max_family_keys = (size_t)max_keys;
     c->test_learn_delay_ms = (int)delay;
     return 0;
 }
