@@ -130,9 +130,7 @@ static int same(const rv_buf *a, const rv_buf *b)
 
 static int learns_during_predict(const rv_object *o)
 {
-    if (rv_is_family(o))
-        return learns_during_predict(rv_family_prototype(o));
-    return rv_is_pipeline(o) && rv_pipeline_learns_during_predict(o);
+    return rv_predict_changes_state(o); /* nested in selectors and unions too */
 }
 
 static void check_snapshot(const rv_object *o, rv_buf *s1, rv_buf *s2)

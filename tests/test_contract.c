@@ -25,6 +25,7 @@
 /* Pipelines (compose.h) may not be linked in every build of the tests. */
 int rv_is_pipeline(const rv_object *o) __attribute__((weak));
 int rv_pipeline_learns_during_predict(const rv_object *pipeline) __attribute__((weak));
+int rv_predict_changes_state(const rv_object *model) __attribute__((weak));
 
 /* ===== Events ===== */
 
@@ -155,6 +156,8 @@ static int same(const rv_buf *a, const rv_buf *b)
 
 static int learns_during_predict(const rv_object *o)
 {
+    if (rv_predict_changes_state)
+        return rv_predict_changes_state(o);
     if (rv_is_family(o))
         return learns_during_predict(rv_family_prototype(o));
     return rv_is_pipeline && rv_is_pipeline(o) && rv_pipeline_learns_during_predict(o);

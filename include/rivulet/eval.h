@@ -44,8 +44,11 @@ void rv_progressive_free(rv_progressive *pv);
  * Errors: the first failing row (in row order) is reported by the step or
  * finish that notices it, as "row N: ..." (N counted from 1); from then on
  * every call returns that error (rows after it may have been processed).
- * While the evaluator exists, the families' members must not be replaced
- * or removed (rv_family_put/take), nor the families used elsewhere. */
+ * Members are created as a sequential run creates them (family.h: only a
+ * learn does), by the calling thread in row order, so a family's key order
+ * and snapshot do not depend on nthreads; a key that is only predicted gets
+ * no member. While the evaluator exists, the families' members must not be
+ * replaced or removed (rv_family_put/take), nor the families used elsewhere. */
 typedef struct rv_progressive_par rv_progressive_par;
 
 /* Called in row order (row counted from 0) for each model m of each row. */

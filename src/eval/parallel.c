@@ -122,6 +122,7 @@ struct rv_progressive_par {
     rv_object *const *families;
     size_t nmodels;
     uint64_t mutates; /* bit f: family f's predict changes its members */
+    rv_strmap known;  /* the feeder's: keys every family has a member of (stays so) */
     rv_object *const *metrics;
     size_t nmetrics;
     uint32_t delay;
@@ -485,6 +486,10 @@ static unsigned shard_of(const rv_progressive_par *pp, uint64_t h)
 static rv_status create_members(rv_progressive_par *pp, int has_y, const char *key, size_t len,
                                 uint64_t *existed, uint64_t *created, rv_error *err)
 {
+    if (rv_strmap_get(&pp->known, key, len)) { /* the common case: no family lookup, no lock */
+        *existed = pp->nmodels == MAX_MODELS ? ~(uint64_t)0 : ((uint64_t)1 << pp->nmodels) - 1;
+        return RV_OK;
+    }
     for (size_t f = 0; f < pp->nmodels; f++) {
         if (rv_family_get(pp->families[f], key, len)) {
             *existed |= (uint64_t)1 << f;
@@ -496,6 +501,10 @@ static rv_status create_members(rv_progressive_par *pp, int has_y, const char *k
             return err->code ? err->code : RV_ENOMEM;
         *created |= (uint64_t)1 << f;
     }
+    int inserted;
+    uint64_t all = pp->nmodels == MAX_MODELS ? ~(uint64_t)0 : ((uint64_t)1 << pp->nmodels) - 1;
+    if ((*existed | *created) == all && !rv_strmap_put(&pp->known, key, len, 1, &inserted))
+        return rv_error_set(err, RV_ENOMEM, "out of memory");
     return RV_OK;
 }
 
@@ -622,6 +631,7 @@ void rv_progressive_par_free(rv_progressive_par *pp)
         }
     free(pp->ring);
     free(pp->shards);
+    rv_strmap_free(&pp->known);
     waiter_destroy(&pp->fw);
     free(pp);
 }
@@ -692,6 +702,7 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
     atomic_init(&pp->acks, 0);
     pp->families = families;
     pp->nmodels = nmodels;
+    rv_strmap_init(&pp->known);
     for (size_t f = 0; f < nmodels; f++)
         pp->mutates |= (uint64_t)(rv_predict_changes_state(families[f]) != 0) << f;
     pp->metrics = metrics;
