@@ -321,6 +321,48 @@ static rv_status pipeline_learn(rv_object *self, const rv_event *x, const rv_val
     return s;
 }
 
+/* predict(x) then learn(x, y) in creme mode, with the front run once: in
+ * creme mode learn's transforms see the states predict left (unsupervised
+ * steps learned in predict; supervised ones learn only after their own
+ * transform, and step i+1's transform does not read step i's state), so
+ * they equal predict's, and each supervised step learns its kept input. */
+rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv_value *y,
+                                    rv_prediction *out, rv_error *err)
+{
+    pipe *p = (pipe *)self;
+    uint32_t last = p->n - 1;
+    if (!p->ldp || (rv_estimator_flags(p->steps[last]) & RV_F_TRANSFORMER)) {
+        rv_status s = pipeline_predict(self, x, out, err);
+        return s ? s : pipeline_learn(self, x, y, err);
+    }
+    const rv_event *in[MAX_STEPS];
+    const rv_event *cur = x;
+    uint32_t pushed = 0;
+    rv_status s = RV_OK;
+    for (uint32_t i = 0; i < last && s == RV_OK; i++) {
+        in[i] = cur;
+        if ((s = learn_unsup(p, i, cur, err)))
+            break;
+        rv_event *next = rv_scratch_push();
+        if (!next) {
+            s = rv_error_set(err, RV_ENOMEM, "out of memory");
+            break;
+        }
+        pushed++;
+        s = rv_estimator_transform(p->steps[i], cur, next, err);
+        cur = next;
+    }
+    if (s == RV_OK)
+        s = rv_estimator_predict(p->steps[last], cur, out, err);
+    for (uint32_t i = 0; i < last && s == RV_OK; i++)
+        if (p->role[i] != ROLE_UNSUP)
+            s = learn_sup(p, i, in[i], y, err);
+    if (s == RV_OK)
+        s = rv_estimator_learn(p->steps[last], cur, y, err);
+    rv_scratch_pop(pushed);
+    return s;
+}
+
 /* ===== State ===== */
 
 /* Layout: per step, u32 length + that step's own state. */

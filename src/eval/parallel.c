@@ -32,6 +32,7 @@
  * Waiting: spin briefly, then sleep on a condition variable. The sleeper
  * sets its `sleeping` flag and re-checks; the waker publishes, then reads
  * the flag (both sequentially consistent), so no wake-up is lost. */
+#include "rivulet/compose.h"
 #include "rivulet/eval.h"
 #include "rivulet/family.h"
 #include "rivulet/metrics.h"
@@ -101,6 +102,7 @@ struct rv_progressive_par {
     rv_object *const *metrics;
     size_t nmetrics;
     uint32_t delay;
+    int fuse; /* predict and learn each member in turn (distinct families) */
     unsigned nthreads;
     row *ring;
     uint64_t head, tail, labeled, count;
@@ -262,6 +264,13 @@ static rv_status enqueue(shard *sh, size_t idx, const rv_event *x, const row *r)
     return RV_OK;
 }
 
+static rv_status predict_learn(rv_object *m, const rv_event *x, const rv_value *y,
+                               rv_prediction *out, rv_error *err)
+{
+    rv_status st = rv_estimator_predict(m, x, out, err);
+    return st ? st : rv_estimator_learn(m, x, y, err);
+}
+
 /* Predicts row r (event x) with every model, then learns as the delay says. */
 static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
 {
@@ -273,6 +282,14 @@ static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
     if (st)
         return st;
     rv_object **m = sh->mem + idx * pp->nmodels;
+    if (!pp->delay && r->has_y && pp->fuse) {
+        /* members are distinct objects, so predict-learn per member equals
+         * predicting all then learning all */
+        for (size_t f = 0; f < pp->nmodels && !st; f++)
+            st = rv_is_pipeline(m[f]) ? rv_pipeline_predict_learn(m[f], x, &r->y, &r->pred[f], err)
+                                      : predict_learn(m[f], x, &r->y, &r->pred[f], err);
+        return st;
+    }
     for (size_t f = 0; f < pp->nmodels && !st; f++)
         st = rv_estimator_predict(m[f], x, &r->pred[f], err);
     if (st || !r->has_y)
@@ -603,6 +620,11 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
     atomic_init(&pp->acks, 0);
     pp->families = families;
     pp->nmodels = nmodels;
+    pp->fuse = 1; /* the same family twice shares members: keep the order */
+    for (size_t f = 0; f < nmodels; f++)
+        for (size_t g = 0; g < f; g++)
+            if (families[f] == families[g])
+                pp->fuse = 0;
     pp->metrics = metrics;
     pp->nmetrics = nmetrics;
     pp->delay = delay;
