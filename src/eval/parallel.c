@@ -56,8 +56,13 @@ typedef struct waiter {
     atomic_int sleeping;
 } waiter;
 
+/* Cache lines: a row, its predictions, a queue's head and its tail, and the
+ * feeder's counters each start a line of their own, so that one thread's
+ * writes never evict data the other thread is using (false sharing). */
+#define LINE 64
+
 typedef struct row {
-    rv_event x; /* copy of the event, for a worker's row */
+    _Alignas(LINE) rv_event x; /* copy of the event, for a worker's row */
     rv_value y;
     char *ystr;
     uint32_t ycap;
@@ -79,13 +84,13 @@ typedef struct pending {
 } pending;
 
 typedef struct shard {
-    struct rv_progressive_par *pp;
+    _Alignas(LINE) struct rv_progressive_par *pp;
     unsigned id;
     pthread_t thread;
     int started;
     uint32_t *q;
-    atomic_uint_fast64_t qhead; /* written by the feeder */
-    uint64_t qtail;             /* the worker's own */
+    _Alignas(LINE) atomic_uint_fast64_t qhead; /* written by the feeder */
+    _Alignas(LINE) uint64_t qtail;             /* the worker's own */
     waiter w;
     rv_strmap keys;   /* key -> index into members / nmodels */
     rv_object **mem;  /* nmodels members per key */
@@ -105,7 +110,7 @@ struct rv_progressive_par {
     int fuse; /* predict and learn each member in turn (distinct families) */
     unsigned nthreads;
     row *ring;
-    uint64_t head, tail, labeled, count;
+    _Alignas(LINE) uint64_t head, tail, labeled, count;
     shard *shards;
     waiter fw;            /* the feeder sleeps here */
     atomic_uint acks;     /* flushes done by workers */
@@ -159,6 +164,16 @@ static void waiter_wait(waiter *w, int (*ready)(const void *), const void *arg)
         pthread_cond_wait(&w->cv, &w->mu);
     atomic_store(&w->sleeping, 0);
     pthread_mutex_unlock(&w->mu);
+}
+
+/* Zeroed memory starting a cache line, in whole lines (free() releases it). */
+static void *zalloc_lines(size_t n)
+{
+    n = (n + LINE - 1) / LINE * LINE;
+    void *p = aligned_alloc(LINE, n ? n : LINE);
+    if (p)
+        memset(p, 0, n ? n : LINE);
+    return p;
 }
 
 /* ===== Copies ===== */
@@ -611,7 +626,7 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
         rv_error_set(err, RV_EINVAL, "delay too large");
         return NULL;
     }
-    rv_progressive_par *pp = calloc(1, sizeof *pp);
+    rv_progressive_par *pp = zalloc_lines(sizeof *pp);
     if (!pp) {
         rv_error_set(err, RV_ENOMEM, "out of memory");
         return NULL;
@@ -629,14 +644,14 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
     pp->nmetrics = nmetrics;
     pp->delay = delay;
     pp->nthreads = nthreads;
-    pp->ring = calloc(RING, sizeof *pp->ring);
-    pp->shards = calloc(nthreads, sizeof *pp->shards);
+    pp->ring = zalloc_lines(RING * sizeof *pp->ring);
+    pp->shards = zalloc_lines(nthreads * sizeof *pp->shards);
     int bad = !pp->ring || !pp->shards;
     for (uint32_t i = 0; !bad && i < RING; i++) {
         row *r = &pp->ring[i];
         rv_event_init(&r->x);
         atomic_init(&r->done, 0);
-        if (!(r->pred = calloc(nmodels, sizeof *r->pred)))
+        if (!(r->pred = zalloc_lines(nmodels * sizeof *r->pred)))
             bad = 1;
         for (size_t f = 0; !bad && f < nmodels; f++)
             rv_prediction_init(&r->pred[f]);
