@@ -261,7 +261,10 @@
       while (i < todo.length) {
         const name = todo[i++];
         const r = await get("/api/model/" + encodeURIComponent(name) + "/metrics");
-        if (r.ok && r.body) st.modelRows.set(name, { model: name, key: null, n: r.body.n_learned, metrics: r.body });
+        if (r.ok && r.body) {
+          const { n_learned, ...metrics } = r.body; /* a count, not a metric column */
+          st.modelRows.set(name, { model: name, key: null, n: n_learned, metrics });
+        }
       }
     };
     await Promise.all([worker(), worker(), worker()]);

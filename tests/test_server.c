@@ -5,6 +5,8 @@
  * Each test runs its own server on a free port with a temporary database. */
 #include "server_client.h"
 
+#include <math.h>
+
 #define GET(path, r) cr_assert_eq(http_json(ts.port, "GET", path, NULL, r), 0)
 #define POST(path, body, r) cr_assert_eq(http_json(ts.port, "POST", path, body, r), 0)
 
@@ -394,6 +396,7 @@ Test(server, upload_fetch_delete_and_list_models)
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.len, d.len);
     cr_assert_eq(memcmp(r.body, d.body, r.len), 0);
+    http_free(&d); /* http_req below starts d afresh */
     /* the snapshot uploads back as a model */
     cr_assert_eq(http_req(ts.port, "POST", "/api/model/copy", NULL, r.body, r.len, &d), 0);
     cr_assert_eq(d.status, 201, "%s", d.body);
@@ -503,4 +506,146 @@ Test(server, kill_9_loses_no_acknowledged_learn)
     server_stop(&b, SIGTERM);
     server_cleanup(&a);
     server_cleanup(&b);
+}
+
+/* ===== What the dashboard reads ===== */
+
+static json_t *metrics_of(test_server *tsp, const char *model)
+{
+    test_server ts = *tsp;
+    http_resp r;
+    char path[200];
+    snprintf(path, sizeof path, "/api/model/%s/metrics", model);
+    GET(path, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = json_incref(r.json);
+    http_free(&r);
+    return j;
+}
+
+/* The row of (model, key) in a listing, NULL if absent. */
+static json_t *row_of(json_t *rows, const char *model, const char *key)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        json_t *k = json_object_get(row, "key");
+        if (strcmp(json_string_value(json_object_get(row, "model")), model) == 0
+            && (key ? json_is_string(k) && strcmp(json_string_value(k), key) == 0 : json_is_null(k)))
+            return row;
+    }
+    return NULL;
+}
+
+/* A family key's row must equal the metrics that the metric classes give a
+ * plain model fed the same events (the key's member is such a model), and
+ * survive kill -9; paging and sorting pick the worst keys. */
+static void check_key_rows(test_server *tsp, int learns_each)
+{
+    test_server ts = *tsp;
+    http_resp r;
+    GET("/api/models/metrics?sort=MAE&order=desc", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *rows = json_object_get(r.json, "models");
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "total")), 6); /* f, f/a, f/b, f/c, pa, pb */
+    const char *keys[] = {"a", "b"}, *plain[] = {"pa", "pb"};
+    for (int i = 0; i < 2; i++) {
+        json_t *row = row_of(rows, "f", keys[i]), *want = metrics_of(&ts, plain[i]);
+        cr_assert_not_null(row, "no row for key %s in %s", keys[i], r.body);
+        cr_assert_eq(json_integer_value(json_object_get(row, "n")), learns_each);
+        cr_assert_eq(json_integer_value(json_object_get(want, "n_learned")), learns_each);
+        const char *names[] = {"MAE", "RMSE", "SMAPE"};
+        for (int k = 0; k < 3; k++) {
+            double got = json_number_value(json_object_get(json_object_get(row, "metrics"), names[k]));
+            double exp = json_number_value(json_object_get(want, names[k]));
+            cr_assert_eq(got, exp, "key %s %s: %.17g, plain model %.17g", keys[i], names[k], got, exp);
+        }
+        json_decref(want);
+    }
+    double prev = INFINITY;
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) { /* descending by MAE */
+        double v = json_number_value(json_object_get(json_object_get(row, "metrics"), "MAE"));
+        cr_assert_leq(v, prev);
+        prev = v;
+    }
+    http_free(&r);
+    GET("/api/models/metrics?sort=MAE&order=desc&offset=1&limit=2", &r);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "models")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "total")), 6);
+    http_free(&r);
+    GET("/api/models/metrics?limit=x", &r);
+    expect_message(&r, 400, NULL);
+    http_free(&r);
+}
+
+Test(server, dashboard_fields_and_per_key_metrics, .timeout = 60)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    upload_or_skip(&ts, "f", "compose.Family(" REGRESSOR ", by='k')");
+    upload_or_skip(&ts, "pa", REGRESSOR);
+    upload_or_skip(&ts, "pb", REGRESSOR);
+    http_resp r;
+    const int n = 12;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            char body[200];
+            double y = k ? 3.0 * i - 7 : 0.5 * i * i;
+            snprintf(body, sizeof body, "{\"ground_truth\": %g, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"f\"}",
+                     y, k ? "b" : "a", i);
+            learn_ok(&ts, body);
+            snprintf(body, sizeof body, "{\"ground_truth\": %g, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"%s\"}",
+                     y, k ? "b" : "a", i, k ? "pb" : "pa");
+            learn_ok(&ts, body);
+        }
+    }
+    learn_ok(&ts, "{\"ground_truth\": 100, \"features\": {\"k\": \"c\", \"x\": 1}, \"model\": \"f\"}");
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"model\": \"pa\", \"id\": \"pending\"}", &r);
+    cr_assert_eq(r.status, 201);
+    http_free(&r);
+    GET("/api/models", &r);
+    json_t *fam = json_object_get(json_object_get(r.json, "families"), "f");
+    cr_assert_str_eq(json_string_value(json_object_get(fam, "by")), "k");
+    cr_assert_eq(json_integer_value(json_object_get(fam, "keys")), 3);
+    http_free(&r);
+    GET("/healthz", &r);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "kept")), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "db_path")), ts.db);
+    cr_assert_gt(json_integer_value(json_object_get(r.json, "db_bytes")), 0);
+    cr_assert_geq(json_number_value(json_object_get(r.json, "uptime_s")), 0);
+    http_free(&r);
+    check_key_rows(&ts, n);
+    /* the family's snapshot (copied stripe by stripe) uploads back as the same family */
+    http_resp g;
+    GET("/api/model/f", &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(http_req(ts.port, "POST", "/api/model/g", NULL, r.body, r.len, &g), 0);
+    cr_assert_eq(g.status, 201, "%s", g.body);
+    http_free(&g);
+    GET("/api/model/g", &g);
+    cr_assert_eq(g.len, r.len);
+    cr_assert_eq(memcmp(g.body, r.body, r.len), 0);
+    http_free(&g);
+    http_free(&r);
+    for (int k = 0; k < 3; k++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"%c\", \"x\": 5}, \"model\": \"f\"}", 'a' + k);
+        double pf = predict_num(&ts, body);
+        snprintf(body, sizeof body, "{\"features\": {\"k\": \"%c\", \"x\": 5}, \"model\": \"g\"}", 'a' + k);
+        double pg = predict_num(&ts, body);
+        cr_assert_eq(memcmp(&pf, &pg, sizeof pf), 0, "key %c: %.17g vs %.17g", 'a' + k, pf, pg);
+    }
+    cr_assert_eq(http_json(ts.port, "DELETE", "/api/model/g", NULL, &r), 0);
+    http_free(&r);
+    server_stop(&ts, SIGKILL); /* the per-key metrics come back from checkpoint and log */
+    server_start_args(&ts, NULL, 0);
+    check_key_rows(&ts, n);
+    server_stop(&ts, SIGTERM); /* and from the final checkpoint alone */
+    server_start_args(&ts, NULL, 0);
+    check_key_rows(&ts, n);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
 }

@@ -47,6 +47,13 @@ uint64_t rv_store_reset(rv_store *s);
 /* Blocks until the write with this ticket (and all before it) is committed.
  * RV_EIO if the commit failed. */
 rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err);
+/* Without blocking: *done = 1 once the write with this ticket is committed
+ * (or the store failed, which returns RV_EIO). */
+rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err);
+/* fn(ctx, done, failed) runs on the committer thread after every commit,
+ * with no store lock held: an event loop parks waiters and resumes them
+ * from here instead of blocking a thread per waiter. NULL fn = none. */
+void rv_store_set_notify(rv_store *s, void (*fn)(void *ctx, uint64_t done, int failed), void *ctx);
 
 /* ===== Reads (at startup, or of committed data) ===== */
 

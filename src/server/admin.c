@@ -6,7 +6,9 @@
  *   GET  /api/model[/name]  snapshot bytes | 404
  *   DELETE /api/model/name  204 | 404
  *   GET  /api/model/name/metrics  that model's metrics
- *   GET  /api/models        {"models": [sorted], "default": name|null}
+ *   GET  /api/models        {"models": [sorted], "default": name|null,
+ *                            "families": {name: {"by", "keys"}}}
+ *   GET  /api/models/metrics  per model and family key (listing.c)
  *   GET  /api/metrics       the flavor's metrics over every learn
  *   GET  /api/stats         predict and learn call statistics
  *   POST /api/predict, /api/learn, and their /batch forms (api.c)
@@ -14,6 +16,7 @@
  */
 #include "internal.h"
 #include "rivulet/dashboard.h"
+#include "rivulet/family.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -150,16 +153,22 @@ static void model_get(rv_server *s, const char *name, rv_resp *resp)
             return rv_resp_message(resp, 404, "No model named '%s'.", name);
         return rv_resp_message(resp, 404, "No default model has been set.");
     }
-    /* A family's keys learn under the family's read lock: a whole snapshot
-     * must stop them (a rare, administrative read). */
-    if (e->is_family)
-        pthread_rwlock_wrlock(&e->lock);
-    else
-        pthread_rwlock_rdlock(&e->lock);
+    /* A family is copied stripe by stripe, so only the keys of the stripe
+     * being copied wait; the copy is then snapshotted without locks. */
     rv_buf_reset(&resp->body);
-    rv_status st = rv_engine_snapshot(e->model, &resp->body);
-    pthread_rwlock_unlock(&e->lock);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_status st;
+    if (e->is_family) {
+        rv_error err = {0};
+        rv_object *copy = rv_ckpt_family_copy(s, e, &err);
+        pthread_rwlock_unlock(&s->models_lock);
+        st = copy ? rv_engine_snapshot(copy, &resp->body) : err.code ? err.code : RV_ENOMEM;
+        rv_object_free(copy);
+    } else {
+        pthread_rwlock_rdlock(&e->lock);
+        st = rv_engine_snapshot(e->model, &resp->body);
+        pthread_rwlock_unlock(&e->lock);
+        pthread_rwlock_unlock(&s->models_lock);
+    }
     if (st != RV_OK)
         return rv_resp_message(resp, 500, "The model could not be snapshotted: %s", rv_strerror(st));
     resp->status = 200;
@@ -174,6 +183,7 @@ static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
     if (e) {
         pthread_mutex_lock(&s->metrics_mu);
         j = rv_metrics_to_json(&e->metrics);
+        json_object_set_new(j, "n_learned", json_integer((json_int_t)e->n_learned));
         pthread_mutex_unlock(&s->metrics_mu);
     }
     pthread_rwlock_unlock(&s->models_lock);
@@ -182,15 +192,23 @@ static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
     rv_resp_json(resp, 200, j);
 }
 
+/* families: {name: {"by": key feature, "keys": keys seen so far}}. */
 static void models_list(rv_server *s, rv_resp *resp)
 {
-    json_t *names = json_array();
+    json_t *names = json_array(), *fams = json_object();
     pthread_rwlock_rdlock(&s->models_lock);
-    for (size_t i = 0; i < s->n_models; i++)
-        json_array_append_new(names, json_string(s->models[i]->name));
+    for (size_t i = 0; i < s->n_models; i++) {
+        rv_model_entry *e = s->models[i];
+        json_array_append_new(names, json_string(e->name));
+        if (!e->is_family)
+            continue;
+        size_t keys = rv_family_size(e->model); /* the family's own lock */
+        json_object_set_new(fams, e->name, json_pack("{s:s,s:I}", "by", rv_family_key_feature(e->model),
+                                                     "keys", (json_int_t)keys));
+    }
     json_t *dflt = s->default_model ? json_string(s->default_model) : json_null();
     pthread_rwlock_unlock(&s->models_lock);
-    rv_resp_json(resp, 200, json_pack("{s:o,s:o}", "models", names, "default", dflt));
+    rv_resp_json(resp, 200, json_pack("{s:o,s:o,s:o}", "models", names, "default", dflt, "families", fams));
 }
 
 static void metrics_get(rv_server *s, rv_resp *resp)
@@ -218,12 +236,8 @@ static void single(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
     int status = learn ? rv_api_learn_one(s, payload, &result, &ticket)
                        : rv_api_predict_one(s, payload, &result, &ticket);
     json_decref(payload);
-    rv_error err = {0};
-    if (ticket && rv_store_wait(s->store, ticket, &err) != RV_OK) {
-        json_decref(result);
-        return rv_resp_message(resp, 500, "%s", err.message);
-    }
     rv_resp_json(resp, status, result);
+    resp->wait = ticket; /* the HTTP layer answers once it is durable */
 }
 
 /* ===== routing ===== */
@@ -256,6 +270,8 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
         return init_post(s, req, resp);
     if (IS("GET", "/api/models"))
         return models_list(s, resp);
+    if (IS("GET", "/api/models/metrics"))
+        return rv_models_metrics(s, req, resp);
     if (IS("GET", "/api/metrics"))
         return metrics_get(s, resp);
     if (IS("GET", "/api/stats"))

@@ -12,7 +12,7 @@
  *
  * Batches: one payload per line; one result line per input line, each the
  * single call's answer plus "status"; a bad line fails alone. A learn batch
- * waits for one group commit at the end, then answers.
+ * is answered once the group commit covering its last write is durable.
  */
 #include "internal.h"
 
@@ -255,7 +255,6 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
     resp->content_type = "application/x-ndjson";
     const char *p = req->body, *end = req->body + req->body_len;
     uint64_t last = 0;
-    size_t first_line = resp->body.len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl : end;
@@ -275,9 +274,5 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
         json_decref(payload);
         p = nl ? nl + 1 : end;
     }
-    rv_error err = {0};
-    if (last && rv_store_wait(s->store, last, &err) != RV_OK) {
-        resp->body.len = first_line;
-        rv_resp_message(resp, 500, "%s", err.message);
-    }
+    resp->wait = last; /* one group commit covers the batch; answered once durable */
 }

@@ -29,7 +29,8 @@
  *   plain:  u64 state_seq | bytes snapshot
  *   family: bytes snapshot of the empty family | u32 stripes |
  *           per stripe: u64 seq | u32 members | per member: bytes key, bytes state
- *   u64 metrics_seq | metric states
+ *   u64 metrics_seq | metric states | u8 1 | u64 learns counted |
+ *   per-key metrics (keymetrics.c; this tail is absent from older blobs)
  * The store row's last_seq is the lowest seq in the blob, so replay starts there.
  */
 #include "internal.h"
@@ -60,6 +61,7 @@ rv_model_entry *rv_entry_new(rv_server *s, const char *name, rv_object *model, r
     for (int i = 0; e->is_family && i < RV_STRIPES; i++)
         pthread_rwlock_init(&e->stripes[i], NULL);
     rv_buf_init(&e->def);
+    rv_keym_init(&e->keym);
     e->model = model;
     e->predict_mutates = rv_engine_predict_mutates(model);
     rv_engine_metrics_init(&e->metrics, s->flavor, err);
@@ -82,6 +84,7 @@ void rv_entry_free(rv_model_entry *e)
         return;
     rv_object_free(e->model);
     rv_engine_metrics_free(&e->metrics);
+    rv_keym_free(&e->keym);
     pthread_rwlock_destroy(&e->lock);
     for (int i = 0; e->stripes && i < RV_STRIPES; i++)
         pthread_rwlock_destroy(&e->stripes[i]);
@@ -168,6 +171,60 @@ static rv_status save_stripe(rv_server *s, rv_model_entry *e, buckets *b, unsign
     return st != RV_OK ? st : out->oom ? RV_ENOMEM : RV_OK;
 }
 
+/* A copy of family e for GET /api/model: members copied stripe by stripe
+ * under that stripe's read lock (as checkpoints walk them), so only learns
+ * of the stripe being copied wait, then installed in key order in a fresh
+ * clone of the family. Each stripe is as of its own moment. */
+rv_object *rv_ckpt_family_copy(rv_server *s, rv_model_entry *e, rv_error *err)
+{
+    (void)s;
+    buckets b;
+    memset(&b, 0, sizeof b);
+    rv_object **copies = NULL;
+    uint32_t ncopies = 0;
+    rv_status st = RV_OK;
+    pthread_rwlock_rdlock(&e->lock);
+    rv_object *out = rv_object_clone(e->model, err);
+    for (unsigned j = 0; out && j < RV_STRIPES && st == RV_OK; j++) {
+        pthread_rwlock_rdlock(&e->stripes[j]);
+        if (buckets_extend(&b, e->model) != 0)
+            st = RV_ENOMEM;
+        if (st == RV_OK && b.cap != ncopies) {
+            rv_object **nc = realloc(copies, b.cap * sizeof *nc);
+            if (nc) {
+                memset(nc + ncopies, 0, (b.cap - ncopies) * sizeof *nc);
+                copies = nc;
+                ncopies = b.cap;
+            }
+            st = nc ? RV_OK : RV_ENOMEM;
+        }
+        for (uint32_t k = b.head[j]; k && st == RV_OK; k = b.next[k - 1]) {
+            const rv_object *m = rv_family_get(e->model, b.key[k - 1], b.len[k - 1]);
+            if (m && !(copies[k - 1] = rv_object_copy(m, err)))
+                st = RV_ENOMEM;
+        }
+        pthread_rwlock_unlock(&e->stripes[j]);
+    }
+    for (uint32_t k = 0; k < b.n && k < ncopies; k++) { /* keys never move: safe after the walk */
+        if (copies[k] && st == RV_OK && out)
+            st = rv_family_put(out, b.key[k], b.len[k], copies[k], err);
+        else
+            rv_object_free(copies[k]);
+    }
+    pthread_rwlock_unlock(&e->lock);
+    free(copies);
+    free(b.key);
+    free(b.len);
+    free(b.next);
+    if (st != RV_OK || !out) {
+        rv_object_free(out);
+        if (st == RV_ENOMEM && err && err->code == RV_OK)
+            rv_error_set(err, RV_ENOMEM, "out of memory copying the family");
+        return NULL;
+    }
+    return out;
+}
+
 static rv_status build_family(rv_server *s, rv_model_entry *e, rv_buf *blob, uint64_t *low)
 {
     if (!e->stripe_seq && !(e->stripe_seq = calloc(RV_STRIPES, sizeof *e->stripe_seq)))
@@ -216,6 +273,10 @@ rv_status rv_ckpt_build(rv_server *s, rv_model_entry *e, rv_buf *blob, rv_error 
     rv_buf_put_u64(blob, e->metrics_seq);
     if (st == RV_OK)
         st = rv_engine_metrics_save(&e->metrics, blob);
+    rv_buf_put_u8(blob, 1); /* learn count and per-key metrics, as of metrics_seq */
+    rv_buf_put_u64(blob, e->n_learned);
+    if (st == RV_OK)
+        st = rv_keym_save(&e->keym, blob);
     pthread_mutex_unlock(&s->metrics_mu);
     if (st == RV_OK && blob->oom)
         st = RV_ENOMEM;
@@ -314,6 +375,10 @@ rv_model_entry *rv_ckpt_load(rv_server *s, const char *name, const void *blob, s
     }
     e->metrics_seq = version == 2 ? rv_reader_u64(&in) : row_seq;
     rv_engine_metrics_load(&e->metrics, &in);
+    if (in.status == RV_OK && in.pos < in.len && rv_reader_u8(&in) == 1) { /* absent before */
+        e->n_learned = rv_reader_u64(&in);
+        rv_keym_load(&e->keym, &in);
+    }
     e->last_seq = e->ckpt_low = row_seq;
     e->ckpt_bytes = n;
     return e;

@@ -1,7 +1,14 @@
-/* libmicrohttpd glue: one thread per connection (a blocking SSE stream then
- * costs one thread and nothing else), a cap on connections and an idle
- * timeout, bodies gathered up to the size limit, bearer-token checks, and the
+/* libmicrohttpd glue: a pool of --workers threads (default: the cores), each
+ * running its own epoll loop; a cap on connections and an idle timeout,
+ * bodies gathered up to the size limit, bearer-token checks, and the
  * hand-off to the router.
+ *
+ * No pool thread ever waits. A request whose answer needs a store commit
+ * (a learn, a kept predict) is suspended with its answer ready and resumed
+ * by the store's committer once the commit is durable (park list below); an
+ * idle SSE stream is suspended by its listener (sse.c) and resumed when
+ * there is something to send. Suspended connections still count toward the
+ * cap and do not time out.
  *
  * A request is answered on its first call (before its body is read) when it
  * lacks the token (401), has the wrong one (403), or declares a body over
@@ -15,10 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct conn_ctx {
     rv_buf body;
     int too_large;
+    struct MHD_Connection *conn;
+    rv_resp resp;  /* an answer waiting for resp.wait to commit */
+    int has_resp;
 } conn_ctx;
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const char *method,
@@ -74,6 +85,16 @@ static int check_token(rv_server *s, struct MHD_Connection *c)
 
 /* ===== SSE ===== */
 
+static void sse_park(void *conn)
+{
+    MHD_suspend_connection(conn);
+}
+
+static void sse_unpark(void *conn)
+{
+    MHD_resume_connection(conn);
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
@@ -88,7 +109,7 @@ static void sse_free(void *cls)
 
 static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announcer *a)
 {
-    rv_listener *l = rv_listen(a);
+    rv_listener *l = rv_listen(a, sse_park, sse_unpark, c);
     if (!l)
         return MHD_NO;
     struct MHD_Response *mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, l, sse_free);
@@ -102,6 +123,72 @@ static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announc
     MHD_destroy_response(mr);
     atomic_fetch_add(&s->n_requests, 1);
     return ok;
+}
+
+/* ===== Requests waiting for a commit ===== */
+
+/* The committer's hook: resumes every parked request whose write is durable
+ * (all of them if the store failed; they then answer 500). */
+static void on_commit(void *cls, uint64_t done, int failed)
+{
+    rv_server *s = cls;
+    pthread_mutex_lock(&s->park_mu);
+    for (size_t i = 0; i < s->n_parked;) {
+        conn_ctx *ctx = s->parked[i];
+        if (failed || ctx->resp.wait <= done) {
+            s->parked[i] = s->parked[--s->n_parked];
+            MHD_resume_connection(ctx->conn);
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&s->park_mu);
+}
+
+/* 1 = parked (the answer goes out on resume), 0 = committed already, -1 = no
+ * room to park (the caller then waits). */
+static int park(rv_server *s, conn_ctx *ctx)
+{
+    int done = 0, out = 0;
+    pthread_mutex_lock(&s->park_mu);
+    rv_store_check(s->store, ctx->resp.wait, &done, NULL);
+    if (!done) {
+        if (s->n_parked == s->cap_parked) {
+            size_t cap = s->cap_parked ? 2 * s->cap_parked : 64;
+            void **np = realloc(s->parked, cap * sizeof *np);
+            if (np) {
+                s->parked = np;
+                s->cap_parked = cap;
+            }
+        }
+        if (s->n_parked < s->cap_parked) {
+            s->parked[s->n_parked++] = ctx;
+            MHD_suspend_connection(ctx->conn);
+            out = 1;
+        } else {
+            out = -1;
+        }
+    }
+    pthread_mutex_unlock(&s->park_mu);
+    return out;
+}
+
+/* Sends the held answer, or 500 if its commit failed. */
+static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const char *method,
+                                   const char *url, conn_ctx *ctx)
+{
+    rv_error err = {0};
+    int done = 0;
+    ctx->has_resp = 0;
+    if (rv_store_check(s->store, ctx->resp.wait, &done, &err) != RV_OK || !done) {
+        if (!done)
+            rv_store_wait(s->store, ctx->resp.wait, &err);
+        if (err.code != RV_OK) {
+            rv_resp_message(&ctx->resp, 500, "%s", err.message);
+            ctx->resp.wait = 0;
+        }
+    }
+    return send_resp(c, s, method, url, &ctx->resp);
 }
 
 /* ===== The access handler ===== */
@@ -126,8 +213,15 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
     if (!ctx)
         return MHD_NO;
     rv_buf_init(&ctx->body);
+    rv_buf_init(&ctx->resp.body);
+    ctx->conn = c;
     *con_cls = ctx;
     return MHD_YES;
+}
+
+static const char *query_arg(void *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -139,6 +233,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     conn_ctx *ctx = *con_cls;
     if (!ctx)
         return first_call(s, c, url, method, con_cls);
+    if (ctx->has_resp) /* resumed after its commit */
+        return answer_held(c, s, method, url, ctx);
     if (*upload_size) {
         if (!ctx->too_large && ctx->body.len + *upload_size <= s->cfg.max_body)
             rv_buf_put(&ctx->body, upload, *upload_size);
@@ -151,11 +247,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_message(c, s, method, url, 413, "The body is too large.");
     if (ctx->body.oom)
         return send_message(c, s, method, url, 500, "Out of memory reading the body.");
-    rv_req req = {method, url, ctx->body.data, ctx->body.len};
-    rv_resp resp = {0};
-    rv_buf_init(&resp.body);
-    rv_api_dispatch(s, &req, &resp);
-    return send_resp(c, s, method, url, &resp);
+    rv_req req = {method, url, ctx->body.data, ctx->body.len, query_arg, c};
+    rv_resp *resp = &ctx->resp;
+    rv_api_dispatch(s, &req, resp);
+    if (resp->wait) {
+        ctx->has_resp = 1;
+        int parked = park(s, ctx);
+        if (parked > 0)
+            return MHD_YES;
+        return answer_held(c, s, method, url, ctx);
+    }
+    return send_resp(c, s, method, url, resp);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -167,6 +269,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     conn_ctx *ctx = *con_cls;
     if (ctx) {
         rv_buf_free(&ctx->body);
+        rv_buf_free(&ctx->resp.body);
         free(ctx);
         *con_cls = NULL;
     }
@@ -174,11 +277,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 int rv_http_start(rv_server *s, rv_error *err)
 {
+    pthread_mutex_init(&s->park_mu, NULL);
+    rv_store_set_notify(s->store, on_commit, s);
     struct sockaddr_in a4 = {0};
     struct sockaddr_in6 a6 = {0};
     struct sockaddr *addr;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC
-                     | MHD_USE_POLL;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, s->cfg.host, &a4.sin_addr) == 1) {
         a4.sin_family = AF_INET;
         a4.sin_port = htons((uint16_t)s->cfg.port);
@@ -195,7 +299,8 @@ int rv_http_start(rv_server *s, rv_error *err)
         flags, (uint16_t)s->cfg.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers,
+        MHD_OPTION_END);
     if (!d)
         return rv_error_set(err, RV_EIO, "cannot listen on %s:%d", s->cfg.host, s->cfg.port);
     s->daemon = d;
@@ -213,6 +318,21 @@ void rv_http_stop(rv_server *s)
     MHD_quiesce_daemon(s->daemon);
     rv_announcer_stop(s->sse_events);
     rv_announcer_stop(s->sse_metrics);
+    /* Suspended connections must be resumed before the daemon stops: parked
+     * requests come back as their commits land (the committer still runs). */
+    for (int i = 0; i < 10000; i++) {
+        pthread_mutex_lock(&s->park_mu);
+        size_t n = s->n_parked;
+        pthread_mutex_unlock(&s->park_mu);
+        if (!n)
+            break;
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    rv_store_set_notify(s->store, NULL, NULL);
+    free(s->parked);
+    s->parked = NULL;
+    pthread_mutex_destroy(&s->park_mu);
 }

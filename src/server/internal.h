@@ -33,12 +33,20 @@ typedef struct rv_req {
     const char *method, *path;
     const char *body;
     size_t body_len;
+    const char *(*arg)(void *ctx, const char *name); /* query arguments (may be NULL) */
+    void *arg_ctx;
 } rv_req;
+
+static inline const char *rv_req_arg(const rv_req *r, const char *name)
+{
+    return r->arg ? r->arg(r->arg_ctx, name) : NULL;
+}
 
 typedef struct rv_resp {
     int status;
     const char *content_type;
     rv_buf body;
+    uint64_t wait; /* store ticket to be committed before answering (0 = none) */
 } rv_resp;
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
@@ -118,11 +126,35 @@ void rv_announcer_free(rv_announcer *a);
 void rv_announcer_stop(rv_announcer *a);          /* ends every stream */
 int rv_announcer_active(const rv_announcer *a);   /* any listener? (cheap) */
 void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len);
-rv_listener *rv_listen(rv_announcer *a);
-/* Blocks up to the keep-alive interval; fills buf with whole SSE messages or a
- * keep-alive comment. Returns bytes written, or -1 when the stream is over. */
+/* A listener whose reads found nothing is parked: park(arg) runs (the HTTP
+ * layer suspends the connection) and later unpark(arg) (it resumes it),
+ * when there is something to send, a keep-alive is due, or the stream ends. */
+rv_listener *rv_listen(rv_announcer *a, void (*park)(void *), void (*unpark)(void *), void *arg);
+/* Never blocks: fills buf with queued SSE bytes or a due keep-alive comment
+ * and returns how many; 0 = nothing now (the listener is parked); -1 = the
+ * stream is over. */
 long rv_listener_read(rv_listener *l, char *buf, size_t cap);
 void rv_listener_close(rv_listener *l);
+
+/* ===== Per-key metrics of families (keymetrics.c) ===== */
+
+typedef struct rv_key_row {
+    double n, m1, m2, m3, tp, fp, fn;
+} rv_key_row;
+typedef struct rv_key_metrics {
+    rv_strmap idx; /* key -> row index, in first-seen order */
+    rv_key_row *rows;
+    uint32_t n, cap;
+} rv_key_metrics;
+void rv_keym_init(rv_key_metrics *k);
+void rv_keym_free(rv_key_metrics *k);
+void rv_keym_update(rv_key_metrics *k, rv_flavor f, const char *key, size_t len, const rv_value *y,
+                    const rv_prediction *p);
+const char *rv_keym_name(rv_flavor f, int i); /* NULL past the last */
+double rv_keym_value(const rv_key_row *r, rv_flavor f, int i);
+json_t *rv_keym_to_json(const rv_key_row *r, rv_flavor f);
+rv_status rv_keym_save(const rv_key_metrics *k, rv_buf *out);
+rv_status rv_keym_load(rv_key_metrics *k, rv_reader *in);
 
 /* ===== Server state ===== */
 
@@ -140,6 +172,8 @@ typedef struct rv_model_entry {
     int predict_mutates, is_family;
     rv_buf def;                /* families: snapshot of the empty family */
     rv_metric_set metrics;
+    rv_key_metrics keym;       /* families: per key (under metrics_mu) */
+    uint64_t n_learned;        /* learns counted by the metrics (under metrics_mu) */
     uint64_t last_seq;         /* last log event of this model */
     /* The stored checkpoint: the lowest seq it covers (state and metrics),
      * and what replay compares each event with. */
@@ -164,7 +198,8 @@ typedef struct rv_config {
     const char *host;
     int port;
     const char *db;
-    int threads;          /* connection cap */
+    int threads;          /* connection cap (the flag kept its old name) */
+    int workers;          /* libmicrohttpd's thread pool on epoll */
     const char *token;
     size_t max_body;
     int timeout_s;
@@ -192,6 +227,10 @@ typedef struct rv_server {
     rv_timing t_predict, t_learn;
     rv_announcer *sse_events, *sse_metrics;
     void *daemon;
+    pthread_mutex_t park_mu;      /* requests waiting for a commit (http.c) */
+    void **parked;
+    size_t n_parked, cap_parked;
+    uint64_t started_ns;
     pthread_mutex_t ckpt_mu;      /* one checkpoint at a time; table changes wait for it */
     pthread_mutex_t wake_mu;
     pthread_cond_t wake;
@@ -218,6 +257,8 @@ rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err);
 /* Builds e's checkpoint blob and records what it covers in e; the caller
  * holds ckpt_mu (or is alone). Takes e's locks itself, briefly per stripe. */
 rv_status rv_ckpt_build(rv_server *s, rv_model_entry *e, rv_buf *blob, rv_error *err);
+/* A copy of family e taken stripe by stripe (no whole-family stop). */
+rv_object *rv_ckpt_family_copy(rv_server *s, rv_model_entry *e, rv_error *err);
 /* Builds and queues e's checkpoint; returns the store ticket (0 = failed). */
 uint64_t rv_ckpt_write(rv_server *s, rv_model_entry *e);
 /* Restores a model from its blob (either version); NULL with err on failure.
@@ -262,6 +303,7 @@ int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t 
 int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
 void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn);
 void rv_ops_healthz(rv_server *s, rv_resp *resp);
+void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp);
 void rv_ops_readyz(rv_server *s, rv_resp *resp);
 void rv_ops_prometheus(rv_server *s, rv_resp *resp);
 void rv_ops_openapi(rv_server *s, rv_resp *resp);

@@ -39,6 +39,18 @@ typedef struct kept_blob {
     char bytes[];
 } kept_blob;
 
+/* The metrics of e see one learn (caller holds metrics_mu, or is alone). */
+static void count_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
+                        const rv_prediction *p)
+{
+    rv_engine_metrics_update(&e->metrics, y, p);
+    e->n_learned++;
+    const char *key;
+    size_t len;
+    if (e->is_family && rv_family_key_of(e->model, x, &key, &len, NULL) == RV_OK)
+        rv_keym_update(&e->keym, s->flavor, key, len, y, p);
+}
+
 static uint64_t log_record(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
                            const rv_prediction *p, int predicted, const char *forget_id)
 {
@@ -49,7 +61,7 @@ static uint64_t log_record(rv_server *s, rv_model_entry *e, const rv_event *x, c
     if (!b.oom) {
         pthread_mutex_lock(&s->metrics_mu);
         if (y) {
-            rv_engine_metrics_update(&e->metrics, y, p);
+            count_learn(s, e, x, y, p);
             rv_engine_metrics_update(&s->metrics, y, p);
         }
         t = rv_store_append(s->store, e->name, b.data, b.len);
@@ -280,7 +292,7 @@ static rv_status replay_event(void *ctx, uint64_t seq, const char *model, const 
             rv_engine_metrics_update(&s->metrics, &r.y, &r.pred);
         rv_model_entry *e = rv_state_find(s, model);
         if (e && r.has_y && seq > e->metrics_seq)
-            rv_engine_metrics_update(&e->metrics, &r.y, &r.pred);
+            count_learn(s, e, &r.x, &r.y, &r.pred);
         if (e && !rv_ckpt_covers(e, &r.x, seq)) {
             rv_prediction scratch;
             rv_prediction_init(&scratch);

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char USAGE[] =
-    "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads N] [--token T]\n"
+    "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads MAXCONN] [--workers N]\n"
+    "                     [--token T]\n"
     "                     [--max-body BYTES] [--timeout S] [--keep-ttl S]\n"
     "                     [--checkpoint-every N] [--port-file PATH] [--verbose]\n"
     "Each flag also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
@@ -54,13 +56,14 @@ static int apply(const flag *f, const char *value)
 static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
-         every = 10000, keepalive = 15000, delay = 0;
+         every = 10000, keepalive = 15000, delay = 0, workers = sysconf(_SC_NPROCESSORS_ONLN);
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
         {"port", "RIVULET_PORT", 1, NULL, &port, 0, 65535},
         {"db", "RIVULET_DB", 0, &db, NULL, 0, 0},
         {"threads", "RIVULET_THREADS", 1, NULL, &threads, 1, 100000},
+        {"workers", "RIVULET_WORKERS", 1, NULL, &workers, 1, 1024},
         {"token", "RIVULET_TOKEN", 0, &token, NULL, 0, 0},
         {"max-body", "RIVULET_MAX_BODY", 1, NULL, &max_body, 1, 1l << 40},
         {"timeout", "RIVULET_TIMEOUT", 1, NULL, &timeout, 1, 86400},
@@ -111,6 +114,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->port = (int)port;
     c->db = db;
     c->threads = (int)threads;
+    c->workers = workers > 0 ? (int)workers : 1;
     c->token = token && *token ? token : NULL;
     c->max_body = (size_t)max_body;
     c->timeout_s = (int)timeout;
@@ -152,6 +156,7 @@ int rv_serve_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     rv_error err = {0};
+    s->started_ns = rv_now_ns();
     rv_timing_init(&s->t_predict);
     rv_timing_init(&s->t_learn);
     s->sse_events = rv_announcer_new(1 << 20, s->cfg.sse_keepalive_ms);

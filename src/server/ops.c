@@ -1,6 +1,7 @@
 /* Operations endpoints: liveness, readiness, Prometheus text, OpenAPI.
  *
- *   GET /healthz  200 {"status": "ok"} while the process serves
+ *   GET /healthz  200 {"status": "ok", "uptime_s", "db_path", "db_bytes" (the
+ *                 database and its WAL), "kept" (pending predictions), "version"}
  *   GET /readyz   200 once the log is replayed; 503 while starting or draining
  *   GET /metrics  Prometheus text format 0.0.4: request counters, predict and
  *                 learn call counts and mean durations, models, kept
@@ -10,12 +11,28 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+
+static long long file_bytes(const char *path, const char *suffix)
+{
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s%s", path, suffix);
+    return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
 
 void rv_ops_healthz(rv_server *s, rv_resp *resp)
 {
-    (void)s;
-    rv_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+    pthread_mutex_lock(&s->kept_mu);
+    unsigned kept = rv_strmap_size(&s->kept);
+    pthread_mutex_unlock(&s->kept_mu);
+    long long db = file_bytes(s->cfg.db, "") + file_bytes(s->cfg.db, "-wal");
+    rv_resp_json(resp, 200, json_pack("{s:s,s:f,s:s,s:I,s:I,s:s}", "status", "ok", "uptime_s",
+                                      (double)(rv_now_ns() - s->started_ns) / 1e9, "db_path", s->cfg.db,
+                                      "db_bytes", (json_int_t)db, "kept", (json_int_t)kept, "version",
+                                      RV_VERSION));
 }
 
 void rv_ops_readyz(rv_server *s, rv_resp *resp)
@@ -83,8 +100,14 @@ static const char OPENAPI[] =
     "\"get\":{\"summary\":\"Snapshot of a model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"},\"404\":{\"description\":\"unknown\"}}},"
     "\"post\":{\"summary\":\"Upload a model under a name\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"{name}\"}}},"
     "\"delete\":{\"summary\":\"Delete a model\",\"security\":[{\"bearer\":[]}],\"responses\":{\"204\":{\"description\":\"deleted\"},\"404\":{\"description\":\"unknown\"}}}},"
-    "\"/api/model/{name}/metrics\":{\"get\":{\"summary\":\"A model's own metrics\",\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],\"responses\":{\"200\":{\"description\":\"metrics\"},\"404\":{\"description\":\"unknown\"}}}},"
-    "\"/api/models\":{\"get\":{\"summary\":\"{models: sorted names, default}\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/api/model/{name}/metrics\":{\"get\":{\"summary\":\"A model's own metrics and n_learned\",\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],\"responses\":{\"200\":{\"description\":\"metrics\"},\"404\":{\"description\":\"unknown\"}}}},"
+    "\"/api/models\":{\"get\":{\"summary\":\"{models: sorted names, default, families: {name: {by, keys}}}\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/api/models/metrics\":{\"get\":{\"summary\":\"Rows {model, key|null, n, metrics} per model and family key\",\"parameters\":["
+    "{\"name\":\"offset\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0}},"
+    "{\"name\":\"limit\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0}},"
+    "{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},\"description\":\"a metric name, n, model or key\"},"
+    "{\"name\":\"order\",\"in\":\"query\",\"schema\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}}],"
+    "\"responses\":{\"200\":{\"description\":\"{models, total, offset, limit}\"},\"400\":{\"description\":\"bad query\"}}}},"
     "\"/api/predict\":{\"post\":{\"summary\":\"{features, id?, model?} -> {model, prediction}\",\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"},\"400\":{\"description\":\"client error\"}}}},"
     "\"/api/learn\":{\"post\":{\"summary\":\"{ground_truth, id?, features?, model?}\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"learnt, durable\"},\"400\":{\"description\":\"client error\"}}}},"
     "\"/api/predict/batch\":{\"post\":{\"summary\":\"NDJSON of predict payloads -> NDJSON results with status\",\"responses\":{\"200\":{\"description\":\"one line per input line\"}}}},"
@@ -93,7 +116,7 @@ static const char OPENAPI[] =
     "\"/api/stats\":{\"get\":{\"summary\":\"Predict and learn call statistics\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/api/stream/metrics\":{\"get\":{\"summary\":\"Server-sent metrics after each learn\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
     "\"/api/stream/events\":{\"get\":{\"summary\":\"Server-sent predict and learn events\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
-    "\"/healthz\":{\"get\":{\"summary\":\"Liveness\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/healthz\":{\"get\":{\"summary\":\"Liveness: status, uptime_s, db_path, db_bytes, kept, version\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/readyz\":{\"get\":{\"summary\":\"Readiness\",\"responses\":{\"200\":{\"description\":\"ready\"},\"503\":{\"description\":\"not ready\"}}}},"
     "\"/metrics\":{\"get\":{\"summary\":\"Prometheus text\",\"responses\":{\"200\":{\"description\":\"ok\"}}}}"
     "}}";

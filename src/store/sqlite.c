@@ -12,7 +12,11 @@
  * grow, with gaps). The committer thread takes the whole queue, runs it in one
  * transaction, records the highest ticket in meta, commits, and wakes the
  * waiters. One fsync thus covers every learn that arrived meanwhile: at 64
- * concurrent clients a commit carries tens of learns.
+ * concurrent clients a commit carries tens of learns. The log events of one
+ * commit go into one row (a pack: model column PACK, seq = the pack's last
+ * seq, body = per event u64 seq | bytes model | bytes event, rv_buf
+ * encoding), so a commit costs one B-tree insert, not one per event; reading
+ * unpacks, and trimming by the row's seq only drops fully covered packs.
  *
  * If a commit fails the store is poisoned: every later wait reports RV_EIO,
  * since acknowledging learns that might be lost would break the promise.
@@ -49,6 +53,9 @@ struct rv_store {
     pthread_t thread;
     char engine[64];
     sqlite3_stmt *st[8];
+    rv_buf pack; /* the committer's pack of log events */
+    void (*notify)(void *, uint64_t, int); /* after each commit, outside mu */
+    void *notify_ctx;
 };
 
 static const char *const SCHEMA =
@@ -71,6 +78,36 @@ static const char *const STMTS[] = {
 };
 
 /* ===== Committer ===== */
+
+#define PACK "\x01pack"
+
+/* Runs the appends from o on (up to the first other op) as one pack row;
+ * returns the op after them. */
+static const op *run_pack(rv_store *s, const op *o, int *rc)
+{
+    rv_buf *b = &s->pack;
+    rv_buf_reset(b);
+    uint64_t last = 0;
+    for (; o && o->kind == OP_APPEND; o = o->next) {
+        rv_buf_put_u64(b, o->ticket);
+        rv_buf_put_bytes(b, o->key, (uint32_t)strlen(o->key));
+        rv_buf_put_bytes(b, o->a, (uint32_t)o->alen);
+        last = o->ticket;
+    }
+    if (b->oom) {
+        *rc = SQLITE_NOMEM;
+        return o;
+    }
+    sqlite3_stmt *st = s->st[OP_APPEND];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (int64_t)last);
+    sqlite3_bind_text(st, 2, PACK, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, b->data ? b->data : "", (int)b->len, SQLITE_STATIC);
+    *rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    *rc = *rc == SQLITE_DONE ? SQLITE_OK : *rc;
+    return o;
+}
 
 static int run_op(rv_store *s, const op *o)
 {
@@ -107,8 +144,14 @@ static void free_ops(op *o)
 static int commit_batch(rv_store *s, op *batch, uint64_t last)
 {
     int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-    for (op *o = batch; rc == SQLITE_OK && o; o = o->next)
-        rc = run_op(s, o);
+    for (const op *o = batch; rc == SQLITE_OK && o;) {
+        if (o->kind == OP_APPEND) {
+            o = run_pack(s, o, &rc);
+        } else {
+            rc = run_op(s, o);
+            o = o->next;
+        }
+    }
     if (rc == SQLITE_OK) {
         op counter = {.kind = OP_META, .key = "seq", .a = (char *)&last, .alen = sizeof last};
         rc = run_op(s, &counter);
@@ -145,7 +188,13 @@ static void *committer(void *arg)
         if (rc != SQLITE_OK)
             s->failed = 1;
         s->done_ticket = last;
+        int failed = s->failed;
         pthread_cond_broadcast(&s->committed);
+        if (s->notify) {
+            pthread_mutex_unlock(&s->mu);
+            s->notify(s->notify_ctx, last, failed);
+            pthread_mutex_lock(&s->mu);
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -178,12 +227,13 @@ static uint64_t enqueue(rv_store *s, int kind, const char *key, const void *a, s
     }
     pthread_mutex_lock(&s->mu);
     o->ticket = ++s->next_ticket;
-    if (s->tail)
-        s->tail->next = o;
-    else
+    if (s->tail) {
+        s->tail->next = o; /* the committer is busy, or already woken for the head */
+    } else {
         s->head = o;
+        pthread_cond_signal(&s->queued); /* it only ever sleeps on an empty queue */
+    }
     s->tail = o;
-    pthread_cond_signal(&s->queued);
     uint64_t t = o->ticket;
     pthread_mutex_unlock(&s->mu);
     return t;
@@ -250,6 +300,23 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err)
     return st;
 }
 
+rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err)
+{
+    pthread_mutex_lock(&s->mu);
+    *done = s->failed || s->done_ticket >= ticket;
+    rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
+    pthread_mutex_unlock(&s->mu);
+    return st;
+}
+
+void rv_store_set_notify(rv_store *s, void (*fn)(void *ctx, uint64_t done, int failed), void *ctx)
+{
+    pthread_mutex_lock(&s->mu);
+    s->notify = fn;
+    s->notify_ctx = ctx;
+    pthread_mutex_unlock(&s->mu);
+}
+
 /* ===== Open and close ===== */
 
 static rv_status sql_fail(rv_store *s, rv_error *err, const char *what)
@@ -305,6 +372,7 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
         return st;
     }
     snprintf(s->engine, sizeof s->engine, "sqlite %s (WAL)", sqlite3_libversion());
+    rv_buf_init(&s->pack);
     pthread_create(&s->thread, NULL, committer, s);
     *out = s;
     return RV_OK;
@@ -319,6 +387,7 @@ void rv_store_close(rv_store *s)
     pthread_cond_signal(&s->queued);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
+    rv_buf_free(&s->pack);
     for (int k = 0; k < 8; k++)
         sqlite3_finalize(s->st[k]);
     sqlite3_close(s->db);
@@ -405,19 +474,47 @@ rv_status rv_store_each_model(rv_store *s, rv_store_model_fn fn, void *ctx, rv_e
                     0, model_row, &m, err);
 }
 
-struct event_ctx { rv_store_event_fn fn; void *ctx; };
+struct event_ctx { rv_store_event_fn fn; void *ctx; uint64_t after; };
+
+/* Calls fn for each event of a pack with seq > after; a damaged pack ends
+ * the read with RV_EIO rather than guessing. */
+static int unpack(struct event_ctx *e, const unsigned char *p, size_t n)
+{
+    char model[4097];
+    rv_reader in;
+    rv_reader_init(&in, p, n);
+    while (in.pos < in.len) {
+        uint32_t ml = 0, bl = 0;
+        uint64_t seq = rv_reader_u64(&in);
+        const char *m = rv_reader_bytes(&in, &ml, sizeof model - 1);
+        const char *body = rv_reader_bytes(&in, &bl, UINT32_MAX);
+        if (in.status != RV_OK)
+            return RV_EIO;
+        memcpy(model, m, ml);
+        model[ml] = '\0';
+        if (seq > e->after) {
+            int st = e->fn(e->ctx, seq, model, body, bl);
+            if (st != RV_OK)
+                return st;
+        }
+    }
+    return RV_OK;
+}
+
 static int event_row(void *c, sqlite3_stmt *st)
 {
     struct event_ctx *e = c;
-    return e->fn(e->ctx, (uint64_t)sqlite3_column_int64(st, 0),
-                 (const char *)sqlite3_column_text(st, 1), sqlite3_column_blob(st, 2),
+    const char *model = (const char *)sqlite3_column_text(st, 1);
+    if (model && strcmp(model, PACK) == 0)
+        return unpack(e, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+    return e->fn(e->ctx, (uint64_t)sqlite3_column_int64(st, 0), model, sqlite3_column_blob(st, 2),
                  (size_t)sqlite3_column_bytes(st, 2));
 }
 
 rv_status rv_store_each_event(rv_store *s, uint64_t after, rv_store_event_fn fn, void *ctx,
                               rv_error *err)
 {
-    struct event_ctx e = {fn, ctx};
+    struct event_ctx e = {fn, ctx, after};
     return each_row(s, "SELECT seq, model, body FROM log WHERE seq > ?1 ORDER BY seq",
                     (int64_t)after, event_row, &e, err);
 }
