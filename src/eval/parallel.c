@@ -61,17 +61,26 @@ typedef struct waiter {
  * writes never evict data the other thread is using (false sharing). */
 #define LINE 64
 
+enum { INLINE_FEATURES = 4, INLINE_BYTES = 96, INLINE_MODELS = 2 };
+
 typedef struct row {
-    _Alignas(LINE) rv_event x; /* copy of the event, for a worker's row */
+    _Alignas(LINE) atomic_uint done;
+    rv_status st;
+    const rv_event *xp; /* a worker's row: its copy of the event (xv or x) */
     rv_value y;
     char *ystr;
     uint32_t ycap;
     int has_y;
     unsigned shard;
     uint64_t lab; /* labelled rows before this one */
-    rv_status st;
-    rv_prediction *pred; /* one per model */
-    atomic_uint done;
+    rv_prediction *pred; /* one per model: pred_in, or the heap for more models */
+    rv_prediction pred_in[INLINE_MODELS];
+    /* a small event is copied into the row's own lines (no heap blocks to
+     * pass between the threads); larger ones into x */
+    rv_event xv;
+    rv_feature xitems[INLINE_FEATURES];
+    char xstr[INLINE_BYTES];
+    rv_event x;
 } row;
 
 typedef struct pending {
@@ -195,6 +204,37 @@ static rv_status copy_y(rv_value *dst, char **buf, uint32_t *cap, const rv_value
     (*buf)[y->len] = '\0';
     dst->str = *buf;
     return RV_OK;
+}
+
+/* Copies x into r for its worker: into the row itself when small. */
+static rv_status copy_x(row *r, const rv_event *x)
+{
+    size_t used = 0;
+    int fits = x->n <= INLINE_FEATURES;
+    for (uint32_t i = 0; fits && i < x->n; i++) {
+        const rv_feature *f = &x->items[i];
+        r->xitems[i] = *f;
+        if (f->kind != RV_STR)
+            continue;
+        if (f->len >= INLINE_BYTES - used) {
+            fits = 0;
+            break;
+        }
+        if (f->len)
+            memcpy(r->xstr + used, f->str, f->len);
+        r->xstr[used + f->len] = '\0';
+        r->xitems[i].str = r->xstr + used;
+        used += f->len + 1;
+    }
+    if (fits) {
+        r->xv.items = r->xitems;
+        r->xv.n = r->xv.cap = x->n;
+        r->xv.strings.head = NULL;
+        r->xp = &r->xv;
+        return RV_OK;
+    }
+    r->xp = &r->x;
+    return rv_event_copy(&r->x, x);
 }
 
 /* ===== A shard's work ===== */
@@ -364,7 +404,7 @@ static void *worker(void *arg)
             atomic_fetch_add(&pp->acks, 1);
         } else {
             row *r = &pp->ring[e];
-            run_row(sh, r, &r->x);
+            run_row(sh, r, r->xp);
             atomic_store(&r->done, 1);
             /* a waiting feeder is woken every BATCH rows, or when this
              * worker runs dry (so it always is, eventually) */
@@ -481,7 +521,7 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
     r->lab = pp->labeled;
     r->st = RV_OK;
     atomic_store_explicit(&r->done, 0, memory_order_relaxed);
-    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || (s && rv_event_copy(&r->x, x))) {
+    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || (s && copy_x(r, x))) {
         e.code = RV_ENOMEM;
         snprintf(e.message, sizeof e.message, "out of memory");
         drain(pp, 1);
@@ -564,7 +604,8 @@ void rv_progressive_par_free(rv_progressive_par *pp)
             free(pp->ring[i].ystr);
             for (size_t f = 0; pp->ring[i].pred && f < pp->nmodels; f++)
                 rv_prediction_free(&pp->ring[i].pred[f]);
-            free(pp->ring[i].pred);
+            if (pp->ring[i].pred != pp->ring[i].pred_in)
+                free(pp->ring[i].pred);
         }
     free(pp->ring);
     free(pp->shards);
@@ -651,7 +692,8 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
         row *r = &pp->ring[i];
         rv_event_init(&r->x);
         atomic_init(&r->done, 0);
-        if (!(r->pred = zalloc_lines(nmodels * sizeof *r->pred)))
+        r->pred = nmodels <= INLINE_MODELS ? r->pred_in : calloc(nmodels, sizeof *r->pred);
+        if (!r->pred)
             bad = 1;
         for (size_t f = 0; !bad && f < nmodels; f++)
             rv_prediction_init(&r->pred[f]);
