@@ -40,7 +40,8 @@ enum { ROLE_UNSUP = 0, ROLE_SUP = 1, ROLE_UNION = 2 };
 typedef struct pipe {
     rv_object base;
     uint32_t n;
-    uint8_t ldp; /* learn_during_predict */
+    uint8_t ldp;      /* learn_during_predict */
+    uint8_t final_tf; /* the last step is a transformer */
     uint8_t *role;
     rv_object **steps;
 } pipe;
@@ -131,6 +132,7 @@ static rv_status finish(pipe *p, rv_error *err)
                                 i + 1, p->steps[i]->cls->name);
         p->role[i] = rv_is_union(p->steps[i]) ? ROLE_UNION : (f & RV_F_SUPERVISED) ? ROLE_SUP : ROLE_UNSUP;
     }
+    p->final_tf = (rv_estimator_flags(p->steps[p->n - 1]) & RV_F_TRANSFORMER) != 0;
     p->base.cls = rv_class_variant(&rv_class_compose_Pipeline, variants, pipeline_flags(p));
     return RV_OK;
 }
@@ -331,7 +333,7 @@ rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv
 {
     pipe *p = (pipe *)self;
     uint32_t last = p->n - 1;
-    if (!p->ldp || (rv_estimator_flags(p->steps[last]) & RV_F_TRANSFORMER)) {
+    if (!p->ldp || p->final_tf) {
         rv_status s = pipeline_predict(self, x, out, err);
         return s ? s : pipeline_learn(self, x, y, err);
     }
