@@ -151,10 +151,15 @@ static rv_status widen(const rv_fused_block *f, rv_fused_state *s)
     return RV_OK;
 }
 
+const double *rv_fused_find_key(const rv_fused_state *s, uint64_t key)
+{
+    int64_t i = rv_groups_find(&s->groups, key);
+    return i < 0 ? NULL : s->data + (size_t)i * s->stride;
+}
+
 const double *rv_fused_find(const rv_fused_block *f, const rv_fused_state *s, const rv_event *x)
 {
-    int64_t i = rv_groups_find(&s->groups, rv_group_key(x, f->by, f->nby));
-    return i < 0 ? NULL : s->data + (size_t)i * s->stride;
+    return rv_fused_find_key(s, rv_group_key(x, f->by, f->nby));
 }
 
 static double *add_group(rv_fused_state *s, uint64_t key)
@@ -177,9 +182,14 @@ static double *add_group(rv_fused_state *s, uint64_t key)
 rv_status rv_fused_learn(const rv_fused_block *f, rv_fused_state *s, const rv_event *x, double y,
                          rv_error *err)
 {
+    return rv_fused_learn_key(f, s, rv_group_key(x, f->by, f->nby), y, err);
+}
+
+rv_status rv_fused_learn_key(const rv_fused_block *f, rv_fused_state *s, uint64_t key, double y,
+                             rv_error *err)
+{
     if (!s->wide && !fits_float(y) && widen(f, s))
         return rv_error_set(err, RV_ENOMEM, "out of memory");
-    uint64_t key = rv_group_key(x, f->by, f->nby);
     int64_t i = rv_groups_find(&s->groups, key);
     double *rec = i >= 0 ? s->data + (size_t)i * s->stride : add_group(s, key);
     if (!rec)

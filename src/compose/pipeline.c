@@ -338,6 +338,8 @@ rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv
         return s ? s : pipeline_learn(self, x, y, err);
     }
     const rv_event *in[MAX_STEPS];
+    rv_union_keys keys[4]; /* of the first unions: their learn reuses the group keys */
+    uint32_t nu = 0;
     const rv_event *cur = x;
     uint32_t pushed = 0;
     rv_status s = RV_OK;
@@ -351,13 +353,19 @@ rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv
             break;
         }
         pushed++;
-        s = rv_estimator_transform(p->steps[i], cur, next, err);
+        if (p->role[i] == ROLE_UNION && nu < 4)
+            s = rv_union_transform_keys(p->steps[i], cur, next, &keys[nu++], err);
+        else
+            s = rv_estimator_transform(p->steps[i], cur, next, err);
         cur = next;
     }
     if (s == RV_OK)
         s = rv_estimator_predict(p->steps[last], cur, out, err);
+    nu = 0;
     for (uint32_t i = 0; i < last && s == RV_OK; i++)
-        if (p->role[i] != ROLE_UNSUP)
+        if (p->role[i] == ROLE_UNION && nu < 4)
+            s = rv_union_learn_sup_keys(p->steps[i], in[i], y, &keys[nu++], err);
+        else if (p->role[i] != ROLE_UNSUP)
             s = learn_sup(p, i, in[i], y, err);
     if (s == RV_OK)
         s = rv_estimator_learn(p->steps[last], cur, y, err);

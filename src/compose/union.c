@@ -422,16 +422,18 @@ int rv_union_has_parts(const rv_object *o, int which)
     return 0;
 }
 
-rv_status rv_union_learn_parts(rv_object *self, const rv_event *x, const rv_value *y, int which,
-                               rv_error *err)
+static rv_status learn_parts(rv_object *self, const rv_event *x, const rv_value *y, int which,
+                             const rv_union_keys *k, rv_error *err)
 {
     uni *u = (uni *)self;
     const union_plan *p = u->plan;
     if (which & RV_PARTS_SUPERVISED && p->nblocks && y && y->kind != RV_NONE) {
         if (y->kind != RV_NUM)
             return rv_error_set(err, RV_ETYPE, "TargetAgg needs a numeric target");
+        int keyed = k && k->n == p->nblocks;
         for (uint32_t b = 0; b < p->nblocks; b++)
-            if (rv_fused_learn(&p->blocks[b], &u->states[b], x, y->num, err))
+            if (keyed ? rv_fused_learn_key(&p->blocks[b], &u->states[b], k->key[b], y->num, err)
+                      : rv_fused_learn(&p->blocks[b], &u->states[b], x, y->num, err))
                 return err ? err->code : RV_ENOMEM;
     }
     for (uint32_t i = 0; i < p->nunfused; i++) {
@@ -446,6 +448,18 @@ rv_status rv_union_learn_parts(rv_object *self, const rv_event *x, const rv_valu
             return s;
     }
     return RV_OK;
+}
+
+rv_status rv_union_learn_parts(rv_object *self, const rv_event *x, const rv_value *y, int which,
+                               rv_error *err)
+{
+    return learn_parts(self, x, y, which, NULL, err);
+}
+
+rv_status rv_union_learn_sup_keys(rv_object *self, const rv_event *x, const rv_value *y,
+                                  const rv_union_keys *k, rv_error *err)
+{
+    return learn_parts(self, x, y, RV_PARTS_SUPERVISED, k, err);
 }
 
 static rv_status union_learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
@@ -485,13 +499,22 @@ static rv_status fused_only(const union_plan *p, const double *const *rec, rv_ev
     return RV_OK;
 }
 
-static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
+static rv_status transform_keys(rv_object *self, const rv_event *x, rv_event *out, rv_union_keys *k,
+                                rv_error *err)
 {
     uni *u = (uni *)self;
     const union_plan *p = u->plan;
     const double *rec[MAX_BLOCKS];
-    for (uint32_t b = 0; b < p->nblocks; b++)
-        rec[b] = rv_fused_find(&p->blocks[b], &u->states[b], x);
+    int keep = k && p->nblocks <= RV_UNION_KEYS;
+    for (uint32_t b = 0; b < p->nblocks; b++) {
+        const rv_fused_block *f = &p->blocks[b];
+        uint64_t key = rv_group_key(x, f->by, f->nby);
+        if (keep)
+            k->key[b] = key;
+        rec[b] = rv_fused_find_key(&u->states[b], key);
+    }
+    if (k)
+        k->n = keep ? p->nblocks : 0;
     rv_event_clear(out);
     if (p->static_distinct && !p->nunfused) /* the M5 case: numbers into known slots */
         return fused_only(p, rec, out, err);
@@ -520,6 +543,17 @@ static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *o
     if (pushed)
         rv_scratch_pop(pushed);
     return s;
+}
+
+static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
+{
+    return transform_keys(self, x, out, NULL, err);
+}
+
+rv_status rv_union_transform_keys(rv_object *self, const rv_event *x, rv_event *out, rv_union_keys *k,
+                                  rv_error *err)
+{
+    return transform_keys(self, x, out, k, err);
 }
 
 /* ===== State ===== */
