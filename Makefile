@@ -10,7 +10,7 @@
 
 VARIANT ?= opt
 BUILD := build/$(VARIANT)
-PKGS := jansson libmicrohttpd sqlite3 zlib
+PKGS := jansson libmicrohttpd sqlite3 zlib libxxhash
 TEST_PKGS := criterion
 
 CC ?= cc
@@ -22,6 +22,13 @@ CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unus
 ifeq ($(VARIANT),asan)
 CFLAGS_VARIANT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_VARIANT := -fsanitize=address,undefined
+else ifeq ($(VARIANT),fuzz)
+# libFuzzer targets (fuzz/): clang with coverage, ASan and UBSan; only
+# `make fuzz` and `make fuzz-smoke` use it, so `make test` needs no clang.
+CC := clang
+CFLAGS_VARIANT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+  -fno-sanitize-recover=all -Wno-string-concatenation
+LDFLAGS_VARIANT := -fsanitize=fuzzer,address,undefined
 else ifeq ($(VARIANT),debug)
 CFLAGS_VARIANT := -O0 -g
 else
@@ -42,7 +49,8 @@ TEST_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRC))
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
-.PHONY: all lib test test-opt test-asan reference bench bench-server browser-test clean
+.PHONY: all lib test test-opt test-asan reference bench bench-server browser-test clean \
+  fuzz fuzz-smoke fuzz-build
 all: $(BUILD)/rivulet
 
 lib: $(BUILD)/librivulet.a
@@ -105,6 +113,30 @@ test-asan:
 browser-test: $(BUILD)/rivulet
 	cd tests/browser && npm ci --no-audit --no-fund
 	cd tests/browser && RIVULET_BIN=$(CURDIR)/$(BUILD)/rivulet node --test dashboard.test.js
+
+# Fuzzing (fuzz/README.md): each target runs FUZZ_SECONDS, one at a time,
+# from its committed seeds (fuzz/corpus/<target>) plus what earlier runs
+# found (build/fuzz/corpus/<target>); crashes land in build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_FLAGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=65536
+fuzz-build:
+	$(MAKE) VARIANT=fuzz $(patsubst %,build/fuzz/fuzz/%,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t build/fuzz/artifacts; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
+	  build/fuzz/fuzz/$$t $(FUZZ_FLAGS) $$dict -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/artifacts/$$t- build/fuzz/corpus/$$t fuzz/corpus/$$t; \
+	done
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+build/fuzz/fuzz/%: fuzz/%.c fuzz/fuzz.h build/fuzz/librivulet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -DRV_SOURCE_DIR='"$(CURDIR)"' $< build/fuzz/librivulet.a \
+	  $(LDFLAGS) $(LDLIBS) -o $@
 
 reference:
 	$(MAKE) VARIANT=opt build/opt/rivulet-tests

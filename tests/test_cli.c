@@ -2,6 +2,7 @@
  * Makefile's test targets) run on small files in a temporary directory. */
 #include "support.h"
 
+#include <limits.h>
 #include <math.h>
 #include <sys/wait.h>
 
@@ -16,6 +17,9 @@ static void setup(void)
     snprintf(bin, sizeof bin, "%s", b && *b ? b : "build/opt/rivulet");
     if (access(bin, X_OK) != 0)
         cr_skip_test("the rivulet binary (%s) is missing; run through make test", bin);
+    char abs[PATH_MAX]; /* run() changes directory first */
+    if (realpath(bin, abs) && strlen(abs) < sizeof bin)
+        memcpy(bin, abs, strlen(abs) + 1);
 }
 
 static void teardown(void)
@@ -221,3 +225,446 @@ Test(cli, train_then_predict)
     cr_assert(strstr(slurp("out.txt"), "memory: "));
 }
 
+
+/* ===== --parse-date ===== */
+
+/* The dates are days 1, 2, 1, 3 and 0.5 after 1970-01-01, so the model sees
+ * the same x as in the hand-computed run above. */
+Test(cli, parse_date_turns_dates_into_days)
+{
+    put("model.py", MODEL);
+    put("dates.csv", "d,y\n1970-01-02 00:00,2\n1970-01-03 00:00,1\n1970-01-02 00:00,3\n"
+                     "1970-01-04 00:00,-1.5\n1970-01-01 12:00,0.25\n");
+    lr1 m = {0};
+    double preds[5];
+    for (int i = 0; i < 5; i++)
+        preds[i] = lr1_step(&m, xs[i], ys[i], 0.1);
+    cr_assert_eq(run("eval model.py dates.csv --target y --parse-date 'd=%Y-%m-%d %H:%M' "
+                     "--predictions p.csv"),
+                 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "MAE: "), m.mae, "%s", slurp("out.txt"));
+    char *line = strchr(slurp("p.csv"), '\n') + 1;
+    for (int i = 0; i < 5; i++) {
+        char *end;
+        strtol(line, &end, 10);
+        strtod(end + 1, &end);
+        double p = strtod(end + 1, &end);
+        cr_assert_eq(memcmp(&p, &preds[i], sizeof p), 0, "row %d: %.17g != %.17g", i + 1, p,
+                     preds[i]);
+        line = end + 1;
+    }
+    /* A value that is not a date in the format names the file, line and column. */
+    put("baddate.csv", "d,y\n1970-01-02 00:00,2\n1970-13-02 00:00,1\n");
+    cr_assert_eq(run("eval model.py baddate.csv --target y --parse-date 'd=%Y-%m-%d %H:%M'"), 1);
+    cr_assert(strstr(slurp("err.txt"), "baddate.csv:3: column 'd': '1970-13-02 00:00' is not a "
+                                       "date in format '%Y-%m-%d %H:%M'"),
+              "%s", slurp("err.txt"));
+    cr_assert_eq(run("eval model.py baddate.csv --target y --parse-date 'd=%Y-%m-%d %H:%M' "
+                     "--skip-bad"),
+                 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "skipped: "), 1);
+}
+
+/* ===== Model errors: file:line:column ===== */
+
+Test(cli, model_errors_name_file_line_and_column)
+{
+    put("d.csv", "x,y\n1,2\n");
+    put("typo.py", "# a comment\nscaler = preprocessing.StandardScalr()\n"
+                   "scaler | linear_model.LinearRegression()\n");
+    cr_assert_eq(run("eval typo.py d.csv --target y"), 1);
+    cr_assert(strstr(slurp("err.txt"), "rivulet: typo.py:2:10: unknown estimator "
+                                       "'preprocessing.StandardScalr', did you mean "
+                                       "'StandardScaler'?"),
+              "%s", slurp("err.txt"));
+    put("kw.py", "linear_model.LinearRegression(\n    intercept_lrr=0.1)\n");
+    cr_assert_eq(run("train kw.py d.csv --target y --out s.rvs"), 1);
+    cr_assert(strstr(slurp("err.txt"), "kw.py:"), "%s", slurp("err.txt"));
+    cr_assert(strstr(slurp("err.txt"), "intercept_lrr"), "%s", slurp("err.txt"));
+    cr_assert_eq(access("s.rvs", F_OK), -1);
+}
+
+/* ===== Keyed families: the per-key summary ===== */
+
+/* Keys a, b, c, interleaved and of unequal counts; each key's model is the
+ * hand-computed lr1 on that key's rows only. */
+static const char *const kkeys[] = {"a", "b", "a", "c", "b", "a", "c", "a", "b"};
+static const double kxs[] = {1, 2, 0.5, 3, -1, 2, 1, 1.5, 0.25};
+static const double kys[] = {2, 1, 3, -1.5, 0.25, 4, 2, -1, 1};
+#define KROWS 9
+
+static void write_keyed(void)
+{
+    put("model.py", MODEL);
+    char text[512] = "k,x,y\n";
+    for (int i = 0; i < KROWS; i++) {
+        char row[64];
+        snprintf(row, sizeof row, "%s,%.17g,%.17g\n", kkeys[i], kxs[i], kys[i]);
+        strcat(text, row);
+    }
+    put("keyed.csv", text);
+}
+
+static int key_index(const char *k) { return k[0] - 'a'; }
+
+Test(cli, keyed_family_summary_matches_per_key_models)
+{
+    write_keyed();
+    lr1 m[3] = {{0}};
+    int count[3] = {0};
+    double preds[KROWS], overall = 0;
+    for (int i = 0; i < KROWS; i++) {
+        int k = key_index(kkeys[i]);
+        preds[i] = lr1_step(&m[k], kxs[i], kys[i], 0.1);
+        count[k]++;
+        overall += (fabs(kys[i] - preds[i]) - overall) / (i + 1);
+    }
+    cr_assert_eq(run("eval model.py keyed.csv --target y --key k --predictions p.csv --quiet"), 0,
+                 "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    cr_assert_eq(value_after(out, "rows: "), KROWS);
+    cr_assert_eq(value_after(out, "MAE: "), overall, "%s", out);
+    cr_assert_eq(value_after(out, "keys: "), 3, "%s", out);
+    cr_assert_eq(value_after(out, "rows per key: min "), 2, "%s", out); /* c */
+    cr_assert_eq(value_after(out, ", mean "), 3, "%s", out);
+    cr_assert_eq(value_after(out, ", max "), 4, "%s", out);             /* a */
+    double mean = (m[0].mae + m[1].mae + m[2].mae) / 3;
+    cr_assert_eq(value_after(out, "MAE per key: mean "), mean, "%s", out);
+    /* Worst first: order the three keys by their MAE, descending. */
+    int order[3] = {0, 1, 2};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (m[order[j]].mae > m[order[i]].mae) {
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+    const char *p = strstr(out, "worst keys by MAE:");
+    cr_assert_not_null(p, "%s", out);
+    p += strlen("worst keys by MAE:");
+    for (int i = 0; i < 3; i++) {
+        char want[8];
+        snprintf(want, sizeof want, " %c (", 'a' + order[i]);
+        cr_assert(strncmp(p, want, strlen(want)) == 0, "key %d: got '%.20s' in\n%s", i, p, out);
+        char *end;
+        double v = strtod(p + strlen(want), &end);
+        cr_assert_eq(v, m[order[i]].mae, "key %c: %.17g != %.17g", 'a' + order[i], v,
+                     m[order[i]].mae);
+        p = end + 1 + (i < 2); /* past ")" and "," */
+    }
+    /* The predictions carry the key, and read back exactly. */
+    char *line = slurp("p.csv");
+    cr_assert(strncmp(line, "row,y,prediction,key\n", 21) == 0, "%s", line);
+    line = strchr(line, '\n') + 1;
+    for (int i = 0; i < KROWS; i++) {
+        char *end;
+        cr_assert_eq(strtol(line, &end, 10), i + 1);
+        cr_assert_eq(strtod(end + 1, &end), kys[i]);
+        double pr = strtod(end + 1, &end);
+        cr_assert_eq(memcmp(&pr, &preds[i], sizeof pr), 0, "row %d", i + 1);
+        cr_assert(end[0] == ',' && end[1] == kkeys[i][0] && end[2] == '\n', "row %d", i + 1);
+        line = end + 3;
+    }
+    cr_assert_eq(count[0] + count[1] + count[2], KROWS);
+}
+
+/* ===== train --select: the choice per key ===== */
+
+/* River's GreedyRegressor.learn_one for one key, written out: for each
+ * candidate in order, predict, update its MAE, learn, and take it as the
+ * best if its MAE is now strictly lower than the best's. */
+static int greedy_choice(int key, double lrs[2], double mae_out[2])
+{
+    lr1 c[2] = {{0}};
+    int best = 0;
+    for (int i = 0; i < KROWS; i++) {
+        if (key_index(kkeys[i]) != key)
+            continue;
+        for (int j = 0; j < 2; j++) {
+            lr1_step(&c[j], kxs[i], kys[i], lrs[j]);
+            if (c[j].mae < c[best].mae)
+                best = j;
+        }
+    }
+    mae_out[0] = c[0].mae;
+    mae_out[1] = c[1].mae;
+    return best;
+}
+
+Test(cli, train_select_keeps_the_best_candidate_per_key)
+{
+    write_keyed();
+    put("fast.py", "linear_model.LinearRegression(optimizer=optim.SGD(0.2), intercept_lr=0.2)\n");
+    cr_assert_eq(run("train model.py fast.py keyed.csv --select --target y --key k --out best.rvs "
+                     "--quiet"),
+                 0, "%s", slurp("err.txt"));
+    cr_assert_eq(run("inspect best.rvs --keys"), 0, "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    cr_assert(strstr(out, "class: compose.Family"), "%s", out);
+    cr_assert_eq(value_after(out, "keys: "), 3, "%s", out);
+    double lrs[2] = {0.1, 0.2};
+    int wins[2] = {0, 0};
+    for (int k = 0; k < 3; k++) {
+        double mae[2];
+        int best = greedy_choice(k, lrs, mae);
+        wins[best]++;
+        char label[32];
+        snprintf(label, sizeof label, "  %c: candidate ", 'a' + k);
+        cr_assert_eq(value_after(out, label), best, "key %c:\n%s", 'a' + k, out);
+        char *p = strstr(out, label) + strlen(label) + 3; /* past "N (" */
+        char *end;
+        cr_assert_eq(strtod(p, &end), mae[0], "key %c", 'a' + k);
+        cr_assert_eq(strtod(end + 2, NULL), mae[1], "key %c", 'a' + k);
+    }
+    cr_assert(wins[0] && wins[1], "the data should make both candidates win somewhere");
+    char label[40];
+    snprintf(label, sizeof label, "candidate 0 is best for ");
+    cr_assert_eq(value_after(out, label), wins[0], "%s", out);
+}
+
+/* ===== Ctrl-C ===== */
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <time.h>
+
+#include "rivulet/io.h"
+#include "rivulet/model.h"
+
+static double clock_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* An endless M5-like stream (id,date,y; 500 series, days from 2011-01-29),
+ * 8 KiB at a time with blocking writes; -1 once the reader has gone. */
+static int feed(int fd, uint64_t *row)
+{
+    char chunk[8192];
+    size_t n = 0;
+    while (n < sizeof chunk - 64) {
+        uint64_t r = (*row)++;
+        int s = (int)(r % 500), day = (int)(r / 500);
+        struct tm tm = {.tm_year = 111, .tm_mon = 0, .tm_mday = 29 + day % 3000, .tm_hour = 12};
+        timegm(&tm);
+        n += (size_t)snprintf(chunk + n, sizeof chunk - n, "FOODS_%d_%03d_CA_%d,%04d-%02d-%02d,%d\n",
+                              1 + s % 3, s / 3, 1 + s % 4, tm.tm_year + 1900, tm.tm_mon + 1,
+                              tm.tm_mday, (int)(r * 2654435761u >> 7) % 5);
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(fd, chunk + done, n - done);
+        if (w < 0 && errno != EINTR)
+            return -1;
+        done += w > 0 ? (size_t)w : 0;
+    }
+    return (int)n;
+}
+
+static pid_t spawn_train(int *in_fd, const char *model)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        char out[256], err[256];
+        snprintf(out, sizeof out, "%s/out.txt", dir);
+        snprintf(err, sizeof err, "%s/err.txt", dir);
+        dup2(p[0], 0);
+        close(p[0]);
+        close(p[1]);
+        if (chdir(dir) || !freopen(out, "w", stdout) || !freopen(err, "w", stderr))
+            _exit(99);
+        execl(bin, "rivulet", "train", model, "-", "--target", "y", "--key", "id", "--out",
+              "snap.rvs", (char *)NULL);
+        _exit(98);
+    }
+    close(p[0]);
+    *in_fd = p[1];
+    return pid;
+}
+
+Test(cli, ctrl_c_stops_train_with_the_summary_and_a_whole_snapshot, .timeout = 120)
+{
+    char model[1024];
+    cr_assert_not_null(realpath("examples/m5/lm.river", model), "run from the repository root");
+    signal(SIGPIPE, SIG_IGN);
+    int fd;
+    pid_t pid = spawn_train(&fd, model);
+    uint64_t row = 0;
+    cr_assert_eq(write(fd, "id,date,y\n", 10), 10);
+    /* Feed until 4 MB have gone into the pipe: the reader takes 1 MiB blocks
+     * and the pipe holds 64 KiB, so the command is then inside its data loop
+     * with rows learned. */
+    size_t fed = 0;
+    while (fed < (4u << 20)) {
+        int n = feed(fd, &row);
+        cr_assert_neq(n, -1, "rivulet closed its input early: %s", slurp("err.txt"));
+        fed += (size_t)n;
+    }
+    cr_assert_eq(kill(pid, SIGINT), 0);
+    /* Keep the input flowing (the test's timeout bounds it): rivulet must
+     * stop because of Ctrl-C, not because its input ended. The write fails
+     * once rivulet has exited. */
+    double stop = clock_now();
+    while (feed(fd, &row) > 0)
+        ;
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_lt(clock_now() - stop, 30.0, "rivulet took over 30 s to stop after Ctrl-C");
+    close(fd);
+    cr_assert(WIFEXITED(st), "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    cr_assert_eq(WEXITSTATUS(st), 130, "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    double rows = value_after(out, "rows: ");
+    cr_assert(rows > 1000 && rows < (double)row, "%s", out);
+    cr_assert(strstr(out, "MAE: ") && strstr(out, "keys: 500"), "%s", out);
+    cr_assert(strstr(slurp("err.txt"), "interrupted after "), "%s", slurp("err.txt"));
+    /* The snapshot, if any, is whole: it loads, and holds every key. */
+    char snap[256];
+    snprintf(snap, sizeof snap, "%s/snap.rvs", dir);
+    if (access(snap, F_OK) == 0) {
+        cr_assert_eq(run("inspect snap.rvs"), 0, "%s", slurp("err.txt"));
+        cr_assert(strstr(slurp("out.txt"), "keys: 500"), "%s", slurp("out.txt"));
+    } else {
+        cr_assert_eq(errno, ENOENT);
+    }
+    /* No temporary file is left behind. */
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        cr_assert_null(strstr(e->d_name, ".tmp"), "left behind: %s", e->d_name);
+    closedir(d);
+}
+
+/* ===== The write-up's two pipelines: train --select, inspect, predict ===== */
+
+Test(cli, select_between_the_example_pipelines_then_predict_exactly, .timeout = 120)
+{
+    char knn[1024], lm[1024];
+    cr_assert_not_null(realpath("examples/m5/knn.river", knn), "run from the repository root");
+    cr_assert_not_null(realpath("examples/m5/lm.river", lm));
+    cr_assert_eq(run("m5 generate --out m5 --series 8 --days 40 --format long"), 0, "%s",
+                 slurp("err.txt"));
+    char args[4096];
+    snprintf(args, sizeof args,
+             "train '%s' '%s' m5/m5_long.csv.gz --select --target y --key id --out best.rvs --quiet",
+             knn, lm);
+    cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "rows: "), 8 * 40, "%s", slurp("out.txt"));
+    cr_assert_eq(run("inspect best.rvs --keys"), 0, "%s", slurp("err.txt"));
+    char *out = slurp("out.txt");
+    cr_assert(strstr(out, "neighbors.KNeighborsRegressor(n_neighbors=15, window_size=30"), "%s",
+              out);
+    cr_assert(strstr(out, "linear_model.LinearRegression("), "%s", out);
+    cr_assert_eq(value_after(out, "keys: "), 8, "%s", out);
+    double wins = value_after(out, "candidate 0 is best for ") +
+                  value_after(out, "candidate 1 is best for ");
+    cr_assert_eq(wins, 8, "%s", out);
+    /* One choice line per key, each naming candidate 0 or 1. */
+    const char *p = strstr(out, "choice per key:\n");
+    cr_assert_not_null(p, "%s", out);
+    int lines = 0;
+    for (p = strchr(p, '\n') + 1; *p == ' '; p = strchr(p, '\n') + 1) {
+        const char *c = strstr(p, ": candidate ");
+        cr_assert(c && (c[12] == '0' || c[12] == '1'), "%s", p);
+        lines++;
+    }
+    cr_assert_eq(lines, 8, "%s", out);
+
+    /* predict: the CSV's numbers are the library's predictions, exactly. */
+    cr_assert_eq(run("predict best.rvs m5/m5_long.csv.gz --target y --out preds.csv"), 0, "%s",
+                 slurp("err.txt"));
+    char path[256];
+    rv_error err = {0};
+    snprintf(path, sizeof path, "%s/best.rvs", dir);
+    rv_object *model = rv_model_load_file(path, &err);
+    cr_assert_not_null(model, "%s", err.message);
+    rv_stream_opts so;
+    rv_stream_opts_init(&so);
+    so.target = "y";
+    cr_assert_eq(rv_stream_opts_set(&so, "y", RV_COL_FLOAT, NULL, &err), RV_OK);
+    snprintf(path, sizeof path, "%s/m5/m5_long.csv.gz", dir);
+    rv_stream *s = rv_stream_open(path, &so, &err);
+    cr_assert_not_null(s, "%s", err.message);
+    rv_event x;
+    rv_event_init(&x);
+    rv_value y;
+    rv_prediction pred;
+    rv_prediction_init(&pred);
+    int has_y, n = 0;
+    char *line = strchr(slurp("preds.csv"), '\n') + 1;
+    while (rv_stream_next(s, &x, &y, &has_y, &err) == 1) {
+        cr_assert_eq(rv_estimator_predict(model, &x, &pred, &err), RV_OK, "%s", err.message);
+        char *end;
+        cr_assert_eq(strtol(line, &end, 10), ++n);
+        cr_assert_eq(strtod(end + 1, &end), y.num);
+        double got = strtod(end + 1, &end);
+        cr_assert_eq(memcmp(&got, &pred.num, sizeof got), 0, "row %d: %.17g != %.17g", n, got,
+                     pred.num);
+        line = strchr(end, '\n') + 1;
+    }
+    cr_assert_eq(n, 8 * 40);
+    cr_assert_eq(*line, '\0');
+    rv_stream_close(s);
+    rv_stream_opts_free(&so);
+    rv_event_free(&x);
+    rv_prediction_free(&pred);
+    rv_object_free(model);
+}
+
+/* ===== --threads: the same bytes whatever the thread count ===== */
+
+Test(cli, threads_give_identical_results, .timeout = 120)
+{
+    char knn[1024];
+    cr_assert_not_null(realpath("examples/m5/knn.river", knn), "run from the repository root");
+    cr_assert_eq(run("m5 generate --out m5 --series 20 --days 30 --format long"), 0, "%s",
+                 slurp("err.txt"));
+    char *want_out = NULL, *want_preds = NULL;
+    const char *threads[] = {"1", "2", "3"};
+    for (int i = 0; i < 3; i++) {
+        char args[2048];
+        snprintf(args, sizeof args,
+                 "eval '%s' m5/m5_long.csv.gz --target y --key id --delay 7 --metric MAE "
+                 "--metric RMSE --threads %s --predictions p.csv",
+                 knn, threads[i]);
+        cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+        char *out = slurp("out.txt"), *preds = slurp("p.csv");
+        cr_assert_eq(value_after(out, "rows: "), 600, "%s", out);
+        cr_assert_eq(value_after(out, "keys: "), 20, "%s", out);
+        if (!want_out) {
+            want_out = strdup(out);
+            want_preds = strdup(preds);
+        } else {
+            cr_assert_str_eq(out, want_out, "--threads %s", threads[i]);
+            cr_assert_str_eq(preds, want_preds, "--threads %s", threads[i]);
+        }
+    }
+    /* train: the same snapshot, byte for byte (members in row order). */
+    size_t len[2];
+    char *snap[2];
+    for (int i = 0; i < 2; i++) {
+        char args[2048], path[256];
+        snprintf(args, sizeof args,
+                 "train '%s' m5/m5_long.csv.gz --target y --key id --threads %d --out s%d.rvs",
+                 knn, i + 1, i);
+        cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+        snprintf(path, sizeof path, "%s/s%d.rvs", dir, i);
+        snap[i] = rv_test_read_file(path, &len[i]);
+        cr_assert_not_null(snap[i]);
+    }
+    cr_assert(len[0] == len[1] && memcmp(snap[0], snap[1], len[0]) == 0,
+              "snapshots differ between --threads 1 and 2");
+    free(snap[0]);
+    free(snap[1]);
+    cr_assert_eq(run("eval m5/m5_long.csv.gz m5/m5_long.csv.gz --target y --threads 0"), 2);
+    cr_assert(strstr(slurp("err.txt"), "--threads: expected a count from 1 to 64"), "%s",
+              slurp("err.txt"));
+    free(want_out);
+    free(want_preds);
+}

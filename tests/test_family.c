@@ -286,3 +286,76 @@ Test(family, thirty_thousand_members_are_compact_and_fast_to_snapshot)
     rv_object_free(back);
     rv_object_free(f);
 }
+
+/* A family's raw state with n counter members keyed "k<i>" (the format in
+ * family.c), where member `short_at` has a truncated state and member
+ * `dup_at` repeats the key before it (-1: none). */
+static void raw_family_state(rv_buf *b, uint32_t n, int short_at, int dup_at)
+{
+    rv_buf_put_u32(b, n);
+    for (uint32_t i = 0; i < n; i++) {
+        char key[16];
+        int len = snprintf(key, sizeof key, "k%u", (int)i == dup_at ? i - 1 : i);
+        rv_buf_put_bytes(b, key, (uint32_t)len);
+        rv_buf_put_u32(b, (int)i == short_at ? 16 : 24);
+        rv_buf_put_u64(b, i + 1);                       /* n */
+        rv_buf_put_f64(b, 2.0 * i);                     /* sum */
+        if ((int)i != short_at)
+            rv_buf_put_f64(b, 0.5);                     /* sumx */
+    }
+}
+
+static rv_status load_raw(rv_object *f, const rv_buf *b, char *what, size_t n)
+{
+    rv_reader r;
+    rv_reader_init(&r, b->data, b->len);
+    rv_status st = f->cls->load(f, &r);
+    snprintf(what, n, "%s", r.status ? r.what : "");
+    return st ? st : r.status;
+}
+
+/* Thousands of members load on several threads: the result and the errors
+ * are those of member-by-member loading (the first bad member in order). */
+Test(family, many_members_load_as_one_by_one)
+{
+    rv_object *f = family_of_counters();
+    rv_buf b;
+    char what[256];
+    rv_buf_init(&b);
+    raw_family_state(&b, 5000, -1, -1);
+    cr_assert_eq(load_raw(f, &b, what, sizeof what), RV_OK, "%s", what);
+    cr_assert_eq(rv_family_size(f), 5000);
+    for (uint32_t i = 0; i < 5000; i += 499) {
+        size_t len;
+        char key[16];
+        snprintf(key, sizeof key, "k%u", i);
+        cr_assert_str_eq(rv_family_key_at(f, i, &len), key);
+        const counter *c = (const counter *)rv_family_get(f, key, strlen(key));
+        cr_assert(c && c->n == i + 1 && c->sum == 2.0 * i && c->sumx == 0.5, "member %u", i);
+    }
+    /* Saving writes the same bytes back. */
+    rv_buf again;
+    rv_buf_init(&again);
+    cr_assert_eq(f->cls->save(f, &again), RV_OK);
+    cr_assert(again.len == b.len && memcmp(again.data, b.data, b.len) == 0);
+    rv_buf_free(&again);
+
+    struct {
+        int short_at, dup_at;
+        const char *want;
+    } bad[] = {
+        {4000, -1, "family member 4000: "},
+        {-1, 4500, "duplicate family key"},
+        {4000, 1200, "duplicate family key"}, /* the earlier problem wins */
+        {300, 4500, "family member 300: "},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        rv_buf_reset(&b);
+        raw_family_state(&b, 5000, bad[i].short_at, bad[i].dup_at);
+        cr_assert_neq(load_raw(f, &b, what, sizeof what), RV_OK, "case %zu", i);
+        cr_assert(strstr(what, bad[i].want), "case %zu: '%s'", i, what);
+        cr_assert_eq(rv_family_size(f), 0, "a failed load leaves no member");
+    }
+    rv_buf_free(&b);
+    rv_object_free(f);
+}

@@ -8,6 +8,8 @@
 #include "rivulet/model.h"
 #include "support.h"
 
+#include <xxhash.h>
+
 #include <dirent.h>
 #include <zlib.h>
 
@@ -71,7 +73,7 @@ Test(snapshot, byte_layout)
     rv_buf_init(&state);
     m->cls->save(m, &state);
     size_t d = strlen(DEF);
-    cr_assert_eq(b.len, 32 + d + state.len);
+    cr_assert_eq(b.len, 36 + d + state.len);
     cr_expect_eq(memcmp(b.data, "RIVULET\0", 8), 0);
     cr_expect_eq(get32(b.data + 8), 1);
     cr_expect_eq(get32(b.data + 12), 0);
@@ -80,8 +82,10 @@ Test(snapshot, byte_layout)
     cr_expect_eq(get32(b.data + 20 + d), state.len);
     cr_expect_eq(get32(b.data + 24 + d), 0);
     cr_expect_eq(memcmp(b.data + 28 + d, state.data, state.len), 0);
-    uLong crc = crc32(0L, (const Bytef *)b.data, (uInt)(b.len - 4));
-    cr_expect_eq(get32(b.data + b.len - 4), (uint32_t)crc);
+    /* the checksum is libxxhash's XXH3-64 of everything before it */
+    uint64_t sum = XXH3_64bits(b.data, b.len - 8);
+    cr_expect_eq(get32(b.data + b.len - 8), (uint32_t)sum);
+    cr_expect_eq(get32(b.data + b.len - 4), (uint32_t)(sum >> 32));
     rv_buf_free(&state);
     rv_buf_free(&b);
     rv_object_free(m);
@@ -151,9 +155,9 @@ Test(snapshot, every_truncation_and_byte_flip_is_rejected)
 /* Rewrites the checksum after an edit, to reach the checks behind it. */
 static void reseal(rv_buf *b)
 {
-    uint32_t crc = rv_crc32(0, b->data, b->len - 4);
-    for (int i = 0; i < 4; i++)
-        b->data[b->len - 4 + (size_t)i] = (char)(crc >> (8 * i));
+    uint64_t sum = XXH3_64bits(b->data, b->len - 8);
+    for (int i = 0; i < 8; i++)
+        b->data[b->len - 8 + (size_t)i] = (char)(sum >> (8 * i));
 }
 
 Test(snapshot, wrong_version_says_so)

@@ -122,6 +122,8 @@ rv_status rv_buf_put_u8(rv_buf *b, uint8_t x);
 rv_status rv_buf_put_u32(rv_buf *b, uint32_t x);
 rv_status rv_buf_put_u64(rv_buf *b, uint64_t x);
 rv_status rv_buf_put_f64(rv_buf *b, double x);
+/* n doubles, each as rv_buf_put_f64 would write it (one copy on little-endian hosts). */
+rv_status rv_buf_put_f64s(rv_buf *b, const double *x, size_t n);
 rv_status rv_buf_put_bytes(rv_buf *b, const void *p, uint32_t n); /* u32 length + bytes */
 rv_status rv_buf_put_sym(rv_buf *b, rv_sym s);                     /* as its name bytes */
 
@@ -139,6 +141,8 @@ uint8_t rv_reader_u8(rv_reader *r);
 uint32_t rv_reader_u32(rv_reader *r);
 uint64_t rv_reader_u64(rv_reader *r);
 double rv_reader_f64(rv_reader *r);
+/* n doubles written by rv_buf_put_f64s (or n rv_buf_put_f64); zeros on failure. */
+void rv_reader_f64s(rv_reader *r, double *out, size_t n);
 /* Length-prefixed bytes; the pointer borrows from the reader's buffer. max_len
  * bounds what a hostile length may claim. */
 const char *rv_reader_bytes(rv_reader *r, uint32_t *len, uint32_t max_len);
@@ -292,7 +296,6 @@ double rv_abs_pow(double x, double p);
 /* a[0] + ... + a[n-1] as numpy's add.reduce sums a contiguous float64 array
  * (pairwise, 8 lanes, blocks of 128), so np.sum and np.mean match bit for bit. */
 double rv_np_sum(const double *a, size_t n);
-uint32_t rv_crc32(uint32_t crc, const void *p, size_t n);
 
 /* ===== Objects and classes ===== */
 

@@ -3,7 +3,22 @@
  * and wrap the result in a keyed family when --key is given. */
 #include "cli/cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The model layer says "PATH: line L, column C: what" (or without PATH);
+ * print it as compilers do, "PATH:L:C: what", so editors can jump there. */
+int rv_cli_fail_model(const char *path, const char *msg)
+{
+    size_t plen = strlen(path);
+    if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+        msg += plen + 2;
+    int line, col, used = 0;
+    if (sscanf(msg, "line %d, column %d: %n", &line, &col, &used) == 2 && used > 0)
+        return rv_cli_fail("%s:%d:%d: %s", path, line, col, msg + used);
+    return rv_cli_fail("%s: %s", path, msg);
+}
 
 int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out)
 {
@@ -20,7 +35,7 @@ int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out)
             for (int j = 0; j < i; j++)
                 rv_object_free(models[j]);
             free(models);
-            return rv_cli_fail("%s: %s", paths[i], err.message);
+            return rv_cli_fail_model(paths[i], err.message);
         }
         if (!rv_is_estimator(models[i]) ||
             !(rv_estimator_flags(models[i]) & (RV_F_REGRESSOR | RV_F_CLASSIFIER))) {

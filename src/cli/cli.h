@@ -31,7 +31,8 @@ typedef struct rv_cli_opts {
     const char *metrics[RV_CLI_MAX_METRICS];
     size_t nmetrics;
     long delay;
-    int skip_bad, quiet, select, help;
+    long threads;                /* --threads; 0: one per core */
+    int skip_bad, quiet, select, help, all_keys;
     rv_stream_opts stream;       /* --type, --parse-date, --skip-bad */
     char **pos;                  /* positional arguments */
     int npos;
@@ -81,8 +82,9 @@ rv_object *rv_cli_family(rv_object *model, const char *key, rv_error *err);
 /* Best-of selection over candidates (takes ownership of all, and of metric). */
 rv_object *rv_cli_select(rv_object **models, size_t n, rv_object *metric, rv_error *err);
 rv_status rv_cli_save(const rv_object *model, const char *path, rv_error *err);
-/* Prints what inspect shows beyond the definition: keys, candidates' metrics. */
-void rv_cli_describe_state(const rv_object *model, FILE *out);
+/* Prints what inspect shows beyond the definition: keys, candidates' metrics,
+ * the choice per key of a family of selections (every key with all_keys). */
+void rv_cli_describe_state(const rv_object *model, int all_keys, FILE *out);
 
 /* Metrics and progressive validation, through the eval layer. */
 typedef struct rv_cli_pv rv_cli_pv;
@@ -99,6 +101,27 @@ rv_status rv_cli_pv_step(rv_cli_pv *pv, const rv_event *x, const rv_value *y, rv
 /* Learns the pairs still waiting for their delay (end of stream). */
 rv_status rv_cli_pv_flush(rv_cli_pv *pv, rv_error *err);
 void rv_cli_pv_free(rv_cli_pv *pv);
+
+/* Sharded progressive validation of a keyed family on nthreads threads
+ * (eval.h): results come back in row order through cb, bit-identical to
+ * the sequential loop. */
+typedef struct rv_cli_par rv_cli_par;
+typedef void (*rv_cli_par_cb)(void *ctx, uint64_t row, const rv_value *y,
+                              const rv_prediction *pred);
+rv_cli_par *rv_cli_par_new(rv_object *family, rv_object **metrics, size_t n, long delay,
+                           unsigned nthreads, rv_cli_par_cb cb, void *ctx, rv_error *err);
+rv_status rv_cli_par_step(rv_cli_par *pp, const rv_event *x, const rv_value *y, rv_error *err);
+/* Waits for every row, then learns the pairs still waiting for their delay. */
+rv_status rv_cli_par_finish(rv_cli_par *pp, rv_error *err);
+void rv_cli_par_free(rv_cli_par *pp);
+/* Adds the member of x's key to a family if it has none yet: run by the
+ * feeder before a row is queued, so members are created in row order (as a
+ * one-thread run creates them) and snapshots do not depend on --threads. */
+rv_status rv_cli_family_touch(rv_object *fam, const rv_event *x, rv_error *err);
+/* Whether model is a keyed family (compose.Family). */
+int rv_cli_is_family(const rv_object *model);
+/* The number of cores online (at least 1). */
+unsigned rv_cli_cores(void);
 
 /* ===== The data loop (run.c) ===== */
 
@@ -130,6 +153,9 @@ void rv_cli_run_free(rv_cli_run *run);
 
 /* Loads paths[0..n-1] (several need --select), wraps in a family for --key. */
 int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out);
+/* Prints a model-loading error as "PATH:LINE:COL: what" when it has a
+ * position; returns RV_EXIT_RUNTIME. */
+int rv_cli_fail_model(const char *path, const char *msg);
 /* stdout for NULL or "-"; NULL with *code set on failure. */
 FILE *rv_cli_open_output(const char *path, int *code);
 int rv_cli_close_output(FILE *f, const char *path);

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rivulet/compose.h"
 #include "rivulet/eval.h"
@@ -78,6 +79,79 @@ void rv_cli_pv_free(rv_cli_pv *pv)
     rv_progressive_free((rv_progressive *)pv);
 }
 
+/* ===== Sharded progressive validation ===== */
+
+struct rv_cli_par {
+    rv_progressive_par *pp;
+    rv_object *family; /* the evaluator borrows the array holding it */
+    rv_cli_par_cb cb;
+    void *ctx;
+};
+
+static void par_trampoline(void *ctx, uint64_t row, size_t m, const rv_value *y,
+                           const rv_prediction *pred)
+{
+    rv_cli_par *p = ctx;
+    (void)m; /* one family */
+    p->cb(p->ctx, row, y, pred);
+}
+
+rv_cli_par *rv_cli_par_new(rv_object *family, rv_object **metrics, size_t n, long delay,
+                           unsigned nthreads, rv_cli_par_cb cb, void *ctx, rv_error *err)
+{
+    rv_cli_par *p = calloc(1, sizeof *p);
+    if (!p) {
+        rv_error_set(err, RV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    p->cb = cb;
+    p->ctx = ctx;
+    p->family = family;
+    p->pp = rv_progressive_new_parallel(&p->family, 1, metrics, n, (uint32_t)delay, nthreads, err);
+    if (!p->pp) {
+        free(p);
+        return NULL;
+    }
+    rv_progressive_par_set_callback(p->pp, par_trampoline, p);
+    return p;
+}
+
+rv_status rv_cli_par_step(rv_cli_par *p, const rv_event *x, const rv_value *y, rv_error *err)
+{
+    return rv_progressive_par_step(p->pp, x, y, err);
+}
+
+rv_status rv_cli_par_finish(rv_cli_par *p, rv_error *err)
+{
+    return rv_progressive_par_finish(p->pp, err);
+}
+
+void rv_cli_par_free(rv_cli_par *p)
+{
+    if (!p)
+        return;
+    rv_progressive_par_free(p->pp);
+    free(p);
+}
+
+rv_status rv_cli_family_touch(rv_object *fam, const rv_event *x, rv_error *err)
+{
+    const char *key;
+    size_t len;
+    if (rv_family_key_of(fam, x, &key, &len, NULL) || rv_family_get(fam, key, len))
+        return RV_OK; /* no key: the evaluator reports it on its row */
+    rv_object *m = rv_object_clone(rv_family_prototype(fam), err);
+    return m ? rv_family_put(fam, key, len, m, err) : err->code;
+}
+
+int rv_cli_is_family(const rv_object *model) { return rv_is_family(model); }
+
+unsigned rv_cli_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 /* ===== inspect ===== */
 
 static int is_greedy(const rv_object *o) { return strcmp(o->cls->name, "GreedyRegressor") == 0; }
@@ -99,19 +173,22 @@ static void print_greedy(const rv_object *model, FILE *out)
 }
 
 /* Keys, a sample of them, and for a family of selections how many keys each
- * candidate currently wins. */
-static void print_family(const rv_object *fam, FILE *out)
+ * candidate currently wins and the choice per key (all keys with
+ * all_keys, else the first ten): "KEY: candidate B (m0, m1, ...)" with each
+ * candidate's running metric. */
+static void print_family(const rv_object *fam, int all_keys, FILE *out)
 {
     size_t n = rv_family_size(fam);
     fprintf(out, "key feature: %s\nkeys: %zu\n", rv_family_key_feature(fam), n);
-    for (size_t i = 0; i < n && i < 10; i++) {
+    int greedy_members = is_greedy(rv_family_prototype(fam));
+    for (size_t i = 0; !greedy_members && i < n && i < 10; i++) {
         size_t len;
         const char *k = rv_family_key_at(fam, i, &len);
         fprintf(out, "%s%.*s", i ? ", " : "  first keys: ", (int)len, k);
     }
-    if (n)
+    if (n && !greedy_members)
         fprintf(out, "%s\n", n > 10 ? ", ..." : "");
-    if (!is_greedy(rv_family_prototype(fam)))
+    if (!greedy_members)
         return;
     size_t ncand = rv_greedy_len(rv_family_prototype(fam)), wins[64] = {0};
     for (size_t i = 0; i < n; i++) {
@@ -124,14 +201,32 @@ static void print_family(const rv_object *fam, FILE *out)
     }
     for (size_t c = 0; c < ncand && c < 64; c++)
         fprintf(out, "candidate %zu is best for %zu keys\n", c, wins[c]);
+    size_t shown = all_keys ? n : n < 10 ? n : 10;
+    fprintf(out, "choice per key%s:\n", shown < n ? " (first 10; --keys for all)" : "");
+    rv_buf b;
+    rv_buf_init(&b);
+    for (size_t i = 0; i < shown; i++) {
+        size_t len;
+        const char *k = rv_family_key_at(fam, i, &len);
+        const rv_object *m = rv_family_get((rv_object *)fam, k, len);
+        if (!m)
+            continue;
+        rv_buf_reset(&b);
+        for (size_t c = 0; c < rv_greedy_len(m); c++) {
+            if (c)
+                rv_buf_puts(&b, ", ");
+            rv_buf_put_double(&b, rv_greedy_metric(m, c));
+        }
+        fprintf(out, "  %.*s: candidate %zu (%s)\n", (int)len, k, rv_greedy_best(m),
+                rv_buf_cstr(&b));
+    }
+    rv_buf_free(&b);
 }
 
-void rv_cli_describe_state(const rv_object *model, FILE *out)
+void rv_cli_describe_state(const rv_object *model, int all_keys, FILE *out)
 {
     if (is_greedy(model))
         print_greedy(model, out);
     if (rv_is_family(model))
-        print_family(model, out);
-    (void)model;
-    (void)out;
+        print_family(model, all_keys, out);
 }

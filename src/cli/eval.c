@@ -15,6 +15,8 @@ static const char usage[] =
     "  --metric NAME        MAE, RMSE, Accuracy, ... (repeatable; default MAE,\n"
     "                       Accuracy for classifiers)\n"
     "  --delay N            learn each row N rows after predicting it\n"
+    "  --threads N          threads for a keyed family (default: one per core);\n"
+    "                       results are identical for any N\n"
     "  --predictions FILE   write row,y,prediction(,key) as CSV ('-' = stdout)\n"
     "  --type COL=T         force a column to int, float or str\n"
     "  --parse-date COL=FMT parse a date column (%Y %m %d %H %M %S) into days\n"

@@ -11,7 +11,7 @@
 
 enum {
     OPT_TARGET = 1000, OPT_KEY, OPT_METRIC, OPT_DELAY, OPT_PARSE_DATE, OPT_TYPE, OPT_SKIP_BAD,
-    OPT_QUIET, OPT_OUT, OPT_PREDICTIONS, OPT_SELECT, OPT_HELP
+    OPT_QUIET, OPT_OUT, OPT_PREDICTIONS, OPT_SELECT, OPT_KEYS, OPT_THREADS, OPT_HELP
 };
 
 #define DATA_VERBS (RV_VERB_EVAL | RV_VERB_TRAIN | RV_VERB_PREDICT)
@@ -32,6 +32,8 @@ static const struct {
     {{"out", required_argument, NULL, OPT_OUT}, RV_VERB_TRAIN | RV_VERB_PREDICT},
     {{"predictions", required_argument, NULL, OPT_PREDICTIONS}, RV_VERB_EVAL},
     {{"select", no_argument, NULL, OPT_SELECT}, RV_VERB_TRAIN},
+    {{"threads", required_argument, NULL, OPT_THREADS}, LEARN_VERBS},
+    {{"keys", no_argument, NULL, OPT_KEYS}, RV_VERB_INSPECT},
     {{"help", no_argument, NULL, OPT_HELP}, ~0u},
 };
 #define NOPTS (sizeof table / sizeof *table)
@@ -70,6 +72,7 @@ static int apply(rv_cli_opts *o, int code, const char *name, char *arg)
     case OPT_SKIP_BAD: o->skip_bad = o->stream.skip_bad = 1; break;
     case OPT_QUIET: o->quiet = 1; break;
     case OPT_SELECT: o->select = 1; break;
+    case OPT_KEYS: o->all_keys = 1; break;
     case OPT_HELP: o->help = 1; break;
     case OPT_METRIC:
         if (o->nmetrics == RV_CLI_MAX_METRICS)
@@ -80,6 +83,11 @@ static int apply(rv_cli_opts *o, int code, const char *name, char *arg)
         o->delay = strtol(arg, &end, 10);
         if (*arg == '\0' || *end || o->delay < 0 || o->delay > 100000000)
             return rv_cli_usage_error(o, "--delay: expected a count of rows from 0 to 1e8, got '%s'", arg);
+        break;
+    case OPT_THREADS:
+        o->threads = strtol(arg, &end, 10);
+        if (*arg == '\0' || *end || o->threads < 1 || o->threads > 64)
+            return rv_cli_usage_error(o, "--threads: expected a count from 1 to 64, got '%s'", arg);
         break;
     case OPT_TYPE:
     case OPT_PARSE_DATE:

@@ -65,12 +65,16 @@ static const char *key_text(per_key *pk, const rv_feature *f, size_t *len)
     return pk->scratch.oom ? "" : pk->scratch.data;
 }
 
-static rv_status per_key_update(rv_cli_run *run, const rv_event *x, const rv_value *y,
-                                const rv_prediction *pred, rv_error *err)
+/* The position of the row's key in the summary (added on first sight), or
+ * NO_KEY when the run is not keyed or the row lacks the key feature. */
+#define NO_KEY UINT32_MAX
+
+static rv_status per_key_index(rv_cli_run *run, const rv_event *x, uint32_t *idx, rv_error *err)
 {
     per_key *pk = run->per_key;
-    const rv_feature *f = rv_event_get(x, run->key);
-    if (!f || !pk || run->nmetrics == 0)
+    const rv_feature *f = pk ? rv_event_get(x, run->key) : NULL;
+    *idx = NO_KEY;
+    if (!f)
         return RV_OK;
     size_t len;
     const char *k = key_text(pk, f, &len);
@@ -81,21 +85,31 @@ static rv_status per_key_update(rv_cli_run *run, const rv_event *x, const rv_val
     if (inserted) {
         if (pk->n == pk->cap) {
             size_t cap = pk->cap ? 2 * pk->cap : 64;
-            key_stat *s = realloc(pk->stats, cap * sizeof *s);
-            if (!s)
+            key_stat *st = realloc(pk->stats, cap * sizeof *st);
+            if (!st)
                 return rv_error_set(err, RV_ENOMEM, "out of memory");
-            pk->stats = s;
+            pk->stats = st;
             pk->cap = cap;
         }
         pk->stats[pk->n].n = 0;
-        pk->stats[pk->n].metric = rv_object_clone(run->metrics[0], err);
-        if (!pk->stats[pk->n].metric)
+        pk->stats[pk->n].metric = NULL;
+        if (run->nmetrics && !(pk->stats[pk->n].metric = rv_object_clone(run->metrics[0], err)))
             return err->code;
         pk->n++;
     }
-    key_stat *s = &pk->stats[*slot];
-    s->n++;
-    return rv_cli_metric_update(s->metric, y, pred, err);
+    *idx = (uint32_t)*slot;
+    return RV_OK;
+}
+
+/* Scores a labelled row for its key, with the same pair as the overall metrics. */
+static rv_status per_key_score(rv_cli_run *run, uint32_t idx, const rv_value *y,
+                               const rv_prediction *pred, rv_error *err)
+{
+    per_key *pk = run->per_key;
+    if (idx == NO_KEY || !pk || !pk->stats[idx].metric)
+        return RV_OK;
+    pk->stats[idx].n++;
+    return rv_cli_metric_update(pk->stats[idx].metric, y, pred, err);
 }
 
 static void per_key_free(per_key *pk)
@@ -144,20 +158,21 @@ static void put_prediction(rv_buf *b, const rv_prediction *p)
     }
 }
 
-static void write_prediction(rv_cli_run *run, rv_buf *b, const rv_event *x, const rv_value *y,
-                             int has_y, const rv_prediction *pred)
+/* One CSV row; y NULL for a row without target, idx the key's position. */
+static void write_prediction(rv_cli_run *run, rv_buf *b, uint64_t row, const rv_value *y,
+                             const rv_prediction *pred, uint32_t idx)
 {
-    rv_buf_printf(b, "%llu,", (unsigned long long)run->rows);
-    if (has_y)
+    rv_buf_printf(b, "%llu,", (unsigned long long)row);
+    if (y)
         put_value(b, y);
     rv_buf_put(b, ",", 1);
     put_prediction(b, pred);
     if (run->key != RV_SYM_NONE) {
         rv_buf_put(b, ",", 1);
-        const rv_feature *f = rv_event_get(x, run->key);
-        if (f) {
-            rv_value v = rv_feature_value(f);
-            put_value(b, &v);
+        if (idx != NO_KEY) {
+            uint32_t len;
+            const char *k = rv_strmap_key_at(&((per_key *)run->per_key)->index, idx, &len);
+            put_csv_text(b, k, len);
         }
     }
     rv_buf_put(b, "\n", 1);
@@ -169,36 +184,105 @@ static void write_prediction(rv_cli_run *run, rv_buf *b, const rv_event *x, cons
 
 /* ===== The loop ===== */
 
+/* Key positions of the rows in flight in the sharded evaluation, in row
+ * order (results come back in row order, a few hundred rows late). */
+typedef struct key_fifo {
+    uint32_t *q;
+    size_t head, n, cap;
+} key_fifo;
+
+static int fifo_push(key_fifo *f, uint32_t v)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 1024;
+        uint32_t *q = malloc(cap * sizeof *q);
+        if (!q)
+            return -1;
+        for (size_t i = 0; i < f->n; i++)
+            q[i] = f->q[(f->head + i) % f->cap];
+        free(f->q);
+        f->q = q;
+        f->head = 0;
+        f->cap = cap;
+    }
+    f->q[(f->head + f->n++) % f->cap] = v;
+    return 0;
+}
+
+static uint32_t fifo_pop(key_fifo *f)
+{
+    if (!f->n)
+        return NO_KEY;
+    uint32_t v = f->q[f->head];
+    f->head = (f->head + 1) % f->cap;
+    f->n--;
+    return v;
+}
+
 typedef struct loop_state {
+    rv_cli_run *run;
     rv_stream *s;
     rv_event x;
     rv_value y;
     rv_prediction pred;
     rv_buf out;
-    rv_cli_pv *pv;
+    rv_cli_pv *pv;    /* sequential progressive validation */
+    rv_cli_par *par;  /* or sharded, for a family on several threads */
+    key_fifo keys;
+    rv_error cb_err;  /* the first failure inside the callback */
     rv_progress bar;
 } loop_state;
 
 static int step_row(rv_cli_run *run, loop_state *ls, int has_y)
 {
     rv_error err = {0};
-    rv_status st;
+    uint32_t idx;
     run->rows++;
+    rv_status st = per_key_index(run, &ls->x, &idx, &err);
+    if (!st && ls->par) {
+        if (fifo_push(&ls->keys, idx))
+            return rv_cli_fail("out of memory");
+        st = rv_cli_family_touch(run->model, &ls->x, &err);
+        if (!st)
+            st = rv_cli_par_step(ls->par, &ls->x, has_y ? &ls->y : NULL, &err);
+        if (!st && ls->cb_err.code)
+            err = ls->cb_err, st = err.code;
+        if (st) /* the failing row may be an earlier one: the message names it */
+            return rv_cli_fail("%s: %s", rv_stream_name(ls->s), err.message);
+        return RV_EXIT_OK;
+    }
     rv_prediction_clear(&ls->pred);
-    if (run->learn) /* a row without target is only predicted */
+    if (!st && run->learn) /* a row without target is only predicted */
         st = rv_cli_pv_step(ls->pv, &ls->x, has_y ? &ls->y : NULL, &ls->pred, &err);
-    else
+    else if (!st)
         st = rv_estimator_predict(run->model, &ls->x, &ls->pred, &err);
     if (!st && run->learn && has_y) {
         run->scored++;
-        st = per_key_update(run, &ls->x, &ls->y, &ls->pred, &err);
+        st = per_key_score(run, idx, &ls->y, &ls->pred, &err);
     }
     if (st)
         return rv_cli_fail("%s:%llu: %s", rv_stream_name(ls->s),
                            (unsigned long long)rv_stream_line(ls->s), err.message);
     if (run->predictions)
-        write_prediction(run, &ls->out, &ls->x, &ls->y, has_y, &ls->pred);
+        write_prediction(run, &ls->out, run->rows, has_y ? &ls->y : NULL, &ls->pred, idx);
     return RV_EXIT_OK;
+}
+
+/* A row's result from the sharded evaluation, in row order (row from 0). */
+static void on_result(void *ctx, uint64_t row, const rv_value *y, const rv_prediction *pred)
+{
+    loop_state *ls = ctx;
+    rv_cli_run *run = ls->run;
+    uint32_t idx = fifo_pop(&ls->keys);
+    if (ls->cb_err.code)
+        return;
+    int has_y = y && y->kind != RV_NONE;
+    if (has_y) {
+        run->scored++;
+        per_key_score(run, idx, y, pred, &ls->cb_err);
+    }
+    if (run->predictions)
+        write_prediction(run, &ls->out, row + 1, has_y ? y : NULL, pred, idx);
 }
 
 static int loop(rv_cli_run *run, loop_state *ls, int quiet)
@@ -211,17 +295,24 @@ static int loop(rv_cli_run *run, loop_state *ls, int quiet)
         int code = step_row(run, ls, has_y);
         if (code)
             return code;
-        rv_progress_update(&ls->bar, run->rows, rv_stream_bytes_read(ls->s));
+        /* The byte count asks zlib (a seek): only when the bar may draw. */
+        if (ls->bar.enabled && (run->rows & 4095) == 0)
+            rv_progress_update(&ls->bar, run->rows, rv_stream_bytes_read(ls->s));
     }
     rv_progress_finish(&ls->bar);
-    run->seconds = rv_progress_elapsed(&ls->bar);
+    /* A Ctrl-C while blocked in a read (SA_RESTART) may be followed by the
+     * end of the input (the producer died of the same Ctrl-C). */
+    run->interrupted |= rv_cli_interrupted();
     run->skipped = rv_stream_skipped(ls->s);
     if (!run->interrupted && rc < 0)
         return rv_cli_fail("%s", err.message);
     /* Pairs still waiting for their delay are learned, so that a saved model
-     * has seen every row. */
+     * has seen every row; the sharded evaluation first drains its rows. */
     if (ls->pv && rv_cli_pv_flush(ls->pv, &err))
         return rv_cli_fail("%s", err.message);
+    if (ls->par && (rv_cli_par_finish(ls->par, &err) || (err = ls->cb_err).code))
+        return rv_cli_fail("%s: %s", rv_stream_name(ls->s), err.message);
+    run->seconds = rv_progress_elapsed(&ls->bar);
     return RV_EXIT_OK;
 }
 
@@ -251,9 +342,16 @@ int rv_cli_run_data(rv_cli_run *run, rv_cli_opts *opts, const char *data)
     ls.s = rv_stream_open(data, &opts->stream, &err);
     if (!ls.s)
         code = rv_cli_fail("%s", err.message);
-    if (!code && run->learn &&
-        !(ls.pv = rv_cli_pv_new(run->model, run->metrics, run->nmetrics, opts->delay, &err)))
+    ls.run = run;
+    unsigned threads = opts->threads ? (unsigned)opts->threads : rv_cli_cores();
+    if (!code && run->learn && threads > 1 && rv_cli_is_family(run->model)) {
+        if (!(ls.par = rv_cli_par_new(run->model, run->metrics, run->nmetrics, opts->delay, threads,
+                                      on_result, &ls, &err)))
+            code = rv_cli_fail("%s", err.message);
+    } else if (!code && run->learn &&
+               !(ls.pv = rv_cli_pv_new(run->model, run->metrics, run->nmetrics, opts->delay, &err))) {
         code = rv_cli_fail("%s", err.message);
+    }
     if (!code && run->predictions) {
         rv_buf_puts(&ls.out, run->key != RV_SYM_NONE ? "row,y,prediction,key\n"
                                                      : "row,y,prediction\n");
@@ -268,6 +366,8 @@ int rv_cli_run_data(rv_cli_run *run, rv_cli_opts *opts, const char *data)
     if (run->interrupted)
         fprintf(stderr, "rivulet: interrupted after %llu rows\n", (unsigned long long)run->rows);
     rv_cli_pv_free(ls.pv);
+    rv_cli_par_free(ls.par);
+    free(ls.keys.q);
     rv_stream_close(ls.s);
     rv_event_free(&ls.x);
     rv_prediction_free(&ls.pred);
@@ -298,37 +398,48 @@ static int worse_first(const void *a, const void *b)
     return (bigger ? x < y : x > y) ? -1 : 1;
 }
 
+/* Over the keys with at least one scored row (a key seen only on rows
+ * without target has nothing to summarise). */
 static void print_per_key(const rv_cli_run *run, FILE *out)
 {
     per_key *pk = run->per_key;
-    if (!pk || pk->n == 0)
+    if (!pk || pk->n == 0 || run->nmetrics == 0)
         return;
     uint64_t lo = UINT64_MAX, hi = 0, total = 0;
+    size_t nk = 0;
     double sum = 0;
     for (size_t i = 0; i < pk->n; i++) {
         uint64_t n = pk->stats[i].n;
+        if (!n)
+            continue;
         lo = n < lo ? n : lo;
         hi = n > hi ? n : hi;
         total += n;
         sum += rv_cli_metric_get(pk->stats[i].metric);
+        nk++;
     }
+    if (!nk)
+        return;
     const char *name = run->metrics[0]->cls->name;
-    fprintf(out, "keys: %zu\nrows per key: min %llu, mean ", pk->n, (unsigned long long)lo);
-    print_num(out, (double)total / (double)pk->n);
+    fprintf(out, "keys: %zu\nrows per key: min %llu, mean ", nk, (unsigned long long)lo);
+    print_num(out, (double)total / (double)nk);
     fprintf(out, ", max %llu\n%s per key: mean ", (unsigned long long)hi, name);
-    print_num(out, sum / (double)pk->n);
+    print_num(out, sum / (double)nk);
     /* Sort a copy by metric, worst first; remember each key's position. */
-    key_stat *order = malloc(pk->n * sizeof *order);
+    key_stat *order = malloc(nk * sizeof *order);
     if (!order)
         return;
+    size_t m = 0;
     for (size_t i = 0; i < pk->n; i++) {
-        order[i] = pk->stats[i];
-        order[i].n = i; /* reuse n as the key's index */
+        if (!pk->stats[i].n)
+            continue;
+        order[m] = pk->stats[i];
+        order[m++].n = i; /* reuse n as the key's index */
     }
     sort_metric = run->metrics[0];
-    qsort(order, pk->n, sizeof *order, worse_first);
+    qsort(order, nk, sizeof *order, worse_first);
     fprintf(out, "\nworst keys by %s:", name);
-    for (size_t i = 0; i < pk->n && i < 5; i++) {
+    for (size_t i = 0; i < nk && i < 5; i++) {
         uint32_t len;
         const char *k = rv_strmap_key_at(&pk->index, (uint32_t)order[i].n, &len);
         fprintf(out, "%s %.*s (", i ? "," : "", (int)len, k);

@@ -18,7 +18,7 @@ static const char usage[] =
     "                       with the one whose running metric is best\n"
     "                       (model_selection.GreedyRegressor; per key with --key)\n"
     "  --out SNAPSHOT       where to save (required)\n"
-    "  --target COL, --key COL, --metric NAME, --delay N, --type COL=T,\n"
+    "  --target COL, --key COL, --metric NAME, --delay N, --threads N, --type COL=T,\n"
     "  --parse-date COL=FMT, --skip-bad, --quiet: as for eval\n"
     "\n"
     "examples:\n"

@@ -20,7 +20,8 @@
  * Saved state: u32 count, then per member in insertion order its key (u32
  * length + bytes) and its state (u32 length + the member class's save).
  * Loading clones the prototype and loads each state into the clone, so a
- * family of 30,490 members loads without parsing any text per member.
+ * family of 30,490 members loads without parsing any text per member; both
+ * run on several threads (family_io.c).
  *
  * Reference: none in creme 0.5.1 (the blog keeps a dict of models by hand);
  * River's closest relative is compose.Grouper, applied to whole models. */
@@ -353,80 +354,41 @@ static rv_status family_predict(rv_object *self, const rv_event *x, rv_predictio
 
 /* ===== State ===== */
 
-static void patch_u32(rv_buf *out, size_t at, uint32_t x)
-{
-    for (int i = 0; i < 4; i++)
-        out->data[at + (size_t)i] = (char)(x >> (8 * i));
-}
-
 static rv_status family_save(const rv_object *self, rv_buf *out)
 {
     family *f = (family *)self;
     pthread_rwlock_rdlock(&f->lock);
-    rv_buf_put_u32(out, rv_strmap_size(&f->members));
-    rv_status st = RV_OK;
-    for (uint32_t i = 0; i < rv_strmap_capacity_used(&f->members) && !st && !out->oom; i++) {
-        uint32_t len;
-        const char *k = rv_strmap_key_at(&f->members, i, &len);
-        if (!k)
-            continue;
-        const rv_object *m = member_of(*rv_strmap_val_at(&f->members, i));
-        rv_buf_put_bytes(out, k, len);
-        size_t at = out->len;
-        rv_buf_put_u32(out, 0); /* the state's length, patched below */
-        st = m->cls->save(m, out);
-        if (!st && !out->oom) {
-            if (out->len - at - 4 > UINT32_MAX)
-                st = RV_EINVAL;
-            else
-                patch_u32(out, at, (uint32_t)(out->len - at - 4));
-        }
-    }
+    rv_status st = rv_family_save_members(&f->members, out);
     pthread_rwlock_unlock(&f->lock);
-    return st ? st : out->oom ? RV_ENOMEM : RV_OK;
+    return st;
 }
 
+static int install_member(void *ctx, const char *key, uint32_t len, rv_object *m, rv_reader *in)
+{
+    family *f = ctx;
+    if (rv_strmap_get(&f->members, key, len)) {
+        rv_object_free(m);
+        rv_reader_fail(in, "duplicate family key");
+        return -1;
+    }
+    if (rv_family_put(&f->base, key, len, m, NULL)) {
+        rv_reader_fail(in, "out of memory adding a family member");
+        return -1;
+    }
+    return 0;
+}
+
+/* Members load on several threads (family_io.c). */
 static rv_status family_load(rv_object *self, rv_reader *in)
 {
     family *f = (family *)self;
     family_clear(f);
-    uint32_t n = rv_reader_count(in, 8);
-    for (uint32_t i = 0; i < n && in->status == RV_OK; i++) {
-        uint32_t klen, slen;
-        const char *key = rv_reader_bytes(in, &klen, MAX_KEY_LEN);
-        const char *state = rv_reader_bytes(in, &slen, UINT32_MAX);
-        if (in->status != RV_OK)
-            break;
-        if (rv_strmap_get(&f->members, key, klen)) {
-            rv_reader_fail(in, "duplicate family key");
-            break;
-        }
-        rv_object *m = rv_object_clone(f->proto, NULL);
-        if (!m) {
-            rv_reader_fail(in, "cannot clone the family's model");
-            break;
-        }
-        rv_reader sub;
-        rv_reader_init(&sub, state, slen);
-        rv_status st = m->cls->load(m, &sub);
-        if (st == RV_OK && sub.status == RV_OK && sub.pos != sub.len)
-            rv_reader_fail(&sub, "trailing bytes");
-        if (st != RV_OK || sub.status != RV_OK) {
-            char what[200];
-            snprintf(what, sizeof what, "family member %u: %s", i, sub.status ? sub.what : "bad state");
-            rv_object_free(m);
-            rv_reader_fail(in, what);
-            break;
-        }
-        if (rv_family_put(self, key, klen, m, NULL)) {
-            rv_reader_fail(in, "out of memory adding a family member");
-            break;
-        }
-    }
-    if (in->status != RV_OK)
+    rv_status st = rv_family_load_members(f->proto, in, install_member, f);
+    if (st != RV_OK || in->status != RV_OK)
         family_clear(f);
-    return in->status;
+    return st ? st : in->status;
 }
+
 
 static rv_status family_describe(const rv_object *self, rv_buf *out)
 {

@@ -240,10 +240,12 @@ void rv_fused_save(const rv_fused_block *f, const rv_fused_state *s, rv_buf *out
         memcpy(&n, rec, sizeof n);
         rv_buf_put_u64(out, s->groups.keys[g]);
         rv_buf_put_u64(out, n);
-        for (uint32_t j = 0; j < f->m; j++)
-            rv_buf_put_f64(out, rec[1 + j]);
-        for (uint32_t i = 0; i < f->K; i++)
-            rv_buf_put_f64(out, ring_get(f, s, rec, i));
+        rv_buf_put_f64s(out, rec + 1, f->m);
+        if (s->wide)
+            rv_buf_put_f64s(out, rec + 1 + f->m, f->K);
+        else
+            for (uint32_t i = 0; i < f->K; i++)
+                rv_buf_put_f64(out, ring_get(f, s, rec, i));
     }
 }
 
@@ -262,8 +264,7 @@ rv_status rv_fused_load(const rv_fused_block *f, rv_fused_state *s, rv_reader *i
         if (!rec)
             return RV_ENOMEM;
         memcpy(rec, &count, sizeof count);
-        for (uint32_t j = 0; j < f->m; j++)
-            rec[1 + j] = rv_reader_f64(in);
+        rv_reader_f64s(in, rec + 1, f->m);
         for (uint32_t i = 0; i < f->K; i++) {
             double y = rv_reader_f64(in);
             if (!s->wide && !fits_float(y)) {

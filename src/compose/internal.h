@@ -36,4 +36,15 @@ rv_status rv_union_learn_sup_keys(rv_object *u, const rv_event *x, const rv_valu
  * unions take theirs from their steps). */
 const rv_class *rv_class_variant(const rv_class *base, rv_class *table, unsigned flags);
 
+/* A family's members, saved and loaded on several threads (family_io.c).
+ * save writes u32 count, then per member its key and state (u32 length +
+ * the class's save). load calls install(ctx, key, len, model, in) in input
+ * order; install owns model, and on failure (non-zero) has set in's error
+ * (duplicate key) or returns RV_ENOMEM. */
+typedef int (*rv_family_install)(void *ctx, const char *key, uint32_t len, rv_object *model,
+                                 rv_reader *in);
+rv_status rv_family_save_members(rv_strmap *members, rv_buf *out);
+rv_status rv_family_load_members(const rv_object *proto, rv_reader *in, rv_family_install install,
+                                 void *ctx);
+
 #endif

@@ -564,17 +564,17 @@ static rv_status union_save(const rv_object *self, rv_buf *out)
     const union_plan *p = u->plan;
     for (uint32_t i = 0; i < p->n; i++)
         rv_buf_put_u8(out, p->block[i] >= 0);
-    rv_buf sub;
-    rv_buf_init(&sub);
-    for (uint32_t i = 0; i < p->nunfused; i++) {
-        rv_buf_reset(&sub);
-        if (u->parts[i]->cls->save(u->parts[i], &sub) || sub.oom) {
-            rv_buf_free(&sub);
+    for (uint32_t i = 0; i < p->nunfused; i++) { /* length-prefixed, patched in place */
+        size_t at = out->len;
+        rv_buf_put_u32(out, 0);
+        if (u->parts[i]->cls->save(u->parts[i], out) || out->oom)
             return RV_ENOMEM;
-        }
-        rv_buf_put_bytes(out, sub.data, (uint32_t)sub.len);
+        size_t n = out->len - at - 4;
+        if (n > UINT32_MAX)
+            return RV_EINVAL;
+        for (int k = 0; k < 4; k++)
+            out->data[at + (size_t)k] = (char)(uint8_t)(n >> (8 * k));
     }
-    rv_buf_free(&sub);
     for (uint32_t b = 0; b < p->nblocks; b++)
         rv_fused_save(&p->blocks[b], &u->states[b], out);
     return out->oom ? RV_ENOMEM : RV_OK;

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 void rv_buf_init(rv_buf *b) { memset(b, 0, sizeof *b); }
 
@@ -144,14 +143,29 @@ const char *rv_buf_cstr(rv_buf *b)
 
 rv_status rv_buf_put_u8(rv_buf *b, uint8_t x) { return rv_buf_put(b, &x, 1); }
 
+/* Fixed-width puts: little-endian whatever the host. The fast paths (room
+ * already reserved) matter when a snapshot writes millions of numbers. */
 rv_status rv_buf_put_u32(rv_buf *b, uint32_t x)
 {
+    if (!b->oom && b->len + 5 <= b->cap) {
+        uint8_t *d = (uint8_t *)b->data + b->len;
+        d[0] = (uint8_t)x, d[1] = (uint8_t)(x >> 8), d[2] = (uint8_t)(x >> 16), d[3] = (uint8_t)(x >> 24);
+        b->len += 4;
+        return RV_OK;
+    }
     uint8_t p[4] = {(uint8_t)x, (uint8_t)(x >> 8), (uint8_t)(x >> 16), (uint8_t)(x >> 24)};
     return rv_buf_put(b, p, 4);
 }
 
 rv_status rv_buf_put_u64(rv_buf *b, uint64_t x)
 {
+    if (!b->oom && b->len + 9 <= b->cap) {
+        uint8_t *d = (uint8_t *)b->data + b->len;
+        for (int i = 0; i < 8; i++)
+            d[i] = (uint8_t)(x >> (8 * i));
+        b->len += 8;
+        return RV_OK;
+    }
     uint8_t p[8];
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(x >> (8 * i));
@@ -163,6 +177,30 @@ rv_status rv_buf_put_f64(rv_buf *b, double x)
     uint64_t bits;
     memcpy(&bits, &x, 8);
     return rv_buf_put_u64(b, bits);
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define RV_HOST_LE 1
+#else
+#define RV_HOST_LE 0
+#endif
+
+rv_status rv_buf_put_f64s(rv_buf *b, const double *x, size_t n)
+{
+    if (n > SIZE_MAX / 8) {
+        b->oom = 1;
+        return RV_ENOMEM;
+    }
+    if (rv_buf_reserve(b, 8 * n))
+        return RV_ENOMEM;
+    if (RV_HOST_LE) {
+        memcpy(b->data + b->len, x, 8 * n);
+        b->len += 8 * n;
+        return RV_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        rv_buf_put_f64(b, x[i]);
+    return RV_OK;
 }
 
 rv_status rv_buf_put_bytes(rv_buf *b, const void *p, uint32_t n)
@@ -238,6 +276,27 @@ double rv_reader_f64(rv_reader *r)
     return x;
 }
 
+void rv_reader_f64s(rv_reader *r, double *out, size_t n)
+{
+    const uint8_t *p = n <= SIZE_MAX / 8 ? take(r, 8 * n) : NULL;
+    if (!p) {
+        if (n > SIZE_MAX / 8)
+            rv_reader_fail(r, "truncated data");
+        memset(out, 0, n <= SIZE_MAX / 8 ? 8 * n : 0);
+        return;
+    }
+    if (RV_HOST_LE) {
+        memcpy(out, p, 8 * n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = 0;
+        for (int j = 7; j >= 0; j--)
+            x = x << 8 | p[8 * i + (size_t)j];
+        memcpy(&out[i], &x, 8);
+    }
+}
+
 const char *rv_reader_bytes(rv_reader *r, uint32_t *len, uint32_t max_len)
 {
     uint32_t n = rv_reader_u32(r);
@@ -284,19 +343,4 @@ rv_status rv_reader_status(const rv_reader *r, rv_error *err)
     if (r->status != RV_OK)
         return rv_error_set(err, r->status, "corrupt state: %s", r->what);
     return RV_OK;
-}
-
-/* ===== CRC-32, for snapshot checksums (zlib's) ===== */
-
-uint32_t rv_crc32(uint32_t crc, const void *p, size_t n)
-{
-    uLong c = crc;
-    const Bytef *b = p;
-    while (n > 0) {
-        uInt chunk = n > 0x40000000u ? 0x40000000u : (uInt)n;
-        c = crc32(c, b, chunk);
-        b += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
 }

@@ -258,7 +258,7 @@ rv_status rv_m5_read_long(const char *path, rv_m5_panel *out, rv_error *err)
         st = long_header(&c, f, &lc, err);
     int n;
     while (st == RV_OK && (n = m5_csv_next(&c, f, 32, err)) > 0) { /* pass 1: ids, days */
-        long d;
+        long d = 0; /* unset when the row has the wrong number of fields */
         if (n != lc.n || rv_m5_day_of_date(f[lc.date], strlen(f[lc.date]), &d) != 0 || d < 1 || d > MAX_DAYS)
             st = rv_error_set(err, RV_EINVAL, "%s:%zu: bad row (fields or date)", path, c.lineno);
         else if (idlist_add(&l, f[lc.id]) < 0)

@@ -380,11 +380,21 @@ rv_status rv_knn_window_save(const rv_knn_window *w, rv_buf *out)
     for (uint32_t c = 0; c < w->schema.n; c++)
         rv_buf_put_sym(out, w->schema.names[c]);
     rv_buf_put_u32(out, w->size);
+    /* Points are saved row by row (y, then the features), gathered from the
+     * column-major store 64 values at a time. */
+    double tmp[65];
     for (uint32_t a = 0; a < w->size; a++) {
-        uint32_t r = row_of(w, a);
-        rv_buf_put_f64(out, w->y[r]);
-        for (uint32_t c = 0; c < w->schema.n; c++)
-            rv_buf_put_f64(out, cell(w, r, c));
+        uint32_t r = row_of(w, a), k = 1;
+        tmp[0] = w->y[r];
+        for (uint32_t c = 0; c < w->schema.n; c++) {
+            tmp[k++] = cell(w, r, c);
+            if (k == 65 || c + 1 == w->schema.n) {
+                rv_buf_put_f64s(out, tmp, k);
+                k = 0;
+            }
+        }
+        if (k)
+            rv_buf_put_f64s(out, tmp, k);
     }
     return out->oom ? RV_ENOMEM : RV_OK;
 }
@@ -414,10 +424,15 @@ rv_status rv_knn_window_load(rv_knn_window *w, rv_reader *in)
         if (!w->rows || !w->y)
             return RV_ENOMEM;
     }
+    double tmp[64];
     for (uint32_t r = 0; r < size; r++) {
         w->y[r] = rv_reader_f64(in);
-        for (uint32_t c = 0; c < n; c++)
-            w->rows[(size_t)c * size + r] = rv_reader_f64(in);
+        for (uint32_t c0 = 0; c0 < n; c0 += 64) { /* 64 values at a time, scattered */
+            uint32_t k = n - c0 < 64 ? n - c0 : 64;
+            rv_reader_f64s(in, tmp, k);
+            for (uint32_t c = 0; c < k; c++)
+                w->rows[(size_t)(c0 + c) * size + r] = tmp[c];
+        }
     }
     w->size = size;
     return in->status;
