@@ -197,15 +197,26 @@ rv_status rv_fused_learn_key(const rv_fused_block *f, rv_fused_state *s, uint64_
     uint64_t n;
     memcpy(&n, rec, sizeof n);
     double *sums = rec + 1;
-    const uint32_t K = f->K;
+    const uint32_t K = f->K, m = f->m, *kk = f->k;
     uint32_t pos = (uint32_t)(n % K);
-    for (uint32_t j = 0; j < f->m; j++) {
-        uint32_t k = f->k[j];
-        if (n >= k) { /* window j is full: drop its oldest first, as creme */
-            uint32_t old = pos >= k ? pos - k : pos + K - k;
-            sums[j] -= ring_get(f, s, rec, old);
+    /* window j full: drop its oldest first, as creme; the ring's width is
+     * tested once, outside the loop */
+    if (s->wide) {
+        const double *ring = rec + 1 + m;
+        for (uint32_t j = 0; j < m; j++) {
+            uint32_t k = kk[j];
+            if (n >= k)
+                sums[j] -= ring[pos >= k ? pos - k : pos + K - k];
+            sums[j] += y;
         }
-        sums[j] += y;
+    } else {
+        const float *ring = (const float *)(rec + 1 + m);
+        for (uint32_t j = 0; j < m; j++) {
+            uint32_t k = kk[j];
+            if (n >= k)
+                sums[j] -= (double)ring[pos >= k ? pos - k : pos + K - k];
+            sums[j] += y;
+        }
     }
     ring_set(f, s, rec, pos, y);
     n++;

@@ -52,6 +52,12 @@ typedef struct union_plan {
     uint32_t nblocks, nunfused;
     rv_fused_block *blocks;
     int static_distinct; /* every part emits one known name, all distinct */
+    /* all parts fused and static_distinct: output j (parts in reverse) is
+     * rolling mean out[j].slot of block out[j].block */
+    struct out_item {
+        rv_sym name;
+        uint32_t block, slot, k;
+    } *out;
     unsigned flags;
 } union_plan;
 
@@ -92,6 +98,7 @@ static void plan_release(union_plan *p)
     free(p->blocks);
     free(p->block);
     free(p->slot);
+    free(p->out);
     free(p);
 }
 
@@ -192,6 +199,18 @@ static union_plan *plan_build(rv_object **parts, uint32_t n)
         if (!fused) {
             p->block[i] = -1;
             p->slot[i] = (int32_t)p->nunfused++;
+        }
+    }
+    if (p->static_distinct && !p->nunfused) {
+        p->out = malloc((n + 1) * sizeof *p->out);
+        if (!p->out) {
+            plan_release(p);
+            return NULL;
+        }
+        for (uint32_t i = n, j = 0; i-- > 0; j++) {
+            const rv_fused_block *f = &p->blocks[p->block[i]];
+            uint32_t slot = (uint32_t)p->slot[i];
+            p->out[j] = (struct out_item){f->names[slot], (uint32_t)p->block[i], slot, f->k[slot]};
         }
     }
     /* only now, when nothing can fail, drop the fused parts' objects */
@@ -486,14 +505,22 @@ static rv_status fused_only(const union_plan *p, const double *const *rec, rv_ev
     while (out->cap < p->n) /* grows once per scratch event, then never */
         if (rv_event_push_num(out, RV_SYM_NONE, 0))
             return rv_error_set(err, RV_ENOMEM, "out of memory");
-    for (uint32_t i = p->n, j = 0; i-- > 0; j++) {
-        const rv_fused_block *f = &p->blocks[p->block[i]];
+    /* rv_fused_value, with each block's count read once */
+    uint64_t cnt[MAX_BLOCKS];
+    for (uint32_t b = 0; b < p->nblocks; b++)
+        if (rec[b])
+            memcpy(&cnt[b], rec[b], sizeof cnt[b]);
+        else
+            cnt[b] = 0;
+    for (uint32_t j = 0; j < p->n; j++) {
+        const struct out_item *o = &p->out[j];
         rv_feature *it = &out->items[j];
-        it->name = f->names[p->slot[i]];
+        it->name = o->name;
         it->kind = RV_NUM;
         it->len = 0;
         it->str = NULL;
-        it->num = rv_fused_value(f, rec[p->block[i]], (uint32_t)p->slot[i]);
+        uint64_t n = cnt[o->block], len = n < o->k ? n : o->k;
+        it->num = len ? rec[o->block][1 + o->slot] / (double)len : p->blocks[o->block].empty;
     }
     out->n = p->n;
     return RV_OK;
@@ -650,7 +677,8 @@ static size_t union_memory(const rv_object *self)
     size_t m = sizeof *u + p->nunfused * sizeof *u->parts + p->nblocks * sizeof *u->states;
     for (uint32_t i = 0; i < p->nunfused; i++)
         m += rv_object_memory(u->parts[i]);
-    size_t shared = sizeof *p + p->n * (sizeof *p->block + sizeof *p->slot);
+    size_t shared = sizeof *p + p->n * (sizeof *p->block + sizeof *p->slot) +
+                    (p->out ? (p->n + 1) * sizeof *p->out : 0);
     for (uint32_t b = 0; b < p->nblocks; b++) {
         m += rv_fused_state_memory(&p->blocks[b], &u->states[b]);
         shared += rv_fused_block_memory(&p->blocks[b]);
