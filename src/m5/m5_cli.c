@@ -4,12 +4,14 @@
  *                       [--days N] [--format kaggle|long|both]
  *   rivulet m5 score --truth PATH (--forecast FILE | --benchmark naive|snaive)
  *                    [--train PATH] [--train-end N]
+ *   rivulet m5 demo [--series N | --full] [--data PATH] [--exit] ...  (demo.c)
  *
  * PATH is a Kaggle directory (or wide sales file) or a long CSV file. With
  * --train, the training file is laid over the truth file (which then needs
  * only the horizon's days); the training end is the training file's last
  * day, else --train-end, else the truth's last day minus 28.
  */
+#include "m5/demo.h"
 #include "rivulet/m5.h"
 
 #include <stdio.h>
@@ -187,8 +189,10 @@ int rv_m5_main(int argc, char **argv)
         return cmd_generate(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "score") == 0)
         return cmd_score(argc - 1, argv + 1);
-    /* `demo` (issue 7's end-to-end run) joins here. */
-    fprintf(stderr, "usage: rivulet m5 generate|score ...\n"
+    if (argc >= 2 && strcmp(argv[1], "demo") == 0)
+        return rv_m5_demo_main(argc - 1, argv + 1);
+    fprintf(stderr, "usage: rivulet m5 generate|score|demo ...\n"
+                    "  demo [--series N | --full] [--data PATH] [--exit] ... (demo --help)\n"
                     "  generate --out DIR [--seed N] [--items N | --series N] [--days N] "
                     "[--format kaggle|long|both]\n"
                     "  score --truth PATH (--forecast FILE | --benchmark naive|snaive) "
