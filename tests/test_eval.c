@@ -91,10 +91,23 @@ Test(eval, rejects_a_transformer)
 #define PAR_STEPS 60
 #define PAR_ROWS (PAR_KEYS * PAR_STEPS)
 
-static const char *const par_defs[2] = {
+static const char *const par_plain[2] = {
     "compose.Family(preprocessing.StandardScaler() | "
     "neighbors.KNeighborsRegressor(n_neighbors=3, window_size=8), by='id')",
     "compose.Family(preprocessing.MinMaxScaler() | linear_model.LinearRegression(), by='id')"};
+/* Supervised steps (a union of TargetAggs) between unsupervised ones: the
+ * parallel run predicts and learns each member in one pass, which must
+ * equal predict-all-then-learn-all of the sequential run. */
+static const char *const par_supervised[2] = {
+    "compose.Family(preprocessing.StandardScaler() | "
+    "(feature_extraction.TargetAgg(by=['id'], how=stats.RollingMean(3)) + "
+    "feature_extraction.TargetAgg(by=['id'], how=stats.Mean())) | preprocessing.StandardScaler() | "
+    "neighbors.KNeighborsRegressor(n_neighbors=3, window_size=8), by='id')",
+    "compose.Family(preprocessing.MinMaxScaler() | "
+    "(feature_extraction.TargetAgg(by=['id'], how=stats.RollingMean(2)) + "
+    "feature_extraction.TargetAgg(by=['id'], how=stats.Var())) | preprocessing.MinMaxScaler() | "
+    "linear_model.LinearRegression(), by='id')"};
+static const char *const *par_defs = par_plain;
 
 static rv_object *par_model(int m)
 {
@@ -226,6 +239,16 @@ Test(eval, parallel_matches_sequential_bit_for_bit)
 {
     for (unsigned t = 1; t <= 3; t++)
         par_check(0, t);
+}
+
+Test(eval, parallel_matches_sequential_with_supervised_steps)
+{
+    par_defs = par_supervised;
+    for (unsigned t = 1; t <= 2; t++) {
+        par_check(0, t);
+        par_check(3, t);
+    }
+    par_defs = par_plain;
 }
 
 Test(eval, parallel_matches_sequential_with_delay)

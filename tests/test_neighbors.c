@@ -455,9 +455,12 @@ static uint64_t sq_next(void)
 static double sq_unit(void) { return (double)(sq_next() >> 11) * 0x1p-53; }
 
 /* A feature value: mostly standardised-looking, sometimes a repeat, a far
- * scale, a tiny offset from a repeat, or (when odd is set) NaN/inf. */
+ * scale, a tiny offset from a repeat, or (when odd is 1) NaN/inf. With odd
+ * 2, only 0 or 1: many rows at equal distances, so ties cut by k. */
 static double sq_value(double prev, int odd)
 {
+    if (odd == 2)
+        return (double)(sq_next() % 2);
     uint64_t u = sq_next() % 64;
     if (u < 4)
         return prev; /* d = 0 */
@@ -556,6 +559,14 @@ Test(neighbors, squared_search_matches_pow)
 {
     sq_trials(1, 0, 3000);
     sq_trials(0, 0, 1000);
+}
+
+/* Equal distances keep the older point first, whichever way the search
+ * inserts them (y is the push number). */
+Test(neighbors, squared_search_keeps_ties_in_age_order)
+{
+    sq_trials(1, 2, 2000);
+    sq_trials(0, 2, 500);
 }
 
 Test(neighbors, squared_search_matches_pow_with_nan_and_inf)

@@ -45,6 +45,10 @@ int rv_pipeline_learns_during_predict(const rv_object *pipeline);
  * learns during predict, possibly nested in a pipeline, a union, a
  * GreedyRegressor or a family (predict_state.c). */
 int rv_predict_changes_state(const rv_object *model);
+/* predict(x, out) then learn(x, y), bit for bit; in creme mode the steps
+ * before the last transform x once instead of twice. */
+rv_status rv_pipeline_predict_learn(rv_object *pipeline, const rv_event *x, const rv_value *y,
+                                    rv_prediction *out, rv_error *err);
 size_t rv_union_len(const rv_object *u);
 /* Part i (borrowed); NULL for a fused part, which is not kept as an object. */
 rv_object *rv_union_part(const rv_object *u, size_t i);

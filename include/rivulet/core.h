@@ -264,6 +264,9 @@ static inline uint64_t rv_hash_u64(uint64_t x)
  * 1,200, always when the exact root lies close to a rounding midpoint, so
  * those inputs alone are sent to pow. */
 double rv_pow_half(double x);
+/* out[i] = rv_pow_half(x[i]) for i < n (out may be x): four roots per
+ * vector with AVX2 and FMA where the CPU has them (checked at run time). */
+void rv_pow_half_n(const double *x, double *out, size_t n);
 /* Exactly C's pow(x, 2.0) (Python's x ** 2, creme's squared KNN distance
  * terms), which is not always x * x: glibc's pow misrounds about 1 square
  * in 1,200 (see core/numeric.c). Inline fast path: x * x, unless the exact

@@ -151,10 +151,15 @@ static rv_status widen(const rv_fused_block *f, rv_fused_state *s)
     return RV_OK;
 }
 
+const double *rv_fused_find_key(const rv_fused_state *s, uint64_t key)
+{
+    int64_t i = rv_groups_find(&s->groups, key);
+    return i < 0 ? NULL : s->data + (size_t)i * s->stride;
+}
+
 const double *rv_fused_find(const rv_fused_block *f, const rv_fused_state *s, const rv_event *x)
 {
-    int64_t i = rv_groups_find(&s->groups, rv_group_key(x, f->by, f->nby));
-    return i < 0 ? NULL : s->data + (size_t)i * s->stride;
+    return rv_fused_find_key(s, rv_group_key(x, f->by, f->nby));
 }
 
 static double *add_group(rv_fused_state *s, uint64_t key)
@@ -177,9 +182,14 @@ static double *add_group(rv_fused_state *s, uint64_t key)
 rv_status rv_fused_learn(const rv_fused_block *f, rv_fused_state *s, const rv_event *x, double y,
                          rv_error *err)
 {
+    return rv_fused_learn_key(f, s, rv_group_key(x, f->by, f->nby), y, err);
+}
+
+rv_status rv_fused_learn_key(const rv_fused_block *f, rv_fused_state *s, uint64_t key, double y,
+                             rv_error *err)
+{
     if (!s->wide && !fits_float(y) && widen(f, s))
         return rv_error_set(err, RV_ENOMEM, "out of memory");
-    uint64_t key = rv_group_key(x, f->by, f->nby);
     int64_t i = rv_groups_find(&s->groups, key);
     double *rec = i >= 0 ? s->data + (size_t)i * s->stride : add_group(s, key);
     if (!rec)
@@ -187,15 +197,26 @@ rv_status rv_fused_learn(const rv_fused_block *f, rv_fused_state *s, const rv_ev
     uint64_t n;
     memcpy(&n, rec, sizeof n);
     double *sums = rec + 1;
-    const uint32_t K = f->K;
+    const uint32_t K = f->K, m = f->m, *kk = f->k;
     uint32_t pos = (uint32_t)(n % K);
-    for (uint32_t j = 0; j < f->m; j++) {
-        uint32_t k = f->k[j];
-        if (n >= k) { /* window j is full: drop its oldest first, as creme */
-            uint32_t old = pos >= k ? pos - k : pos + K - k;
-            sums[j] -= ring_get(f, s, rec, old);
+    /* window j full: drop its oldest first, as creme; the ring's width is
+     * tested once, outside the loop */
+    if (s->wide) {
+        const double *ring = rec + 1 + m;
+        for (uint32_t j = 0; j < m; j++) {
+            uint32_t k = kk[j];
+            if (n >= k)
+                sums[j] -= ring[pos >= k ? pos - k : pos + K - k];
+            sums[j] += y;
         }
-        sums[j] += y;
+    } else {
+        const float *ring = (const float *)(rec + 1 + m);
+        for (uint32_t j = 0; j < m; j++) {
+            uint32_t k = kk[j];
+            if (n >= k)
+                sums[j] -= (double)ring[pos >= k ? pos - k : pos + K - k];
+            sums[j] += y;
+        }
     }
     ring_set(f, s, rec, pos, y);
     n++;

@@ -49,6 +49,11 @@ static inline double rv_fused_value(const rv_fused_block *f, const double *rec, 
 }
 rv_status rv_fused_learn(const rv_fused_block *f, rv_fused_state *s, const rv_event *x, double y,
                          rv_error *err);
+/* rv_fused_learn for an event whose group key (rv_group_key) is `key` */
+rv_status rv_fused_learn_key(const rv_fused_block *f, rv_fused_state *s, uint64_t key, double y,
+                             rv_error *err);
+/* The record of the group with that key, NULL when unseen. */
+const double *rv_fused_find_key(const rv_fused_state *s, uint64_t key);
 rv_status rv_fused_state_copy(const rv_fused_block *f, rv_fused_state *dst, const rv_fused_state *src);
 void rv_fused_save(const rv_fused_block *f, const rv_fused_state *s, rv_buf *out);
 rv_status rv_fused_load(const rv_fused_block *f, rv_fused_state *s, rv_reader *in);

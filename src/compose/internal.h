@@ -17,6 +17,20 @@ enum { RV_PARTS_SUPERVISED = 1, RV_PARTS_UNSUPERVISED = 2 };
 rv_status rv_union_learn_parts(rv_object *u, const rv_event *x, const rv_value *y, int which,
                                rv_error *err);
 int rv_union_has_parts(const rv_object *u, int which);
+/* The group keys of a union's fused blocks, computed by a transform and
+ * reused by the supervised learn of the same event (n = 0: not kept). */
+enum { RV_UNION_KEYS = 4 };
+typedef struct rv_union_keys {
+    uint32_t n;
+    uint64_t key[RV_UNION_KEYS];
+} rv_union_keys;
+/* transform, keeping the blocks' group keys of x in k */
+rv_status rv_union_transform_keys(rv_object *u, const rv_event *x, rv_event *out, rv_union_keys *k,
+                                  rv_error *err);
+/* rv_union_learn_parts(u, x, y, RV_PARTS_SUPERVISED) for the x that k was
+ * computed from: the keys are not computed again */
+rv_status rv_union_learn_sup_keys(rv_object *u, const rv_event *x, const rv_value *y,
+                                  const rv_union_keys *k, rv_error *err);
 
 /* A class variant with the same behaviour and different flags (pipelines and
  * unions take theirs from their steps). */

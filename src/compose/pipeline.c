@@ -40,7 +40,8 @@ enum { ROLE_UNSUP = 0, ROLE_SUP = 1, ROLE_UNION = 2 };
 typedef struct pipe {
     rv_object base;
     uint32_t n;
-    uint8_t ldp; /* learn_during_predict */
+    uint8_t ldp;      /* learn_during_predict */
+    uint8_t final_tf; /* the last step is a transformer */
     uint8_t *role;
     rv_object **steps;
 } pipe;
@@ -131,6 +132,7 @@ static rv_status finish(pipe *p, rv_error *err)
                                 i + 1, p->steps[i]->cls->name);
         p->role[i] = rv_is_union(p->steps[i]) ? ROLE_UNION : (f & RV_F_SUPERVISED) ? ROLE_SUP : ROLE_UNSUP;
     }
+    p->final_tf = (rv_estimator_flags(p->steps[p->n - 1]) & RV_F_TRANSFORMER) != 0;
     p->base.cls = rv_class_variant(&rv_class_compose_Pipeline, variants, pipeline_flags(p));
     return RV_OK;
 }
@@ -317,6 +319,56 @@ static rv_status pipeline_learn(rv_object *self, const rv_event *x, const rv_val
         } else
             s = rv_estimator_learn(p->steps[last], cur, y, err);
     }
+    rv_scratch_pop(pushed);
+    return s;
+}
+
+/* predict(x) then learn(x, y) in creme mode, with the front run once: in
+ * creme mode learn's transforms see the states predict left (unsupervised
+ * steps learned in predict; supervised ones learn only after their own
+ * transform, and step i+1's transform does not read step i's state), so
+ * they equal predict's, and each supervised step learns its kept input. */
+rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv_value *y,
+                                    rv_prediction *out, rv_error *err)
+{
+    pipe *p = (pipe *)self;
+    uint32_t last = p->n - 1;
+    if (!p->ldp || p->final_tf) {
+        rv_status s = pipeline_predict(self, x, out, err);
+        return s ? s : pipeline_learn(self, x, y, err);
+    }
+    const rv_event *in[MAX_STEPS];
+    rv_union_keys keys[4]; /* of the first unions: their learn reuses the group keys */
+    uint32_t nu = 0;
+    const rv_event *cur = x;
+    uint32_t pushed = 0;
+    rv_status s = RV_OK;
+    for (uint32_t i = 0; i < last && s == RV_OK; i++) {
+        in[i] = cur;
+        if ((s = learn_unsup(p, i, cur, err)))
+            break;
+        rv_event *next = rv_scratch_push();
+        if (!next) {
+            s = rv_error_set(err, RV_ENOMEM, "out of memory");
+            break;
+        }
+        pushed++;
+        if (p->role[i] == ROLE_UNION && nu < 4)
+            s = rv_union_transform_keys(p->steps[i], cur, next, &keys[nu++], err);
+        else
+            s = rv_estimator_transform(p->steps[i], cur, next, err);
+        cur = next;
+    }
+    if (s == RV_OK)
+        s = rv_estimator_predict(p->steps[last], cur, out, err);
+    nu = 0;
+    for (uint32_t i = 0; i < last && s == RV_OK; i++)
+        if (p->role[i] == ROLE_UNION && nu < 4)
+            s = rv_union_learn_sup_keys(p->steps[i], in[i], y, &keys[nu++], err);
+        else if (p->role[i] != ROLE_UNSUP)
+            s = learn_sup(p, i, in[i], y, err);
+    if (s == RV_OK)
+        s = rv_estimator_learn(p->steps[last], cur, y, err);
     rv_scratch_pop(pushed);
     return s;
 }

@@ -161,6 +161,18 @@ static long clip(long i, uint8_t none, long dflt, long n)
     return i < 0 ? 0 : i > n ? n : i;
 }
 
+/* memmem, with a plain byte loop for the usual one-byte separator (ids are
+ * short: memmem's setup would cost more than the scan). */
+static const char *find(const char *p, size_t n, const char *sep, size_t seplen)
+{
+    if (seplen != 1)
+        return memmem(p, n, sep, seplen);
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == sep[0])
+            return p + i;
+    return NULL;
+}
+
 static rv_status split_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
 {
     const split *s = (const split *)self;
@@ -175,7 +187,7 @@ static rv_status split_transform(rv_object *self, const rv_event *x, rv_event *o
     uint32_t pos = 0, len = f->len;
     start[0] = 0;
     for (;;) {
-        const char *hit = s->seplen <= len - pos ? memmem(str + pos, len - pos, s->sep, s->seplen) : NULL;
+        const char *hit = s->seplen <= len - pos ? find(str + pos, len - pos, s->sep, s->seplen) : NULL;
         if (!hit || n == MAX_PIECES) {
             end[n++] = len;
             break;

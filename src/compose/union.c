@@ -52,6 +52,12 @@ typedef struct union_plan {
     uint32_t nblocks, nunfused;
     rv_fused_block *blocks;
     int static_distinct; /* every part emits one known name, all distinct */
+    /* all parts fused and static_distinct: output j (parts in reverse) is
+     * rolling mean out[j].slot of block out[j].block */
+    struct out_item {
+        rv_sym name;
+        uint32_t block, slot, k;
+    } *out;
     unsigned flags;
 } union_plan;
 
@@ -92,6 +98,7 @@ static void plan_release(union_plan *p)
     free(p->blocks);
     free(p->block);
     free(p->slot);
+    free(p->out);
     free(p);
 }
 
@@ -192,6 +199,18 @@ static union_plan *plan_build(rv_object **parts, uint32_t n)
         if (!fused) {
             p->block[i] = -1;
             p->slot[i] = (int32_t)p->nunfused++;
+        }
+    }
+    if (p->static_distinct && !p->nunfused) {
+        p->out = malloc((n + 1) * sizeof *p->out);
+        if (!p->out) {
+            plan_release(p);
+            return NULL;
+        }
+        for (uint32_t i = n, j = 0; i-- > 0; j++) {
+            const rv_fused_block *f = &p->blocks[p->block[i]];
+            uint32_t slot = (uint32_t)p->slot[i];
+            p->out[j] = (struct out_item){f->names[slot], (uint32_t)p->block[i], slot, f->k[slot]};
         }
     }
     /* only now, when nothing can fail, drop the fused parts' objects */
@@ -422,16 +441,18 @@ int rv_union_has_parts(const rv_object *o, int which)
     return 0;
 }
 
-rv_status rv_union_learn_parts(rv_object *self, const rv_event *x, const rv_value *y, int which,
-                               rv_error *err)
+static rv_status learn_parts(rv_object *self, const rv_event *x, const rv_value *y, int which,
+                             const rv_union_keys *k, rv_error *err)
 {
     uni *u = (uni *)self;
     const union_plan *p = u->plan;
     if (which & RV_PARTS_SUPERVISED && p->nblocks && y && y->kind != RV_NONE) {
         if (y->kind != RV_NUM)
             return rv_error_set(err, RV_ETYPE, "TargetAgg needs a numeric target");
+        int keyed = k && k->n == p->nblocks;
         for (uint32_t b = 0; b < p->nblocks; b++)
-            if (rv_fused_learn(&p->blocks[b], &u->states[b], x, y->num, err))
+            if (keyed ? rv_fused_learn_key(&p->blocks[b], &u->states[b], k->key[b], y->num, err)
+                      : rv_fused_learn(&p->blocks[b], &u->states[b], x, y->num, err))
                 return err ? err->code : RV_ENOMEM;
     }
     for (uint32_t i = 0; i < p->nunfused; i++) {
@@ -446,6 +467,18 @@ rv_status rv_union_learn_parts(rv_object *self, const rv_event *x, const rv_valu
             return s;
     }
     return RV_OK;
+}
+
+rv_status rv_union_learn_parts(rv_object *self, const rv_event *x, const rv_value *y, int which,
+                               rv_error *err)
+{
+    return learn_parts(self, x, y, which, NULL, err);
+}
+
+rv_status rv_union_learn_sup_keys(rv_object *self, const rv_event *x, const rv_value *y,
+                                  const rv_union_keys *k, rv_error *err)
+{
+    return learn_parts(self, x, y, RV_PARTS_SUPERVISED, k, err);
 }
 
 static rv_status union_learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
@@ -472,26 +505,43 @@ static rv_status fused_only(const union_plan *p, const double *const *rec, rv_ev
     while (out->cap < p->n) /* grows once per scratch event, then never */
         if (rv_event_push_num(out, RV_SYM_NONE, 0))
             return rv_error_set(err, RV_ENOMEM, "out of memory");
-    for (uint32_t i = p->n, j = 0; i-- > 0; j++) {
-        const rv_fused_block *f = &p->blocks[p->block[i]];
+    /* rv_fused_value, with each block's count read once */
+    uint64_t cnt[MAX_BLOCKS];
+    for (uint32_t b = 0; b < p->nblocks; b++)
+        if (rec[b])
+            memcpy(&cnt[b], rec[b], sizeof cnt[b]);
+        else
+            cnt[b] = 0;
+    for (uint32_t j = 0; j < p->n; j++) {
+        const struct out_item *o = &p->out[j];
         rv_feature *it = &out->items[j];
-        it->name = f->names[p->slot[i]];
+        it->name = o->name;
         it->kind = RV_NUM;
         it->len = 0;
         it->str = NULL;
-        it->num = rv_fused_value(f, rec[p->block[i]], (uint32_t)p->slot[i]);
+        uint64_t n = cnt[o->block], len = n < o->k ? n : o->k;
+        it->num = len ? rec[o->block][1 + o->slot] / (double)len : p->blocks[o->block].empty;
     }
     out->n = p->n;
     return RV_OK;
 }
 
-static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
+static rv_status transform_keys(rv_object *self, const rv_event *x, rv_event *out, rv_union_keys *k,
+                                rv_error *err)
 {
     uni *u = (uni *)self;
     const union_plan *p = u->plan;
     const double *rec[MAX_BLOCKS];
-    for (uint32_t b = 0; b < p->nblocks; b++)
-        rec[b] = rv_fused_find(&p->blocks[b], &u->states[b], x);
+    int keep = k && p->nblocks <= RV_UNION_KEYS;
+    for (uint32_t b = 0; b < p->nblocks; b++) {
+        const rv_fused_block *f = &p->blocks[b];
+        uint64_t key = rv_group_key(x, f->by, f->nby);
+        if (keep)
+            k->key[b] = key;
+        rec[b] = rv_fused_find_key(&u->states[b], key);
+    }
+    if (k)
+        k->n = keep ? p->nblocks : 0;
     rv_event_clear(out);
     if (p->static_distinct && !p->nunfused) /* the M5 case: numbers into known slots */
         return fused_only(p, rec, out, err);
@@ -520,6 +570,17 @@ static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *o
     if (pushed)
         rv_scratch_pop(pushed);
     return s;
+}
+
+static rv_status union_transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
+{
+    return transform_keys(self, x, out, NULL, err);
+}
+
+rv_status rv_union_transform_keys(rv_object *self, const rv_event *x, rv_event *out, rv_union_keys *k,
+                                  rv_error *err)
+{
+    return transform_keys(self, x, out, k, err);
 }
 
 /* ===== State ===== */
@@ -616,7 +677,8 @@ static size_t union_memory(const rv_object *self)
     size_t m = sizeof *u + p->nunfused * sizeof *u->parts + p->nblocks * sizeof *u->states;
     for (uint32_t i = 0; i < p->nunfused; i++)
         m += rv_object_memory(u->parts[i]);
-    size_t shared = sizeof *p + p->n * (sizeof *p->block + sizeof *p->slot);
+    size_t shared = sizeof *p + p->n * (sizeof *p->block + sizeof *p->slot) +
+                    (p->out ? (p->n + 1) * sizeof *p->out : 0);
     for (uint32_t b = 0; b < p->nblocks; b++) {
         m += rv_fused_state_memory(&p->blocks[b], &u->states[b]);
         shared += rv_fused_block_memory(&p->blocks[b]);

@@ -66,6 +66,68 @@ double rv_pow_half(double x)
     return r;
 }
 
+/* rv_pow_half over an array. With FMA, e = fma(-r, r, x) is exactly
+ * x - r^2 (the remainder of a correctly rounded square root is a double),
+ * and s - r = e / (s + r) ~ e / 2r. For x in [2^-64, 2^66) the test is
+ * tighter than rv_pow_half's 0.45 ulp: glibc's pow rounds a result whose
+ * error before rounding is under 0.009 ulp (exp) + |0.5 log x| * 1.5 *
+ * 2^-15 ulp (log) < 0.011 ulp there (the bound rv_pow_two relies on), so
+ * when s is within 0.48 ulp of r, pow returns r. That halves the lanes
+ * sent to pow (from 10% to 4% of random inputs). Measured: of 4e8 random
+ * x in that range, the 2.4e7 with |s - r| in (0.45, 0.48] ulp all have
+ * pow == sqrt; the nearest to r where they differ lies 0.4917 ulp away.
+ * The threshold |e| > 0.96 * r * ulp(r) is itself rounded (a few 2^-53
+ * relative), far inside that margin. Zero gives +0 as pow does; lanes near
+ * a midpoint or outside the range take the scalar rv_pow_half. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static void pow_half_avx2(const double *x, double *out,
+                                                              size_t n)
+{
+    const __m256d lo = _mm256_set1_pd(0x1p-64), hi = _mm256_set1_pd(0x1p+66);
+    const __m256d zero = _mm256_setzero_pd();
+    const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m256d expm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7ff0000000000000LL));
+    const __m256d frac = _mm256_set1_pd(0.96 * 0x1p-52);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        __m256d r = _mm256_sqrt_pd(v);
+        __m256d e = _mm256_fnmadd_pd(r, r, v); /* v - r * r, exactly */
+        __m256d lim = _mm256_mul_pd(_mm256_mul_pd(r, _mm256_and_pd(r, expm)), frac);
+        __m256d z = _mm256_cmp_pd(v, zero, _CMP_EQ_OQ);
+        __m256d bad = _mm256_or_pd(_mm256_cmp_pd(_mm256_and_pd(e, absm), lim, _CMP_GT_OQ),
+                                   _mm256_or_pd(_mm256_cmp_pd(v, lo, _CMP_NGE_UQ),
+                                                _mm256_cmp_pd(v, hi, _CMP_NLT_UQ)));
+        bad = _mm256_andnot_pd(z, bad);
+        r = _mm256_andnot_pd(z, r); /* sqrt(-0) is -0; pow(-0, 0.5) is +0 */
+        int m = _mm256_movemask_pd(bad);
+        double xs[4];
+        if (m)
+            _mm256_storeu_pd(xs, v); /* out may be x */
+        _mm256_storeu_pd(out + i, r);
+        for (int k = 0; m; k++, m >>= 1)
+            if (m & 1)
+                out[i + k] = rv_pow_half(xs[k]);
+    }
+    for (; i < n; i++)
+        out[i] = rv_pow_half(x[i]);
+}
+#endif
+
+void rv_pow_half_n(const double *x, double *out, size_t n)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (n >= 4 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        pow_half_avx2(x, out, n);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        out[i] = rv_pow_half(x[i]);
+}
+
 /* Run-time exponent: GCC folds pow(x, 2.0) with a literal 2.0 into x*x. */
 static volatile double two = 2.0;
 

@@ -105,7 +105,13 @@ static int may_add(int mode, const rv_feature *f)
 static uint32_t identity_prefix(const rv_slots *s, const rv_event *x)
 {
     uint32_t m = x->n < s->n ? x->n : s->n, i = 0;
-    while (i < m && x->items[i].name == s->names[i])
+    const rv_feature *it = x->items;
+    const rv_sym *nm = s->names;
+    /* four names per test: one branch instead of four on the usual match */
+    while (i + 4 <= m && !((it[i].name ^ nm[i]) | (it[i + 1].name ^ nm[i + 1]) |
+                           (it[i + 2].name ^ nm[i + 2]) | (it[i + 3].name ^ nm[i + 3])))
+        i += 4;
+    while (i < m && it[i].name == nm[i])
         i++;
     return i;
 }

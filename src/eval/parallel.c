@@ -71,8 +71,17 @@ typedef struct waiter {
     atomic_int sleeping;
 } waiter;
 
+/* Cache lines: a row, its predictions, a queue's head and its tail, and the
+ * feeder's counters each start a line of their own, so that one thread's
+ * writes never evict data the other thread is using (false sharing). */
+#define LINE 64
+
+enum { INLINE_FEATURES = 4, INLINE_BYTES = 96, INLINE_MODELS = 2 };
+
 typedef struct row {
-    rv_event x; /* copy of the event, for a worker's row */
+    _Alignas(LINE) atomic_uint done;
+    rv_status st;
+    const rv_event *xp; /* a worker's row: its copy of the event (xv or x) */
     rv_value y;
     char *ystr;
     uint32_t ycap;
@@ -81,9 +90,14 @@ typedef struct row {
     uint64_t existed; /* bit f: family f had the key's member before this row */
     unsigned shard;
     uint64_t lab; /* labelled rows before this one */
-    rv_status st;
-    rv_prediction *pred; /* one per model */
-    atomic_uint done;
+    rv_prediction *pred; /* one per model: pred_in, or the heap for more models */
+    rv_prediction pred_in[INLINE_MODELS];
+    /* a small event is copied into the row's own lines (no heap blocks to
+     * pass between the threads); larger ones into x */
+    rv_event xv;
+    rv_feature xitems[INLINE_FEATURES];
+    char xstr[INLINE_BYTES];
+    rv_event x;
 } row;
 
 typedef struct pending {
@@ -96,13 +110,13 @@ typedef struct pending {
 } pending;
 
 typedef struct shard {
-    struct rv_progressive_par *pp;
+    _Alignas(LINE) struct rv_progressive_par *pp;
     unsigned id;
     pthread_t thread;
     int started;
     uint32_t *q;
-    atomic_uint_fast64_t qhead; /* written by the feeder */
-    uint64_t qtail;             /* the worker's own */
+    _Alignas(LINE) atomic_uint_fast64_t qhead; /* written by the feeder */
+    _Alignas(LINE) uint64_t qtail;             /* the worker's own */
     waiter w;
     rv_strmap keys;   /* key -> index into members / nmodels */
     rv_object **mem;  /* nmodels members per key */
@@ -126,9 +140,10 @@ struct rv_progressive_par {
     rv_object *const *metrics;
     size_t nmetrics;
     uint32_t delay;
+    int fuse; /* predict and learn each member in turn (distinct families) */
     unsigned nthreads;
     row *ring;
-    uint64_t head, tail, labeled, count;
+    _Alignas(LINE) uint64_t head, tail, labeled, count;
     shard *shards;
     waiter fw;            /* the feeder sleeps here */
     atomic_uint acks;     /* flushes done by workers */
@@ -184,6 +199,16 @@ static void waiter_wait(waiter *w, int (*ready)(const void *), const void *arg)
     pthread_mutex_unlock(&w->mu);
 }
 
+/* Zeroed memory starting a cache line, in whole lines (free() releases it). */
+static void *zalloc_lines(size_t n)
+{
+    n = (n + LINE - 1) / LINE * LINE;
+    void *p = aligned_alloc(LINE, n ? n : LINE);
+    if (p)
+        memset(p, 0, n ? n : LINE);
+    return p;
+}
+
 /* ===== Copies ===== */
 
 static rv_status copy_y(rv_value *dst, char **buf, uint32_t *cap, const rv_value *y)
@@ -203,6 +228,37 @@ static rv_status copy_y(rv_value *dst, char **buf, uint32_t *cap, const rv_value
     (*buf)[y->len] = '\0';
     dst->str = *buf;
     return RV_OK;
+}
+
+/* Copies x into r for its worker: into the row itself when small. */
+static rv_status copy_x(row *r, const rv_event *x)
+{
+    size_t used = 0;
+    int fits = x->n <= INLINE_FEATURES;
+    for (uint32_t i = 0; fits && i < x->n; i++) {
+        const rv_feature *f = &x->items[i];
+        r->xitems[i] = *f;
+        if (f->kind != RV_STR)
+            continue;
+        if (f->len >= INLINE_BYTES - used) {
+            fits = 0;
+            break;
+        }
+        if (f->len)
+            memcpy(r->xstr + used, f->str, f->len);
+        r->xstr[used + f->len] = '\0';
+        r->xitems[i].str = r->xstr + used;
+        used += f->len + 1;
+    }
+    if (fits) {
+        r->xv.items = r->xitems;
+        r->xv.n = r->xv.cap = x->n;
+        r->xv.strings.head = NULL;
+        r->xp = &r->xv;
+        return RV_OK;
+    }
+    r->xp = &r->x;
+    return rv_event_copy(&r->x, x);
 }
 
 /* ===== A shard's work ===== */
@@ -320,6 +376,13 @@ static rv_status enqueue(shard *sh, size_t idx, const rv_event *x, const row *r)
     return RV_OK;
 }
 
+static rv_status predict_learn(rv_object *m, const rv_event *x, const rv_value *y,
+                               rv_prediction *out, rv_error *err)
+{
+    rv_status st = rv_estimator_predict(m, x, out, err);
+    return st ? st : rv_estimator_learn(m, x, y, err);
+}
+
 /* Predicts row r (event x) with every model, then learns as the delay says. */
 static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
 {
@@ -330,6 +393,22 @@ static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
         st = learn_due(sh, r->lab, 1, err);
     if (st)
         return st;
+    size_t base = idx * pp->nmodels;
+    if (!pp->delay && r->has_y && pp->fuse) {
+        /* members are distinct objects, so predict-learn per member equals
+         * predicting all then learning all; a labelled row always has its
+         * members (the feeder creates them), fresh or live, and a fresh
+         * member predicting x first is the family's rule for a first learn */
+        for (size_t f = 0; f < pp->nmodels && !st; f++) {
+            rv_object *mf = sh->mem[base + f];
+            if (!mf || sh->mst[base + f] == M_NONE)
+                return rv_error_set(err, RV_ESTATE, "parallel progressive validation: a learn without its member");
+            sh->mst[base + f] = M_LIVE;
+            st = rv_is_pipeline(mf) ? rv_pipeline_predict_learn(mf, x, &r->y, &r->pred[f], err)
+                                    : predict_learn(mf, x, &r->y, &r->pred[f], err);
+        }
+        return st;
+    }
     for (size_t f = 0; f < pp->nmodels && !st; f++)
         st = predict_one(sh, idx * pp->nmodels + f, f, x, &r->pred[f], err);
     if (st || !r->has_y)
@@ -389,7 +468,7 @@ static void *worker(void *arg)
             atomic_fetch_add(&pp->acks, 1);
         } else {
             row *r = &pp->ring[e];
-            run_row(sh, r, &r->x);
+            run_row(sh, r, r->xp);
             atomic_store(&r->done, 1);
             /* a waiting feeder is woken every BATCH rows, or when this
              * worker runs dry (so it always is, eventually) */
@@ -471,11 +550,13 @@ static void drain(rv_progressive_par *pp, int all)
 }
 
 /* The shard of a key hash. The feeder also copies, scores and reorders, so
- * its shard 0 takes 7/8 of an even share of the 1024 hash buckets and the
- * workers split the rest. */
+ * its shard 0 takes 15/16 of an even share of the 1024 hash buckets and the
+ * workers split the rest (M5 pipelines, 2 threads on an idle machine: 7/8
+ * left the worker the bottleneck, 582k rows/s; 15/16 gave 610-624k; an
+ * even split, 591k). */
 static unsigned shard_of(const rv_progressive_par *pp, uint64_t h)
 {
-    uint32_t b = (uint32_t)(h % 1024), n = pp->nthreads, first = 1024 / n * 7 / 8;
+    uint32_t b = (uint32_t)(h % 1024), n = pp->nthreads, first = 1024 / n * 15 / 16;
     return b < first ? 0 : 1 + (b - first) % (n - 1);
 }
 
@@ -543,7 +624,7 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
     r->lab = pp->labeled;
     r->st = RV_OK;
     atomic_store_explicit(&r->done, 0, memory_order_relaxed);
-    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || (s && rv_event_copy(&r->x, x))) {
+    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || (s && copy_x(r, x))) {
         e.code = RV_ENOMEM;
         snprintf(e.message, sizeof e.message, "out of memory");
         drain(pp, 1);
@@ -627,7 +708,8 @@ void rv_progressive_par_free(rv_progressive_par *pp)
             free(pp->ring[i].ystr);
             for (size_t f = 0; pp->ring[i].pred && f < pp->nmodels; f++)
                 rv_prediction_free(&pp->ring[i].pred[f]);
-            free(pp->ring[i].pred);
+            if (pp->ring[i].pred != pp->ring[i].pred_in)
+                free(pp->ring[i].pred);
         }
     free(pp->ring);
     free(pp->shards);
@@ -693,7 +775,7 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
         rv_error_set(err, RV_EINVAL, "delay too large");
         return NULL;
     }
-    rv_progressive_par *pp = calloc(1, sizeof *pp);
+    rv_progressive_par *pp = zalloc_lines(sizeof *pp);
     if (!pp) {
         rv_error_set(err, RV_ENOMEM, "out of memory");
         return NULL;
@@ -705,18 +787,24 @@ rv_progressive_par *rv_progressive_new_parallel(rv_object *const *families, size
     rv_strmap_init(&pp->known);
     for (size_t f = 0; f < nmodels; f++)
         pp->mutates |= (uint64_t)(rv_predict_changes_state(families[f]) != 0) << f;
+    pp->fuse = 1; /* the same family twice shares members: keep the order */
+    for (size_t f = 0; f < nmodels; f++)
+        for (size_t g = 0; g < f; g++)
+            if (families[f] == families[g])
+                pp->fuse = 0;
     pp->metrics = metrics;
     pp->nmetrics = nmetrics;
     pp->delay = delay;
     pp->nthreads = nthreads;
-    pp->ring = calloc(RING, sizeof *pp->ring);
-    pp->shards = calloc(nthreads, sizeof *pp->shards);
+    pp->ring = zalloc_lines(RING * sizeof *pp->ring);
+    pp->shards = zalloc_lines(nthreads * sizeof *pp->shards);
     int bad = !pp->ring || !pp->shards;
     for (uint32_t i = 0; !bad && i < RING; i++) {
         row *r = &pp->ring[i];
         rv_event_init(&r->x);
         atomic_init(&r->done, 0);
-        if (!(r->pred = calloc(nmodels, sizeof *r->pred)))
+        r->pred = nmodels <= INLINE_MODELS ? r->pred_in : calloc(nmodels, sizeof *r->pred);
+        if (!r->pred)
             bad = 1;
         for (size_t f = 0; !bad && f < nmodels; f++)
             rv_prediction_init(&r->pred[f]);

@@ -251,6 +251,30 @@ static void insert(rv_knn_hit *hits, uint32_t *m, uint32_t k, double d, double y
     hits[j].y = y;
 }
 
+/* insert() for points taken newest first, when no distance is NaN. Forward
+ * insertion with before() is a stable sort by distance cut to k, i.e. the
+ * k least (d, age) pairs in that order; any insertion order gives the same
+ * k, and a point older than every kept one goes before equal distances
+ * (<=). Newest first is cheaper: recent points tend to be the nearest, so
+ * older ones mostly land at the end or are dropped at once. */
+static void insert_older(rv_knn_hit *hits, uint32_t *m, uint32_t k, double d, double y)
+{
+    uint32_t j = *m;
+    if (j == k) {
+        if (!(d <= hits[k - 1].d))
+            return;
+        j = k - 1;
+    } else {
+        (*m)++;
+    }
+    while (j > 0 && d <= hits[j - 1].d) {
+        hits[j] = hits[j - 1];
+        j--;
+    }
+    hits[j].d = d;
+    hits[j].y = y;
+}
+
 /* Sum of |q_c - row_c| ** p over the columns, then |extra_e| ** p, left to
  * right from 0; the row is physical row r of the column-major store. */
 static double power_sum(const rv_knn_window *w, const double *q, uint32_t r, uint32_t n,
@@ -306,10 +330,19 @@ const rv_knn_hit *rv_knn_window_nearest(const rv_knn_window *w, const rv_event *
     if (!(p == 2 && rv_knn_sq_distances(w, q, extra, ne, k, dist)))
         for (uint32_t r = 0; r < w->size; r++)
             dist[r] = power_sum(w, q, r, cols, extra, ne, p);
-    for (uint32_t a = 0; a < w->size; a++) {
-        uint32_t r = row_of(w, a);
-        insert(scratch.hits, &m, k, dist[r], w->y[r]);
-    }
+    int nan = 0;
+    for (uint32_t r = 0; r < w->size; r++)
+        nan |= isnan(dist[r]);
+    if (nan)
+        for (uint32_t a = 0; a < w->size; a++) {
+            uint32_t r = row_of(w, a);
+            insert(scratch.hits, &m, k, dist[r], w->y[r]);
+        }
+    else
+        for (uint32_t a = w->size; a-- > 0;) {
+            uint32_t r = row_of(w, a);
+            insert_older(scratch.hits, &m, k, dist[r], w->y[r]);
+        }
     *n = m;
     return scratch.hits;
 }

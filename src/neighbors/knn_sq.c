@@ -29,7 +29,7 @@
  *    A point with at least k upper bounds below its lo has k points
  *    strictly nearer: it cannot be among the k nearest, whatever the tie
  *    rule, and keeps lo. Only the remaining points with lo != hi get their
- *    exact sum again, calling pow for their flagged terms only.
+ *    exact sum again, with rv_pow_two (pow only where it can differ).
  *
  * The caller then ranks dist with its stable insertion, so the k nearest,
  * their order and their distances are bit-identical to the portable path
@@ -49,9 +49,6 @@ enum { MAX_ROWS = 256, MAX_COLS = 64 };
 static int enabled = 1;
 
 void rv_knn_sq_enable(int on) { enabled = on; }
-
-/* Run-time exponent: GCC folds pow(x, 2.0) with a literal 2.0 into x*x. */
-static volatile double two = 2.0;
 
 #ifdef RV_KNN_SQ_X86
 /* One term for four rows: adds p = d * d to *s, and to the bounds *lo and
@@ -81,11 +78,12 @@ term(__m256d d, __m256d *lo, __m256d *hi, __m256d *wild)
 }
 
 /* Step 1 for rows [0, size) (8 at a time; later rows are read but unused):
- * the bounds lo[r] <= exact <= hi[r], flags[c * nv + r / 4] (bit r % 4:
- * term c of row r is flagged) and wild[r / 4] (bit r % 4). */
+ * the bounds lo[r] <= exact <= hi[r] and wild[r / 4] (bit r % 4). Which
+ * terms were flagged is not kept: the few rows summed again use rv_pow_two,
+ * which equals pow and tests each term itself. */
 __attribute__((target("avx2,fma"))) static void
 sums_avx2(const double *rows, size_t cap, uint32_t size, const double *q, uint32_t cols,
-          const double *ext, uint32_t ne, double *lo, double *hi, uint8_t *flags, uint8_t *wild)
+          const double *ext, uint32_t ne, double *lo, double *hi, uint8_t *wild)
 {
     uint32_t nv = (size + 7) / 8 * 2;
     for (uint32_t v = 0; v < nv; v += 2) {
@@ -94,10 +92,8 @@ sums_avx2(const double *rows, size_t cap, uint32_t size, const double *q, uint32
         for (uint32_t c = 0; c < cols; c++) {
             const double *col = base + c * cap;
             __m256d qc = _mm256_broadcast_sd(q + c);
-            __m256d g0 = term(_mm256_sub_pd(qc, _mm256_loadu_pd(col)), &l0, &h0, &w0);
-            __m256d g1 = term(_mm256_sub_pd(qc, _mm256_loadu_pd(col + 4)), &l1, &h1, &w1);
-            flags[c * nv + v] = (uint8_t)_mm256_movemask_pd(g0);
-            flags[c * nv + v + 1] = (uint8_t)_mm256_movemask_pd(g1);
+            term(_mm256_sub_pd(qc, _mm256_loadu_pd(col)), &l0, &h0, &w0);
+            term(_mm256_sub_pd(qc, _mm256_loadu_pd(col + 4)), &l1, &h1, &w1);
         }
         for (uint32_t e = 0; e < ne; e++) {
             __m256d t = _mm256_broadcast_sd(ext + e);
@@ -128,24 +124,6 @@ static double portable_sum(const double *row, size_t cap, const double *q, uint3
     return s;
 }
 
-/* The exact sum of row r, pow for its flagged terms only. */
-static double exact_sum(const double *row, size_t cap, const double *q, uint32_t cols,
-                        const double *ext, uint32_t ne, const uint8_t *flags, uint32_t nv,
-                        uint32_t r)
-{
-    double s = 0.0;
-    for (uint32_t c = 0; c < cols; c++) {
-        double d = q[c] - row[c * cap];
-        double t = d * d;
-        if (flags[c * nv + r / 4] >> (r % 4) & 1)
-            t = pow(fabs(d), two);
-        s += t;
-    }
-    for (uint32_t e = 0; e < ne; e++)
-        s += ext[e];
-    return s;
-}
-
 /* Whether at least k of hi[0..n) are below x: then every point that could
  * be at x has k points strictly nearer. NaN never counts. */
 static int k_below(const double *hi, uint32_t n, uint32_t k, double x)
@@ -164,12 +142,11 @@ int rv_knn_sq_distances(const rv_knn_window *w, const double *q, const double *e
     if (!enabled || size == 0 || size > MAX_ROWS || cols > MAX_COLS || ne > MAX_COLS ||
         !__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
         return 0;
-    uint32_t nv = (size + 7) / 8 * 2; /* vectors of 4 rows, an even count */
     double ext[MAX_COLS], lo[MAX_ROWS + 8], hi[MAX_ROWS + 8];
-    uint8_t flags[MAX_COLS * (MAX_ROWS / 4)], wild[MAX_ROWS / 4 + 2];
+    uint8_t wild[MAX_ROWS / 4 + 2];
     for (uint32_t e = 0; e < ne; e++)
         ext[e] = rv_pow_two(extra[e]);
-    sums_avx2(w->rows, w->cap, size, q, cols, ext, ne, lo, hi, flags, wild);
+    sums_avx2(w->rows, w->cap, size, q, cols, ext, ne, lo, hi, wild);
     uint8_t open[MAX_ROWS]; /* rows whose bounds differ */
     uint32_t nopen = 0;
     for (uint32_t r = 0; r < size; r++) {
@@ -185,11 +162,11 @@ int rv_knn_sq_distances(const rv_knn_window *w, const double *q, const double *e
     }
     for (uint32_t r = 0; r < size && nopen; r++)
         if (open[r] && !k_below(hi, size, k, lo[r]))
-            dist[r] = exact_sum(w->rows + r, w->cap, q, cols, ext, ne, flags, nv, r);
+            dist[r] = portable_sum(w->rows + r, w->cap, q, cols, ext, ne);
     return 1;
 #else
-    (void)w, (void)q, (void)extra, (void)ne, (void)k, (void)dist, (void)exact_sum,
-        (void)portable_sum, (void)k_below, (void)two;
+    (void)w, (void)q, (void)extra, (void)ne, (void)k, (void)dist, (void)portable_sum,
+        (void)k_below;
     return 0;
 #endif
 }

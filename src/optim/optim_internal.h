@@ -90,8 +90,12 @@ static inline rv_status optim_each_entry(rv_weights *w, const rv_linear_grad *gr
         const rv_feature *f = &x->items[k];
         if (!rv_feature_is_linear(f))
             continue;
-        double gi;
-        double *e = optim_entry(w, f, grad, &cur, &gi);
+        double gi, *e;
+        if (cur < w->n && w->keys[cur] == f->name) { /* next weight: the steady state */
+            e = rv_weights_at(w, cur++);
+            gi = rv_linear_grad_at(grad, f->num, e[0]);
+        } else
+            e = optim_entry(w, f, grad, &cur, &gi);
         if (!e)
             return rv_error_set(err, RV_ENOMEM, "out of memory growing weights");
         u(e, gi, c);

@@ -50,9 +50,36 @@ static double scale(const rv_scaler *s, const double *st, double v)
     return s->with_std ? rv_safe_div(t, rv_pow_half(st[SIGMA])) : t;
 }
 
+enum { CHUNK = 32 };
+
+/* The roots of up to CHUNK features at once (rv_pow_half_n vectorises
+ * them), then each value: the same rule as scale(), feature by feature. */
 static rv_status transform(rv_object *self, const rv_event *x, rv_event *out, rv_error *err)
 {
-    return rv_scaler_transform((rv_scaler *)self, x, out, scale, err);
+    rv_scaler *s = (rv_scaler *)self;
+    if (!s->with_std)
+        return rv_scaler_transform(s, x, out, scale, err);
+    if (rv_event_assign(out, x))
+        return rv_error_set(err, RV_ENOMEM, "%s: out of memory", s->base.cls->name);
+    uint32_t idx[CHUNK];
+    const double *st[CHUNK];
+    double root[CHUNK];
+    for (uint32_t i = 0; i < x->n;) {
+        uint32_t m = 0;
+        for (; i < x->n && m < CHUNK; i++)
+            if (x->items[i].kind == RV_NUM) {
+                idx[m] = i;
+                st[m] = rv_scaler_state(s, rv_slots_find_at(&s->slots, x, i));
+                root[m] = st[m][SIGMA];
+                m++;
+            }
+        rv_pow_half_n(root, root, m);
+        for (uint32_t j = 0; j < m; j++) {
+            rv_feature *ft = &out->items[idx[j]];
+            ft->num = rv_safe_div(ft->num - st[j][MEAN], root[j]);
+        }
+    }
+    return RV_OK;
 }
 
 static rv_object *create(const rv_args *args, rv_error *err)
