@@ -157,8 +157,9 @@ demo:
 	build/opt/rivulet m5 demo --out build/m5_forecasts.csv $(DEMO_ARGS)
 
 reference:
-	$(MAKE) VARIANT=opt build/opt/rivulet-tests
-	RIVULET_REQUIRE_SHARED=1 build/opt/rivulet-tests --filter 'reference/*'
+	$(MAKE) VARIANT=opt build/opt/rivulet-tests build/opt/rivulet
+	RIVULET_REQUIRE_SHARED=1 RIVULET_BIN=$(CURDIR)/build/opt/rivulet \
+	  build/opt/rivulet-tests --filter 'reference/*'
 
 clean:
 	rm -rf build

@@ -9,6 +9,8 @@
 #include "server_client.h"
 #include "support.h"
 
+#include <limits.h>
+
 #include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
@@ -27,6 +29,9 @@ static void setup(void)
     snprintf(bin, sizeof bin, "%s", b && *b ? b : "build/opt/rivulet");
     if (access(bin, X_OK) != 0)
         cr_skip_test("the rivulet binary (%s) is missing; run through make test", bin);
+    char abs[PATH_MAX]; /* run() changes directory first */
+    if (realpath(bin, abs) && strlen(abs) < sizeof bin)
+        memcpy(bin, abs, strlen(abs) + 1);
 }
 
 static void teardown(void)
