@@ -3,6 +3,7 @@
 #define RIVULET_TEST_SUPPORT_H
 
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,31 @@ static inline char *rv_test_read_file(const char *path, size_t *len)
             *len = n;
     }
     return buf;
+}
+
+/* A scratch directory and the absolute path of the `rivulet` binary
+ * ($RIVULET_BIN, set by make test, else build/opt/rivulet), for tests that
+ * run the command from inside the directory. Skips when the binary is
+ * missing. */
+static inline void rv_test_workdir_setup(char *dir, size_t dircap, const char *prefix, char *bin,
+                                         size_t bincap)
+{
+    snprintf(dir, dircap, "/tmp/%s-XXXXXX", prefix);
+    cr_assert_not_null(mkdtemp(dir));
+    const char *b = getenv("RIVULET_BIN");
+    snprintf(bin, bincap, "%s", b && *b ? b : "build/opt/rivulet");
+    if (access(bin, X_OK) != 0)
+        cr_skip_test("the rivulet binary (%s) is missing; run through make test", bin);
+    char abs[PATH_MAX];
+    if (realpath(bin, abs) && strlen(abs) < bincap)
+        memcpy(bin, abs, strlen(abs) + 1);
+}
+
+static inline void rv_test_workdir_teardown(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
 }
 
 #endif

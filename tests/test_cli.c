@@ -9,25 +9,8 @@
 static char dir[64];
 static char bin[1024];
 
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/rv-cli-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    const char *b = getenv("RIVULET_BIN");
-    snprintf(bin, sizeof bin, "%s", b && *b ? b : "build/opt/rivulet");
-    if (access(bin, X_OK) != 0)
-        cr_skip_test("the rivulet binary (%s) is missing; run through make test", bin);
-    char abs[PATH_MAX]; /* run() changes directory first */
-    if (realpath(bin, abs) && strlen(abs) < sizeof bin)
-        memcpy(bin, abs, strlen(abs) + 1);
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void setup(void) { rv_test_workdir_setup(dir, sizeof dir, "rv-cli", bin, sizeof bin); }
+static void teardown(void) { rv_test_workdir_teardown(dir); }
 
 TestSuite(cli, .init = setup, .fini = teardown);
 
