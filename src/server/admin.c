@@ -24,14 +24,26 @@
 
 /* ===== Responses ===== */
 
+static int dump_to_buf(const char *p, size_t n, void *data)
+{
+    rv_buf *b = data;
+    rv_buf_put(b, p, n);
+    return b->oom ? -1 : 0;
+}
+
+/* Encodes straight into the body (no intermediate string to copy); any
+ * failure leaves "{}" as before. */
 void rv_resp_json(rv_resp *r, int status, json_t *j)
 {
     r->status = status;
     r->content_type = "application/json";
     rv_buf_reset(&r->body);
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    rv_buf_puts(&r->body, text ? text : "{}");
-    free(text);
+    if (!j || json_dump_callback(j, dump_to_buf, &r->body, JSON_COMPACT | JSON_ENCODE_ANY) != 0
+        || r->body.oom) {
+        rv_buf_free(&r->body);
+        rv_buf_init(&r->body);
+        rv_buf_puts(&r->body, "{}");
+    }
     json_decref(j);
 }
 

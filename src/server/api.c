@@ -88,6 +88,59 @@ static void announce_metrics(rv_server *s)
     json_decref(m);
 }
 
+/* ===== Per-thread scratch ===== */
+
+/* Each worker reuses one event (items and string arena) across its
+ * predicts instead of allocating and freeing them per request. The event
+ * lives in static TLS (so leak checkers see it from live threads); a
+ * pthread key frees it when the thread exits. An event that grew large (a
+ * huge request) is freed rather than kept, so a worker holds little. */
+static _Thread_local struct {
+    int ready;
+    rv_event x;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+    (void)p;
+    rv_event_free(&scratch.x);
+    scratch.ready = 0;
+}
+
+static void scratch_key_make(void)
+{
+    if (pthread_key_create(&scratch_key, scratch_free) != 0)
+        scratch_key = (pthread_key_t)-1;
+}
+
+static rv_event *scratch_event(void)
+{
+    if (!scratch.ready) {
+        pthread_once(&scratch_once, scratch_key_make);
+        rv_event_init(&scratch.x);
+        scratch.ready = 1;
+        if (scratch_key != (pthread_key_t)-1)
+            pthread_setspecific(scratch_key, &scratch);
+    }
+    return &scratch.x;
+}
+
+static void scratch_release(rv_event *x)
+{
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < x->n; i++)
+        bytes += x->items[i].kind == RV_STR ? x->items[i].len : 0;
+    if (x->n > 256 || bytes > 4096) {
+        rv_event_free(x);
+        rv_event_init(x);
+    } else {
+        rv_event_clear(x);
+    }
+}
+
 /* ===== predict ===== */
 
 static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
@@ -104,17 +157,16 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64
     if (id && !id_text(id, idbuf, sizeof idbuf))
         return fail(result, 400, "The id must be a string (under 256 bytes) or an integer.");
     rv_error err = {0};
-    rv_event x;
-    rv_event_init(&x);
+    rv_event *x = scratch_event();
     rv_prediction p;
     rv_prediction_init(&p);
-    rv_status st = rv_json_to_event(features, &x, &err);
+    rv_status st = rv_json_to_event(features, x, &err);
     if (st == RV_OK)
-        st = rv_state_predict(s, e, &x, &p, &err);
+        st = rv_state_predict(s, e, x, &p, &err);
     if (st == RV_OK && id) {
         rv_buf rec;
         rv_buf_init(&rec);
-        st = rv_record_encode(&rec, e->name, &x, NULL, &p, 0);
+        st = rv_record_encode(&rec, e->name, x, NULL, &p, 0);
         if (st == RV_OK)
             st = rv_state_keep(s, idbuf, &rec, ticket);
         if (st != RV_OK)
@@ -125,7 +177,7 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64
     if (st == RV_OK) {
         *result = json_pack("{s:s,s:o}", "model", e->name, "prediction", rv_prediction_to_json(&p));
         if (rv_announcer_active(s->sse_events)) {
-            json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(&x),
+            json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(x),
                                    "prediction", json_object_get(*result, "prediction"));
             if (ev && id)
                 json_object_set(ev, "id", id);
@@ -135,7 +187,7 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64
         status = fail_err(result, &err);
     }
     rv_prediction_free(&p);
-    rv_event_free(&x);
+    scratch_release(x);
     return status;
 }
 

@@ -25,6 +25,30 @@
 
 /* ===== JSON -> event and target ===== */
 
+/* Feature names -> symbols through a small per-thread cache in front of
+ * rv_sym_intern, whose global mutex every worker would otherwise take once
+ * per feature per request. A slot holds the last symbol whose name hashed
+ * there; a hit is confirmed by comparing the bytes with the symbol's name
+ * (names never move or change), a miss interns and takes the slot. */
+#define SYM_CACHE_SLOTS 512u
+
+static _Thread_local rv_sym sym_cache[SYM_CACHE_SLOTS];
+
+static rv_sym intern_cached(const char *key, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    rv_sym *slot = &sym_cache[h & (SYM_CACHE_SLOTS - 1)];
+    rv_sym s = *slot;
+    if (s != RV_SYM_NONE && rv_sym_len(s) == len && memcmp(rv_sym_name(s), key, len) == 0)
+        return s;
+    s = rv_sym_intern(key, len);
+    if (s != RV_SYM_NONE)
+        *slot = s;
+    return s;
+}
+
 rv_status rv_json_to_event(const json_t *j, rv_event *out, rv_error *err)
 {
     if (!json_is_object(j))
@@ -32,7 +56,7 @@ rv_status rv_json_to_event(const json_t *j, rv_event *out, rv_error *err)
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
-        rv_sym name = rv_sym_intern(key, strlen(key));
+        rv_sym name = intern_cached(key, strlen(key));
         if (name == RV_SYM_NONE)
             return rv_error_set(err, RV_ENOMEM, "out of memory");
         rv_status st = RV_OK;
