@@ -82,3 +82,17 @@ int rv_cli_close_output(FILE *f, const char *path)
     bad |= f == stdout ? fflush(f) : fclose(f);
     return bad ? rv_cli_fail("%s: write error", path ? path : "<stdout>") : RV_EXIT_OK;
 }
+
+int rv_cli_open_model(int argc, char **argv, unsigned verb, const char *usage,
+                      const char *what, int need_target, rv_cli_opts *opts, rv_object **model)
+{
+    *model = NULL;
+    int code = rv_cli_parse(argc, argv, verb, usage, opts);
+    if (code || opts->help)
+        return code;
+    if (opts->npos != 2)
+        return rv_cli_usage_error(opts, "expected %s, got %d arguments", what, opts->npos);
+    if (need_target && !opts->target)
+        return rv_cli_usage_error(opts, "--target COL is required");
+    return rv_cli_build_model(opts, opts->pos, 1, model);
+}

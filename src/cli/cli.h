@@ -149,6 +149,12 @@ void rv_cli_run_free(rv_cli_run *run);
 
 /* Loads paths[0..n-1] (several need --select), wraps in a family for --key. */
 int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out);
+/* The start of a verb taking two positionals, MODEL DATA (named `what` in
+ * the error): parses argv, checks the count and, when need_target, --target,
+ * then loads the model. Returns an RV_EXIT_* code; 0 with *model NULL and
+ * opts->help set when help was asked. */
+int rv_cli_open_model(int argc, char **argv, unsigned verb, const char *usage,
+                      const char *what, int need_target, rv_cli_opts *opts, rv_object **model);
 /* Prints a model-loading error as "PATH:LINE:COL: what" when it has a
  * position; returns RV_EXIT_RUNTIME. */
 int rv_cli_fail_model(const char *path, const char *msg);

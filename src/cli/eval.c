@@ -33,18 +33,8 @@ int rv_cli_eval_main(int argc, char **argv)
     rv_cli_opts opts;
     rv_cli_run run = {0};
     rv_object *model = NULL;
-    int code = rv_cli_parse(argc, argv, RV_VERB_EVAL, usage, &opts);
+    int code = rv_cli_open_model(argc, argv, RV_VERB_EVAL, usage, "MODEL DATA", 1, &opts, &model);
     if (code || opts.help)
-        goto done;
-    if (opts.npos != 2) {
-        code = rv_cli_usage_error(&opts, "expected MODEL DATA, got %d arguments", opts.npos);
-        goto done;
-    }
-    if (!opts.target) {
-        code = rv_cli_usage_error(&opts, "--target COL is required");
-        goto done;
-    }
-    if ((code = rv_cli_build_model(&opts, opts.pos, 1, &model)))
         goto done;
     run.model = model;
     run.learn = 1;

@@ -20,14 +20,9 @@ int rv_cli_predict_main(int argc, char **argv)
     rv_cli_opts opts;
     rv_cli_run run = {0};
     rv_object *model = NULL;
-    int code = rv_cli_parse(argc, argv, RV_VERB_PREDICT, usage, &opts);
+    int code = rv_cli_open_model(argc, argv, RV_VERB_PREDICT, usage, "SNAPSHOT DATA", 0, &opts,
+                                 &model);
     if (code || opts.help)
-        goto done;
-    if (opts.npos != 2) {
-        code = rv_cli_usage_error(&opts, "expected SNAPSHOT DATA, got %d arguments", opts.npos);
-        goto done;
-    }
-    if ((code = rv_cli_build_model(&opts, opts.pos, 1, &model)))
         goto done;
     run.model = model;
     if (!(run.predictions = rv_cli_open_output(opts.out, &code)))
