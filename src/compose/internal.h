@@ -47,4 +47,14 @@ rv_status rv_family_save_members(rv_strmap *members, rv_buf *out);
 rv_status rv_family_load_members(const rv_object *proto, rv_reader *in, rv_family_install install,
                                  void *ctx);
 
+/* A part's state framed as u32 length + the class's save, written in place
+ * (the length patched in after): no per-part buffer, which matters at 30,490
+ * pipelines. Pipelines and unions save their steps and parts this way.
+ * save returns RV_OK, RV_ENOMEM or RV_EINVAL (state over 4 GiB). load returns
+ * RV_ENOMEM, RV_EINVAL when o rejects its bytes or leaves some unread (the
+ * caller says which part in in's error), else RV_OK, also when the frame
+ * itself could not be read (in's error is then set). */
+rv_status rv_part_save(const rv_object *o, rv_buf *out);
+rv_status rv_part_load(rv_object *o, rv_reader *in);
+
 #endif

@@ -375,22 +375,43 @@ rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv
 
 /* ===== State ===== */
 
+rv_status rv_part_save(const rv_object *o, rv_buf *out)
+{
+    size_t at = out->len;
+    rv_buf_put_u32(out, 0);
+    if (o->cls->save(o, out) || out->oom)
+        return RV_ENOMEM;
+    size_t n = out->len - at - 4;
+    if (n > UINT32_MAX)
+        return RV_EINVAL;
+    for (int k = 0; k < 4; k++)
+        out->data[at + (size_t)k] = (char)(uint8_t)(n >> (8 * k));
+    return RV_OK;
+}
+
+rv_status rv_part_load(rv_object *o, rv_reader *in)
+{
+    uint32_t len;
+    const char *bytes = rv_reader_bytes(in, &len, UINT32_MAX);
+    if (in->status)
+        return RV_OK;
+    rv_reader sub;
+    rv_reader_init(&sub, bytes, len);
+    rv_status s = o->cls->load(o, &sub);
+    if (s == RV_ENOMEM)
+        return s;
+    return s || sub.status || sub.pos != sub.len ? RV_EINVAL : RV_OK;
+}
+
 /* Layout: per step, u32 length + that step's own state. */
-/* Each step's state length-prefixed, written in place (the length patched
- * in after): no per-step buffer, which matters at 30,490 pipelines. */
+/* Each step's state length-prefixed (rv_part_save). */
 static rv_status pipeline_save(const rv_object *self, rv_buf *out)
 {
     const pipe *p = (const pipe *)self;
     for (uint32_t i = 0; i < p->n; i++) {
-        size_t at = out->len;
-        rv_buf_put_u32(out, 0);
-        if (p->steps[i]->cls->save(p->steps[i], out) || out->oom)
-            return RV_ENOMEM;
-        size_t n = out->len - at - 4;
-        if (n > UINT32_MAX)
-            return RV_EINVAL;
-        for (int k = 0; k < 4; k++)
-            out->data[at + (size_t)k] = (char)(uint8_t)(n >> (8 * k));
+        rv_status s = rv_part_save(p->steps[i], out);
+        if (s)
+            return s;
     }
     return out->oom ? RV_ENOMEM : RV_OK;
 }
@@ -399,16 +420,10 @@ static rv_status pipeline_load(rv_object *self, rv_reader *in)
 {
     pipe *p = (pipe *)self;
     for (uint32_t i = 0; i < p->n && in->status == RV_OK; i++) {
-        uint32_t len;
-        const char *bytes = rv_reader_bytes(in, &len, UINT32_MAX);
-        if (in->status)
-            break;
-        rv_reader sub;
-        rv_reader_init(&sub, bytes, len);
-        rv_status s = p->steps[i]->cls->load(p->steps[i], &sub);
+        rv_status s = rv_part_load(p->steps[i], in);
         if (s == RV_ENOMEM)
             return s;
-        if (s || sub.status || sub.pos != sub.len) {
+        if (s) {
             char what[100];
             snprintf(what, sizeof what, "bad state for pipeline step %u (%s)", i + 1,
                      p->steps[i]->cls->name);

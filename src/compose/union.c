@@ -592,15 +592,9 @@ static rv_status union_save(const rv_object *self, rv_buf *out)
     for (uint32_t i = 0; i < p->n; i++)
         rv_buf_put_u8(out, p->block[i] >= 0);
     for (uint32_t i = 0; i < p->nunfused; i++) { /* length-prefixed, patched in place */
-        size_t at = out->len;
-        rv_buf_put_u32(out, 0);
-        if (u->parts[i]->cls->save(u->parts[i], out) || out->oom)
-            return RV_ENOMEM;
-        size_t n = out->len - at - 4;
-        if (n > UINT32_MAX)
-            return RV_EINVAL;
-        for (int k = 0; k < 4; k++)
-            out->data[at + (size_t)k] = (char)(uint8_t)(n >> (8 * k));
+        rv_status s = rv_part_save(u->parts[i], out);
+        if (s)
+            return s;
     }
     for (uint32_t b = 0; b < p->nblocks; b++)
         rv_fused_save(&p->blocks[b], &u->states[b], out);
@@ -617,16 +611,10 @@ static rv_status union_load(rv_object *self, rv_reader *in)
             return in->status;
         }
     for (uint32_t i = 0; i < p->nunfused && in->status == RV_OK; i++) {
-        uint32_t len;
-        const char *bytes = rv_reader_bytes(in, &len, UINT32_MAX);
-        if (in->status)
-            break;
-        rv_reader sub;
-        rv_reader_init(&sub, bytes, len);
-        rv_status s = u->parts[i]->cls->load(u->parts[i], &sub);
+        rv_status s = rv_part_load(u->parts[i], in);
         if (s == RV_ENOMEM)
             return s;
-        if (s || sub.status || sub.pos != sub.len)
+        if (s)
             rv_reader_fail(in, "bad part state in TransformerUnion");
     }
     for (uint32_t b = 0; b < p->nblocks && in->status == RV_OK; b++)
