@@ -210,42 +210,37 @@ static rv_status read_by_how(const rv_args *args, const char *const *sig, const 
     return RV_OK;
 }
 
-static rv_object *agg_create(const rv_args *args, rv_error *err)
+/* Both create the same way: by and how, then one string, Agg's `on`
+ * (required: dflt NULL) or TargetAgg's `target_name` (dflt "target"). */
+static rv_object *create_with(const rv_args *args, const char *const *sig, const char *name,
+                              const char *dflt, rv_error *err)
 {
     const char **by;
     size_t nby;
     rv_object *how;
-    const char *on;
-    if (read_by_how(args, agg_sig, &by, &nby, &how, err))
+    const char *str = NULL;
+    if (read_by_how(args, sig, &by, &nby, &how, err))
         return NULL;
-    if (rv_args_get_str(args, agg_sig, "on", NULL, &on, err) || !on) {
-        if (!on && (!err || !err->code))
-            rv_args_error(args, NULL, err, RV_EINVAL, "argument 'on' is required");
+    if (rv_args_get_str(args, sig, name, dflt, &str, err) || !str) {
+        if (!str && (!err || !err->code))
+            rv_args_error(args, NULL, err, RV_EINVAL, "argument '%s' is required", name);
         free(by);
         rv_object_free(how);
         return NULL;
     }
-    rv_object *o = rv_agg_new(on, by, nby, how, err);
+    rv_object *o = dflt ? target_agg_new(by, nby, how, str, err) : rv_agg_new(str, by, nby, how, err);
     free(by);
     return o;
 }
 
+static rv_object *agg_create(const rv_args *args, rv_error *err)
+{
+    return create_with(args, agg_sig, "on", NULL, err);
+}
+
 static rv_object *target_agg_create(const rv_args *args, rv_error *err)
 {
-    const char **by;
-    size_t nby;
-    rv_object *how;
-    const char *tname;
-    if (read_by_how(args, target_agg_sig, &by, &nby, &how, err))
-        return NULL;
-    if (rv_args_get_str(args, target_agg_sig, "target_name", "target", &tname, err)) {
-        free(by);
-        rv_object_free(how);
-        return NULL;
-    }
-    rv_object *o = target_agg_new(by, nby, how, tname, err);
-    free(by);
-    return o;
+    return create_with(args, target_agg_sig, "target_name", "target", err);
 }
 
 static rv_object *agg_clone(const rv_object *self, rv_error *err)
