@@ -71,11 +71,12 @@ enum { RV_KNN_MEAN, RV_KNN_MEDIAN, RV_KNN_WEIGHTED_MEAN };
 
 rv_knn *rv_knn_alloc(const rv_class *cls, long k, long window_size);
 /* Checks args against names and reads n_neighbors, window_size, p and (when
- * names lists it) leaf_size; NULL with err set on a bad argument or OOM.
+ * names lists them) leaf_size and weighted; NULL with err set on a bad argument or OOM.
  * The caller reads its own remaining arguments after. */
 rv_knn *rv_knn_create(const rv_class *cls, const rv_args *args, const char *const *names,
                       long window_dflt, rv_error *err);
-/* Describes n_neighbors, window_size, leaf_size and p where not default. */
+/* Describes n_neighbors, window_size, leaf_size, p and weighted where not
+ * default. */
 void rv_knn_describe_common(rv_describer *d, const rv_knn *m, long window_dflt);
 /* learn of the regressors: (x, numeric y) joins the window. */
 rv_status rv_knn_learn_number(rv_object *self, const rv_event *x, const rv_value *y,

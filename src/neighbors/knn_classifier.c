@@ -112,8 +112,7 @@ static rv_status predict(rv_object *self, const rv_event *x, rv_prediction *out,
 static rv_object *create(const rv_args *args, rv_error *err)
 {
     rv_knn *m = rv_knn_create(&rv_class_neighbors_KNNClassifier, args, params, 1000, err);
-    if (m && (rv_args_get_bool(args, params, "weighted", 1, &m->weighted, err) ||
-              rv_args_get_bool(args, params, "softmax", 1, &m->softmax, err))) {
+    if (m && rv_args_get_bool(args, params, "softmax", 1, &m->softmax, err)) {
         rv_knn_destroy(&m->base);
         return NULL;
     }
@@ -126,8 +125,6 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     rv_describer d;
     rv_describe_open(&d, out, self);
     rv_knn_describe_common(&d, m, 1000);
-    if (!m->weighted)
-        rv_describe_bool(&d, "weighted", 0);
     if (!m->softmax)
         rv_describe_bool(&d, "softmax", 0);
     return rv_describe_close(&d);

@@ -66,6 +66,11 @@ rv_knn *rv_knn_create(const rv_class *cls, const rv_args *args, const char *cons
     }
     m->p = p;
     m->leaf_size = leaf;
+    if (lists(names, "weighted") &&
+        rv_args_get_bool(args, names, "weighted", 1, &m->weighted, err)) {
+        rv_knn_destroy(&m->base);
+        return NULL;
+    }
     return m;
 }
 
@@ -79,6 +84,8 @@ void rv_knn_describe_common(rv_describer *d, const rv_knn *m, long window_dflt)
         rv_describe_int(d, "leaf_size", m->leaf_size);
     if (m->p != 2)
         rv_describe_num(d, "p", m->p);
+    if (!m->weighted)
+        rv_describe_bool(d, "weighted", 0);
 }
 
 rv_status rv_knn_learn_number(rv_object *self, const rv_event *x, const rv_value *y,
