@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The shared folder beside the repository (../shared), or $RIVULET_SHARED.
@@ -96,6 +97,32 @@ static inline void rv_test_workdir_teardown(const char *dir)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* Runs `rivulet ARGS` inside dir, stdout and stderr to out.txt and
+ * err.txt; returns the exit code. */
+static inline int rv_test_run_in(const char *dir, const char *bin, const char *args)
+{
+    char cmd[8192];
+    int n = snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >out.txt 2>err.txt </dev/null", dir, bin, args);
+    cr_assert(n > 0 && (size_t)n < sizeof cmd, "command too long: %s", args);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "rivulet did not exit normally: %s", args);
+    return WEXITSTATUS(st);
+}
+
+/* The contents of a file in dir; the last four results stay valid. */
+static inline char *rv_test_slurp_in(const char *dir, const char *name)
+{
+    static char *bufs[4];
+    static int next;
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int i = next++ % 4;
+    free(bufs[i]);
+    bufs[i] = rv_test_read_file(path, NULL);
+    cr_assert_not_null(bufs[i], "cannot read %s", name);
+    return bufs[i];
 }
 
 #endif

@@ -26,28 +26,10 @@ static void put(const char *name, const char *text)
 
 /* Runs `rivulet ARGS` inside dir, stdout and stderr to files; returns the
  * exit code. */
-static int run(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >out.txt 2>err.txt </dev/null", dir, bin, args);
-    int st = system(cmd);
-    cr_assert(WIFEXITED(st), "rivulet did not exit normally: %s", args);
-    return WEXITSTATUS(st);
-}
+static int run(const char *args) { return rv_test_run_in(dir, bin, args); }
 
 /* The contents of a file in dir (static buffer reused per name slot). */
-static char *slurp(const char *name)
-{
-    static char *bufs[4];
-    static int next;
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int i = next++ % 4;
-    free(bufs[i]);
-    bufs[i] = rv_test_read_file(path, NULL);
-    cr_assert_not_null(bufs[i], "cannot read %s", name);
-    return bufs[i];
-}
+static char *slurp(const char *name) { return rv_test_slurp_in(dir, name); }
 
 Test(cli, usage_errors_exit_2_with_a_hint)
 {
