@@ -6,6 +6,10 @@
  *
  *   build/opt/bench/bare_server [--port P] [--threads N] [--per-connection]
  *
+ * Memory: --memory-limit B sets each connection's MHD memory pool, 8 KiB by
+ * default as in `rivulet serve` (src/server/http.c: MHD zeroes the pool per
+ * request, so its size is a real cost); 0 keeps MHD's default of 32 KiB.
+ *
  * Threading: by default MHD's internal polling thread pool (N threads, default
  * 2, one per core here) on epoll, the model a production MHD server would pick
  * on this machine. --per-connection switches to one thread per connection
@@ -138,25 +142,27 @@ static void on_signal(int sig)
 
 static int usage(void)
 {
-    fputs("usage: bare_server [--port P] [--threads N] [--per-connection]\n", stderr);
+    fputs("usage: bare_server [--port P] [--threads N] [--per-connection] [--memory-limit B]\n", stderr);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    long port = 8090, threads = 2;
+    long port = 8090, threads = 2, memory = 8192;
     int per_connection = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             port = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--memory-limit") && i + 1 < argc)
+            memory = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--per-connection"))
             per_connection = 1;
         else
             return usage();
     }
-    if (port < 0 || port > 65535 || threads < 1 || threads > 256)
+    if (port < 0 || port > 65535 || threads < 1 || threads > 256 || memory < 0)
         return usage();
 
     struct sockaddr_in addr = {0};
@@ -170,14 +176,17 @@ int main(int argc, char **argv)
         flags, (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT, 1024u,
         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, memory ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END,
+        (size_t)memory, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    printf("listening on 127.0.0.1:%u (%s)\n", info ? info->port : (unsigned)port,
-           per_connection ? "thread per connection" : "thread pool, epoll");
+    char pool_size[48];
+    snprintf(pool_size, sizeof pool_size, memory ? "%ld B" : "MHD default", memory);
+    printf("listening on 127.0.0.1:%u (%s, connection pool %s)\n", info ? info->port : (unsigned)port,
+           per_connection ? "thread per connection" : "thread pool, epoll", pool_size);
     fflush(stdout);
 
     struct sigaction sa = {0};

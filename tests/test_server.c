@@ -508,6 +508,55 @@ Test(server, kill_9_loses_no_acknowledged_learn)
     server_cleanup(&b);
 }
 
+/* Predicts that change a model (a creme-mode pipeline's scaler learns
+ * during predict) are logged lazily, never waited for: a later acknowledged
+ * learn must still cover them, and left alone they become durable within
+ * the store's 20 ms. Either way a kill -9 leaves the server predicting as
+ * one that was never killed. */
+static void predict_many(test_server *ts, int from, int to)
+{
+    for (int i = from; i < to; i++) {
+        char body[100];
+        snprintf(body, sizeof body, "{\"features\": {\"x\": %d, \"z\": %d.5}}", (i * 5) % 19, i % 7);
+        predict_num(ts, body);
+    }
+}
+
+Test(server, kill_9_keeps_logged_predicts_before_a_learn_and_after_a_pause)
+{
+    test_server a, b;
+    server_start(&a);
+    init_flavor(&a, "regression");
+    upload_or_skip(&a, "m", REGRESSOR);
+    server_start(&b);
+    init_flavor(&b, "regression");
+    upload_or_skip(&b, "m", REGRESSOR);
+    feed(&a, 0, 10);
+    predict_many(&a, 0, 40);
+    feed(&a, 10, 11); /* acknowledged: covers the 40 predicts before it */
+    server_stop(&a, SIGKILL);
+    server_start_args(&a, NULL, 0);
+    predict_many(&a, 40, 60);
+    usleep(1000 * 1000); /* well past the 20 ms a lazy write may wait */
+    server_stop(&a, SIGKILL);
+    server_start_args(&a, NULL, 0);
+    feed(&b, 0, 10);
+    predict_many(&b, 0, 40);
+    feed(&b, 10, 11);
+    predict_many(&b, 40, 60);
+    for (int i = 0; i < 5; i++) {
+        char body[100];
+        snprintf(body, sizeof body, "{\"features\": {\"x\": %d, \"z\": %d}}", 3 * i, i);
+        double pa = predict_num(&a, body), pb = predict_num(&b, body);
+        cr_assert_eq(memcmp(&pa, &pb, sizeof pa), 0, "probe %d: %.17g after kill -9, %.17g without", i,
+                     pa, pb);
+    }
+    server_stop(&a, SIGTERM);
+    server_stop(&b, SIGTERM);
+    server_cleanup(&a);
+    server_cleanup(&b);
+}
+
 /* ===== What the dashboard reads ===== */
 
 static json_t *metrics_of(test_server *tsp, const char *model)

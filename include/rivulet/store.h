@@ -36,6 +36,10 @@ const char *rv_store_engine(const rv_store *s);
 
 /* Each returns the ticket to pass to rv_store_wait (0 on failure). */
 uint64_t rv_store_append(rv_store *s, const char *model, const void *p, size_t n);
+/* An append nobody will wait for soon (a predict's record): it may wait up to
+ * 20 ms for other writes to share its commit; a wait on it, or any other
+ * write, commits it at once. Order with other writes is kept. */
+uint64_t rv_store_append_lazy(rv_store *s, const char *model, const void *p, size_t n);
 uint64_t rv_store_put_checkpoint(rv_store *s, const char *model, const void *def, size_t def_len,
                                  const void *snap, size_t snap_len, uint64_t last_seq);
 uint64_t rv_store_delete_model(rv_store *s, const char *model);

@@ -246,9 +246,10 @@ static void single(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
         return;
     uint64_t ticket = 0;
     int status = learn ? rv_api_learn_one(s, payload, &result, &ticket)
-                       : rv_api_predict_one(s, payload, &result, &ticket);
+                       : rv_api_predict_one(s, payload, &result, resp, &ticket);
     json_decref(payload);
-    rv_resp_json(resp, status, result);
+    if (result || learn)
+        rv_resp_json(resp, status, result);
     resp->wait = ticket; /* the HTTP layer answers once it is durable */
 }
 

@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,7 +144,29 @@ static void scratch_release(rv_event *x)
 
 /* ===== predict ===== */
 
-static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+/* {"model":"<name>","prediction":<number>} written straight into the
+ * response: the hot path of a single numeric predict skips building and
+ * dumping a JSON tree. Model names need no escaping (letters, digits, - _ .),
+ * and the number is the shortest text that reads back exactly. */
+static void answer_number(rv_resp *r, int status, const char *model, double y)
+{
+    r->status = status;
+    r->content_type = "application/json";
+    rv_buf_reset(&r->body);
+    rv_buf_puts(&r->body, "{\"model\":\"");
+    rv_buf_puts(&r->body, model);
+    rv_buf_puts(&r->body, "\",\"prediction\":");
+    if (isfinite(y))
+        rv_buf_put_pyfloat(&r->body, y);
+    else
+        rv_buf_puts(&r->body, "null");
+    rv_buf_puts(&r->body, "}");
+}
+
+/* With direct set, a numeric answer is written into it and *result stays
+ * NULL; anything else (errors, class probabilities) comes back in *result. */
+static int predict_locked(rv_server *s, json_t *payload, json_t **result, rv_resp *direct,
+                          uint64_t *ticket)
 {
     int status = 200;
     rv_model_entry *e = find_model(s, json_object_get(payload, "model"), result, &status);
@@ -174,7 +197,9 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64
         rv_buf_free(&rec);
         status = 201;
     }
-    if (st == RV_OK) {
+    if (st == RV_OK && direct && p.kind != RV_PRED_PROBA && !rv_announcer_active(s->sse_events)) {
+        answer_number(direct, status, e->name, p.num);
+    } else if (st == RV_OK) {
         *result = json_pack("{s:s,s:o}", "model", e->name, "prediction", rv_prediction_to_json(&p));
         if (rv_announcer_active(s->sse_events)) {
             json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(x),
@@ -191,14 +216,15 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, uint64
     return status;
 }
 
-int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, rv_resp *direct,
+                       uint64_t *ticket)
 {
     *ticket = 0;
     if (!json_is_object(payload))
         return fail(result, 400, "The payload must be a JSON object.");
     uint64_t t0 = rv_now_ns();
     pthread_rwlock_rdlock(&s->models_lock);
-    int status = predict_locked(s, payload, result, ticket);
+    int status = predict_locked(s, payload, result, direct, ticket);
     pthread_rwlock_unlock(&s->models_lock);
     if (status < 300)
         rv_timing_add(&s->t_predict, rv_now_ns() - t0);
@@ -315,7 +341,7 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
         uint64_t t = 0;
         int status = !payload ? fail(&result, 400, "The line is not valid JSON.")
                      : learn  ? rv_api_learn_one(s, payload, &result, &t)
-                              : rv_api_predict_one(s, payload, &result, &t);
+                              : rv_api_predict_one(s, payload, &result, NULL, &t);
         last = t > last ? t : last;
         json_object_set_new(result, "status", json_integer(status));
         char *text = json_dumps(result, JSON_COMPACT);

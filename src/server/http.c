@@ -24,6 +24,14 @@
 #include <string.h>
 #include <time.h>
 
+/* Each connection's memory pool (request line, headers, read buffer). MHD
+ * zeroes the pool after every request, and at its default of 32 KiB that
+ * alone cost more than parsing the request (and pushed the rest out of the
+ * L1 cache): 8 KiB lifted predict from ~105k to ~150k requests/s on this
+ * machine. It still takes about 6 KiB of headers (more gets 431); bodies
+ * stream through it in chunks and are gathered below. */
+#define RV_CONN_MEMORY 8192
+
 typedef struct conn_ctx {
     rv_buf body;
     int too_large;
@@ -300,6 +308,7 @@ int rv_http_start(rv_server *s, rv_error *err)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RV_CONN_MEMORY,
         MHD_OPTION_END);
     if (!d)
         return rv_error_set(err, RV_EIO, "cannot listen on %s:%d", s->cfg.host, s->cfg.port);

@@ -195,6 +195,30 @@ static inline unsigned rv_stripe_of(const char *key, size_t len)
     return h % RV_STRIPES;
 }
 
+/* Locks around short sections (a predict, a metrics update, a queue push):
+ * on two cores a futex sleep and wake-up costs more than the section, so
+ * these spin briefly before sleeping. */
+static inline void rv_mutex_init_spinning(pthread_mutex_t *m)
+{
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(m, &a);
+    pthread_mutexattr_destroy(&a);
+}
+
+static inline void rv_rwlock_wrlock_spinning(pthread_rwlock_t *l)
+{
+    for (int i = 0; i < 100; i++) {
+        if (pthread_rwlock_trywrlock(l) == 0)
+            return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_rwlock_wrlock(l);
+}
+
 typedef struct rv_config {
     const char *host;
     int port;
@@ -300,8 +324,10 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp);
 int rv_api_needs_auth(const char *method, const char *path);
 /* One predict or learn from a parsed payload: returns the HTTP status and
  * sets *result (the answer, or {"message"}); *ticket is the store write to
- * wait for before answering (0 = none). */
-int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
+ * wait for before answering (0 = none). A predict given direct may instead
+ * write a numeric answer straight into it, leaving *result NULL. */
+int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, rv_resp *direct,
+                       uint64_t *ticket);
 int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
 void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn);
 void rv_ops_healthz(rv_server *s, rv_resp *resp);

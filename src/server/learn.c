@@ -20,7 +20,8 @@
  *      (or plain model) the order in which the model learnt them;
  *   4. the checkpointer is told (checkpoint.c); the caller waits for the
  *      ticket (group commit), then acknowledges.
- * A predict of a model whose predict changes it is logged too (no target).
+ * A predict of a model whose predict changes it is logged too (no target),
+ * lazily: the store commits it with the next learn, or within 20 ms.
  *
  * Kept predictions: id -> malloc'ed {int64 expires; u32 len; record bytes},
  * mirrored durably by the store; an expired one counts as unknown.
@@ -52,7 +53,7 @@ static void count_learn(rv_server *s, rv_model_entry *e, const rv_event *x, cons
 }
 
 static uint64_t log_record(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
-                           const rv_prediction *p, int predicted, const char *forget_id)
+                           const rv_prediction *p, int predicted, const char *forget_id, int lazy)
 {
     rv_buf b;
     rv_buf_init(&b);
@@ -64,7 +65,8 @@ static uint64_t log_record(rv_server *s, rv_model_entry *e, const rv_event *x, c
             count_learn(s, e, x, y, p);
             rv_engine_metrics_update(&s->metrics, y, p);
         }
-        t = rv_store_append(s->store, e->name, b.data, b.len);
+        t = lazy ? rv_store_append_lazy(s->store, e->name, b.data, b.len)
+                 : rv_store_append(s->store, e->name, b.data, b.len);
         if (t)
             e->last_seq = t;
         if (t && forget_id)
@@ -150,9 +152,9 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     if (e->is_family) {
         pthread_rwlock_rdlock(&e->lock);
         if ((stripe = stripe_for(e, x)))
-            pthread_rwlock_wrlock(stripe);
+            rv_rwlock_wrlock_spinning(stripe);
     } else {
-        pthread_rwlock_wrlock(&e->lock);
+        rv_rwlock_wrlock_spinning(&e->lock);
     }
     int held;
     rv_status st = admit_new_key(s, e, x, &held, err);
@@ -170,11 +172,11 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     int predicted = pred == &own;
     if (st == RV_OK && (st = rv_engine_learn(e->model, x, y, err)) == RV_OK) {
         test_delay(s, x);
-        *ticket = log_record(s, e, x, y, pred, predicted, forget_id);
+        *ticket = log_record(s, e, x, y, pred, predicted, forget_id, 0);
         if (!*ticket)
             st = rv_error_set(err, RV_ENOMEM, "out of memory logging the event");
     } else if (predicted && changes && own.kind) { /* a refused first learn leaves no member */
-        *ticket = log_record(s, e, x, NULL, &own, 1, NULL);
+        *ticket = log_record(s, e, x, NULL, &own, 1, NULL, 0);
     }
     if (held)
         pthread_mutex_unlock(&e->newkey_mu);
@@ -192,18 +194,18 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
     if (e->is_family) {
         pthread_rwlock_rdlock(&e->lock);
         if ((stripe = stripe_for(e, x)) && e->predict_mutates)
-            pthread_rwlock_wrlock(stripe);
+            rv_rwlock_wrlock_spinning(stripe);
         else if (stripe)
             pthread_rwlock_rdlock(stripe);
     } else if (e->predict_mutates) {
-        pthread_rwlock_wrlock(&e->lock);
+        rv_rwlock_wrlock_spinning(&e->lock);
     } else {
         pthread_rwlock_rdlock(&e->lock);
     }
     int changes = predict_changes(e, x);
     rv_status st = rv_engine_predict(e->model, x, out, err);
     if (st == RV_OK && changes)
-        log_record(s, e, x, NULL, out, 1, NULL);
+        log_record(s, e, x, NULL, out, 1, NULL, 1); /* nobody waits for it */
     if (stripe)
         pthread_rwlock_unlock(stripe);
     pthread_rwlock_unlock(&e->lock);
@@ -387,7 +389,7 @@ static char *meta_text(rv_server *s, const char *key, rv_error *err)
 rv_status rv_state_open(rv_server *s, rv_error *err)
 {
     pthread_rwlock_init(&s->models_lock, NULL);
-    pthread_mutex_init(&s->metrics_mu, NULL);
+    rv_mutex_init_spinning(&s->metrics_mu);
     pthread_mutex_init(&s->kept_mu, NULL);
     rv_strmap_init(&s->kept);
     char *flavor = meta_text(s, "flavor", err);

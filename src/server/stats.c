@@ -26,7 +26,7 @@ uint64_t rv_now_ns(void)
 void rv_timing_init(rv_timing *t)
 {
     memset(t, 0, sizeof *t);
-    pthread_mutex_init(&t->mu, NULL);
+    rv_mutex_init_spinning(&t->mu);
 }
 
 void rv_timing_reset(rv_timing *t)

@@ -18,16 +18,30 @@
  * encoding), so a commit costs one B-tree insert, not one per event; reading
  * unpacks, and trimming by the row's seq only drops fully covered packs.
  *
+ * Lazy writes (rv_store_append_lazy: the log records of predicts that change
+ * a model, which nobody waits for) do not start a commit on their own: the
+ * committer lets them gather for up to LAZY_MS, or LAZY_BYTES, so a stream of
+ * such predicts costs one fsync per LAZY_MS instead of one per batch. Any
+ * other write, or a wait or check on a ticket not yet committed, makes the
+ * queue urgent and it is committed at once, lazy writes included, in order:
+ * so an acknowledged learn still covers every predict that came before it,
+ * and a kill -9 loses at most the last LAZY_MS of unacknowledged predicts,
+ * which leaves the models as if those predicts never happened.
+ *
  * If a commit fails the store is poisoned: every later wait reports RV_EIO,
  * since acknowledging learns that might be lost would break the promise.
  */
 #include "rivulet/store.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+enum { LAZY_MS = 20, LAZY_BYTES = 4 << 20 };
 
 enum { OP_APPEND, OP_CHECKPOINT, OP_DELMODEL, OP_KEEP, OP_FORGET, OP_META, OP_RESET, OP_TRIM };
 
@@ -39,6 +53,7 @@ typedef struct op {
     char *key;      /* model, id or meta key */
     char *a, *b;    /* payloads */
     size_t alen, blen;
+    char bytes[];   /* key, a and b live here: one allocation per op */
 } op;
 
 struct rv_store {
@@ -49,6 +64,9 @@ struct rv_store {
     op *head, *tail;
     uint64_t next_ticket, done_ticket;
     int failed, stopping;
+    int urgent;              /* the queue holds a write someone waits for */
+    size_t lazy_bytes;       /* queued since the last commit */
+    struct timespec lazy_by; /* when the oldest queued lazy write must commit */
     char fail_msg[256];
     pthread_t thread;
     char engine[64];
@@ -133,9 +151,6 @@ static void free_ops(op *o)
 {
     while (o) {
         op *next = o->next;
-        free(o->key);
-        free(o->a);
-        free(o->b);
         free(o);
         o = next;
     }
@@ -167,6 +182,12 @@ static int commit_batch(rv_store *s, op *batch, uint64_t last)
     return rc;
 }
 
+/* Whether the committer should commit now (caller holds mu). */
+static int commit_due(const rv_store *s)
+{
+    return s->urgent || s->stopping || s->lazy_bytes >= LAZY_BYTES;
+}
+
 static void *committer(void *arg)
 {
     rv_store *s = arg;
@@ -176,9 +197,13 @@ static void *committer(void *arg)
             pthread_cond_wait(&s->queued, &s->mu);
         if (!s->head && s->stopping)
             break;
+        while (!commit_due(s) && pthread_cond_timedwait(&s->queued, &s->mu, &s->lazy_by) != ETIMEDOUT)
+            ;
         op *batch = s->head;
         uint64_t last = s->tail->ticket;
         s->head = s->tail = NULL;
+        s->urgent = 0;
+        s->lazy_bytes = 0;
         pthread_mutex_unlock(&s->mu);
         pthread_mutex_lock(&s->dbmu);
         int rc = s->failed ? SQLITE_ERROR : commit_batch(s, batch, last);
@@ -200,40 +225,62 @@ static void *committer(void *arg)
     return NULL;
 }
 
-static char *dup_bytes(const void *p, size_t n)
+/* A waiter needs ticket committed: make the queue urgent (caller holds mu). */
+static void hurry(rv_store *s, uint64_t ticket)
 {
-    char *d = malloc(n ? n : 1);
-    if (d && n)
-        memcpy(d, p, n);
+    if (ticket > s->done_ticket && !s->urgent && s->head) {
+        s->urgent = 1;
+        pthread_cond_signal(&s->queued);
+    }
+}
+
+static char *put_bytes(char **at, const void *p, size_t n)
+{
+    if (!p)
+        return NULL;
+    char *d = *at;
+    memcpy(d, p, n);
+    *at += n;
     return d;
 }
 
 static uint64_t enqueue(rv_store *s, int kind, const char *key, const void *a, size_t alen,
-                        const void *b, size_t blen, int64_t num)
+                        const void *b, size_t blen, int64_t num, int lazy)
 {
-    op *o = calloc(1, sizeof *o);
+    size_t klen = key ? strlen(key) + 1 : 0;
+    op *o = malloc(sizeof *o + klen + alen + blen);
     if (!o)
         return 0;
+    memset(o, 0, sizeof *o);
     o->kind = kind;
     o->num = num;
-    o->key = key ? dup_bytes(key, strlen(key) + 1) : NULL;
-    o->a = a ? dup_bytes(a, alen) : NULL;
-    o->b = b ? dup_bytes(b, blen) : NULL;
+    char *at = o->bytes;
+    o->key = put_bytes(&at, key, klen);
+    o->a = put_bytes(&at, a, alen);
+    o->b = put_bytes(&at, b, blen);
     o->alen = alen;
     o->blen = blen;
-    if ((key && !o->key) || (a && !o->a) || (b && !o->b)) {
-        free_ops(o);
-        return 0;
-    }
     pthread_mutex_lock(&s->mu);
     o->ticket = ++s->next_ticket;
-    if (s->tail) {
-        s->tail->next = o; /* the committer is busy, or already woken for the head */
-    } else {
+    int wake = !s->head || (!lazy && !s->urgent); /* a new queue, or it just became urgent */
+    if (s->tail)
+        s->tail->next = o;
+    else
         s->head = o;
-        pthread_cond_signal(&s->queued); /* it only ever sleeps on an empty queue */
-    }
     s->tail = o;
+    if (!lazy)
+        s->urgent = 1;
+    if (lazy && o == s->head) {
+        clock_gettime(CLOCK_MONOTONIC, &s->lazy_by);
+        s->lazy_by.tv_nsec += LAZY_MS * 1000000L;
+        if (s->lazy_by.tv_nsec >= 1000000000L) {
+            s->lazy_by.tv_sec++;
+            s->lazy_by.tv_nsec -= 1000000000L;
+        }
+    }
+    s->lazy_bytes += alen + blen;
+    if (wake || s->lazy_bytes >= LAZY_BYTES)
+        pthread_cond_signal(&s->queued);
     uint64_t t = o->ticket;
     pthread_mutex_unlock(&s->mu);
     return t;
@@ -241,43 +288,48 @@ static uint64_t enqueue(rv_store *s, int kind, const char *key, const void *a, s
 
 uint64_t rv_store_append(rv_store *s, const char *model, const void *p, size_t n)
 {
-    return enqueue(s, OP_APPEND, model, p, n, NULL, 0, 0);
+    return enqueue(s, OP_APPEND, model, p, n, NULL, 0, 0, 0);
+}
+
+uint64_t rv_store_append_lazy(rv_store *s, const char *model, const void *p, size_t n)
+{
+    return enqueue(s, OP_APPEND, model, p, n, NULL, 0, 0, 1);
 }
 
 uint64_t rv_store_put_checkpoint(rv_store *s, const char *model, const void *def, size_t def_len,
                                  const void *snap, size_t snap_len, uint64_t last_seq)
 {
-    return enqueue(s, OP_CHECKPOINT, model, def, def_len, snap, snap_len, (int64_t)last_seq);
+    return enqueue(s, OP_CHECKPOINT, model, def, def_len, snap, snap_len, (int64_t)last_seq, 0);
 }
 
 uint64_t rv_store_delete_model(rv_store *s, const char *model)
 {
-    return enqueue(s, OP_DELMODEL, model, NULL, 0, NULL, 0, 0);
+    return enqueue(s, OP_DELMODEL, model, NULL, 0, NULL, 0, 0, 0);
 }
 
 uint64_t rv_store_keep(rv_store *s, const char *id, const void *p, size_t n, int64_t expires)
 {
-    return enqueue(s, OP_KEEP, id, p, n, NULL, 0, expires);
+    return enqueue(s, OP_KEEP, id, p, n, NULL, 0, expires, 0);
 }
 
 uint64_t rv_store_forget(rv_store *s, const char *id)
 {
-    return enqueue(s, OP_FORGET, id, NULL, 0, NULL, 0, 0);
+    return enqueue(s, OP_FORGET, id, NULL, 0, NULL, 0, 0, 0);
 }
 
 uint64_t rv_store_put_meta(rv_store *s, const char *key, const void *p, size_t n)
 {
-    return enqueue(s, OP_META, key, p, n, NULL, 0, 0);
+    return enqueue(s, OP_META, key, p, n, NULL, 0, 0, 0);
 }
 
 uint64_t rv_store_reset(rv_store *s)
 {
-    return enqueue(s, OP_RESET, NULL, NULL, 0, NULL, 0, 0);
+    return enqueue(s, OP_RESET, NULL, NULL, 0, NULL, 0, 0, 0);
 }
 
 uint64_t rv_store_trim(rv_store *s, uint64_t upto)
 {
-    return enqueue(s, OP_TRIM, NULL, NULL, 0, NULL, 0, (int64_t)upto);
+    return enqueue(s, OP_TRIM, NULL, NULL, 0, NULL, 0, (int64_t)upto, 0);
 }
 
 uint64_t rv_store_last_seq(rv_store *s)
@@ -293,6 +345,7 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err)
     if (ticket == 0)
         return rv_error_set(err, RV_ENOMEM, "out of memory queueing a store write");
     pthread_mutex_lock(&s->mu);
+    hurry(s, ticket);
     while (s->done_ticket < ticket && !s->failed)
         pthread_cond_wait(&s->committed, &s->mu);
     rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
@@ -304,6 +357,8 @@ rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err)
 {
     pthread_mutex_lock(&s->mu);
     *done = s->failed || s->done_ticket >= ticket;
+    if (!*done)
+        hurry(s, ticket); /* the caller parks until it is */
     rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
     pthread_mutex_unlock(&s->mu);
     return st;
@@ -344,9 +399,17 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     rv_store *s = calloc(1, sizeof *s);
     if (!s)
         return rv_error_set(err, RV_ENOMEM, "out of memory");
-    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutexattr_t spinning; /* the queue's sections are a few pointer moves */
+    pthread_mutexattr_init(&spinning);
+    pthread_mutexattr_settype(&spinning, PTHREAD_MUTEX_ADAPTIVE_NP);
+    pthread_mutex_init(&s->mu, &spinning);
+    pthread_mutexattr_destroy(&spinning);
     pthread_mutex_init(&s->dbmu, NULL);
-    pthread_cond_init(&s->queued, NULL);
+    pthread_condattr_t monotonic;
+    pthread_condattr_init(&monotonic);
+    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->queued, &monotonic);
+    pthread_condattr_destroy(&monotonic);
     pthread_cond_init(&s->committed, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     rv_status st = RV_OK;
