@@ -17,6 +17,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +148,8 @@ static void scratch_release(rv_event *x)
 /* {"model":"<name>","prediction":<number>} written straight into the
  * response: the hot path of a single numeric predict skips building and
  * dumping a JSON tree. Model names need no escaping (letters, digits, - _ .),
- * and the number is the shortest text that reads back exactly. */
+ * and the number is spelt as jansson spells it everywhere else (%.17g, with
+ * ".0" when that looks like an integer), so it reads back exactly. */
 static void answer_number(rv_resp *r, int status, const char *model, double y)
 {
     r->status = status;
@@ -156,9 +158,13 @@ static void answer_number(rv_resp *r, int status, const char *model, double y)
     rv_buf_puts(&r->body, "{\"model\":\"");
     rv_buf_puts(&r->body, model);
     rv_buf_puts(&r->body, "\",\"prediction\":");
-    if (isfinite(y))
-        rv_buf_put_pyfloat(&r->body, y);
-    else
+    if (isfinite(y)) {
+        char num[32];
+        int n = snprintf(num, sizeof num, "%.17g", y);
+        rv_buf_put(&r->body, num, (size_t)n);
+        if (!strpbrk(num, ".eE"))
+            rv_buf_puts(&r->body, ".0");
+    } else
         rv_buf_puts(&r->body, "null");
     rv_buf_puts(&r->body, "}");
 }

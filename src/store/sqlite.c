@@ -10,8 +10,8 @@
  * Group commit: writers append an op to a queue under a mutex and get a ticket
  * (a counter shared by all ops; a log event's seq is its ticket, so seqs only
  * grow, with gaps). The committer thread takes the whole queue, runs it in one
- * transaction, records the highest ticket in meta, commits, and wakes the
- * waiters. One fsync thus covers every learn that arrived meanwhile: at 64
+ * transaction, records the highest ticket (commit_batch), commits, and
+ * wakes the waiters. One fsync thus covers every learn that arrived meanwhile: at 64
  * concurrent clients a commit carries tens of learns. The log events of one
  * commit go into one row (a pack: model column PACK, seq = the pack's last
  * seq, body = per event u64 seq | bytes model | bytes event, rv_buf
@@ -156,18 +156,24 @@ static void free_ops(op *o)
     }
 }
 
+/* The ticket counter must survive restarts (seqs are never reused). When a
+ * batch ends with log events, its last pack row's seq is the batch's last
+ * ticket and says it; only other batches write the counter to meta, which
+ * spares most commits a page (load_counter takes the larger of the two). */
 static int commit_batch(rv_store *s, op *batch, uint64_t last)
 {
     int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    int ends_with_pack = 0;
     for (const op *o = batch; rc == SQLITE_OK && o;) {
         if (o->kind == OP_APPEND) {
             o = run_pack(s, o, &rc);
+            ends_with_pack = !o;
         } else {
             rc = run_op(s, o);
             o = o->next;
         }
     }
-    if (rc == SQLITE_OK) {
+    if (rc == SQLITE_OK && !ends_with_pack) {
         op counter = {.kind = OP_META, .key = "seq", .a = (char *)&last, .alen = sizeof last};
         rc = run_op(s, &counter);
     }
@@ -389,6 +395,11 @@ static rv_status load_counter(rv_store *s, rv_error *err)
     if (st == RV_OK && found && b.len == sizeof seq)
         memcpy(&seq, b.data, sizeof seq);
     rv_buf_free(&b);
+    sqlite3_stmt *q = NULL;
+    if (st == RV_OK && sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM log", -1, &q, NULL) == SQLITE_OK
+        && sqlite3_step(q) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(q, 0) > seq)
+        seq = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
     s->next_ticket = s->done_ticket = seq;
     return st;
 }
