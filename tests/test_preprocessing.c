@@ -123,6 +123,45 @@ static void set2(rv_event *x, const char *v1, const char *v2)
     rv_event_set_str(x, S("c2"), v2, strlen(v2));
 }
 
+/* rv_state_changes, which decides whether the server logs a creme-mode
+ * predict: MinMaxScaler and MaxAbsScaler count a learn only when it added a
+ * feature or moved an extreme; any other class counts every learn. */
+static unsigned long changes_of(rv_object *o, rv_event *x, const char *name, double v)
+{
+    rv_event_clear(x);
+    rv_event_set_num(x, S(name), v);
+    rv_error err = {0};
+    unsigned long before = rv_state_changes;
+    cr_assert_eq(rv_estimator_learn(o, x, NULL, &err), RV_OK, "%s", err.message);
+    return rv_state_changes - before;
+}
+
+Test(preprocessing, scalers_count_only_learns_that_change_them)
+{
+    rv_event x;
+    rv_event_init(&x);
+    rv_object *mm = make("preprocessing.MinMaxScaler", NULL, 0);
+    cr_assert_eq(changes_of(mm, &x, "a", 2.0), 1); /* a new feature */
+    cr_assert_eq(changes_of(mm, &x, "a", 2.0), 0);
+    cr_assert_eq(changes_of(mm, &x, "a", 5.0), 1); /* a new maximum */
+    cr_assert_eq(changes_of(mm, &x, "a", 3.0), 0);
+    cr_assert_eq(changes_of(mm, &x, "a", -1.0), 1); /* a new minimum */
+    cr_assert_eq(changes_of(mm, &x, "a", NAN), 0);
+    cr_assert_eq(changes_of(mm, &x, "b", 0.0), 1);
+    rv_object *ma = make("preprocessing.MaxAbsScaler", NULL, 0);
+    cr_assert_eq(changes_of(ma, &x, "a", -4.0), 1);
+    cr_assert_eq(changes_of(ma, &x, "a", 4.0), 0);
+    cr_assert_eq(changes_of(ma, &x, "a", 2.0), 0);
+    cr_assert_eq(changes_of(ma, &x, "a", -4.5), 1);
+    rv_object *ss = make("preprocessing.StandardScaler", NULL, 0);
+    cr_assert_eq(changes_of(ss, &x, "a", 1.0), 1);
+    cr_assert_eq(changes_of(ss, &x, "a", 1.0), 1); /* counts move: always a change */
+    rv_object_free(mm);
+    rv_object_free(ma);
+    rv_object_free(ss);
+    rv_event_free(&x);
+}
+
 Test(preprocessing, one_hot_encoder_river_examples)
 {
     rv_object *o = make("preprocessing.OneHotEncoder", NULL, 0);

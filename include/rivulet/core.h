@@ -318,7 +318,8 @@ enum {
     RV_F_SUPERVISED = 1u << 3,  /* a transformer that learns from the target (TargetAgg) */
     RV_F_BINARY_ONLY = 1u << 4, /* a classifier for two classes only */
     RV_F_MULTICLASS = 1u << 5,
-    RV_F_COMPOSITE = 1u << 6    /* holds other estimators (pipeline, union, selection) */
+    RV_F_COMPOSITE = 1u << 6,   /* holds other estimators (pipeline, union, selection) */
+    RV_F_COUNTS_CHANGES = 1u << 7 /* its learn counts rv_state_changes itself (below); stateless classes never do */
 };
 
 typedef struct rv_class rv_class;
@@ -397,6 +398,14 @@ typedef struct rv_estimator_ops {
 } rv_estimator_ops;
 
 rv_status rv_estimator_learn(rv_object *o, const rv_event *x, const rv_value *y, rv_error *err);
+/* Learns that may have changed some state, counted per thread: each
+ * rv_estimator_learn counts one, except for classes flagged
+ * RV_F_COUNTS_CHANGES, whose learn counts only when it did change something
+ * (MinMaxScaler: a new feature, a new minimum or maximum). The server reads
+ * it around the predict of a creme-mode pipeline (whose unsupervised steps
+ * learn during predict) and logs the predict only if the count moved: a
+ * predict that changed nothing needs no replay. */
+extern _Thread_local unsigned long rv_state_changes;
 rv_status rv_estimator_transform(rv_object *o, const rv_event *x, rv_event *out, rv_error *err);
 rv_status rv_estimator_predict(rv_object *o, const rv_event *x, rv_prediction *out, rv_error *err);
 int rv_is_estimator(const rv_object *o);

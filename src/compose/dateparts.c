@@ -240,7 +240,7 @@ const rv_class rv_class__dateparts = {
     .kind = RV_CLASS_ESTIMATOR,
     .module = "",
     .name = "dateparts",
-    .flags = RV_F_TRANSFORMER,
+    .flags = RV_F_TRANSFORMER | RV_F_COUNTS_CHANGES, /* stateless: never changes */
     .doc = "adds the weekday (Monday = 0) and other parts of a date feature",
     .create = dp_create,
     .clone = dp_clone,

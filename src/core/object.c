@@ -75,10 +75,14 @@ unsigned rv_estimator_flags(const rv_object *o) { return rv_is_estimator(o) ? o-
 
 static const rv_estimator_ops *ops_of(const rv_object *o) { return o->cls->ops; }
 
+_Thread_local unsigned long rv_state_changes;
+
 rv_status rv_estimator_learn(rv_object *o, const rv_event *x, const rv_value *y, rv_error *err)
 {
     if (!rv_is_estimator(o) || !ops_of(o)->learn)
         return rv_error_set(err, RV_EUNSUPPORTED, "%s cannot learn", o ? o->cls->name : "(null)");
+    if (!(o->cls->flags & RV_F_COUNTS_CHANGES))
+        rv_state_changes++;
     return ops_of(o)->learn(o, x, y, err);
 }
 

@@ -19,16 +19,18 @@
 static const double fresh[1] = {0.0};
 static const char *const params[] = {NULL};
 
-static void update(double *st, double v)
+static int update(double *st, double v)
 {
     double a = fabs(v);
-    if (a > *st)
-        *st = a;
+    if (!(a > *st))
+        return 0;
+    *st = a;
+    return 1;
 }
 
 static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    return rv_scaler_learn((rv_scaler *)self, x, update, err);
+    return rv_scaler_learn_counting((rv_scaler *)self, x, update, err);
 }
 
 static double scale(const rv_scaler *s, const double *st, double v)
@@ -54,7 +56,7 @@ const rv_class rv_class_preprocessing_MaxAbsScaler = {
     .kind = RV_CLASS_ESTIMATOR,
     .module = "preprocessing",
     .name = "MaxAbsScaler",
-    .flags = RV_F_TRANSFORMER,
+    .flags = RV_F_TRANSFORMER | RV_F_COUNTS_CHANGES,
     .doc = "Scale each feature to [-1, 1] by its running max absolute value (River)",
     .create = create,
     RV_SCALER_CLASS_OPS,

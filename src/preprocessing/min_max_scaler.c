@@ -22,17 +22,26 @@ enum { MIN, MAX };
 static const double fresh[2] = {INFINITY, -INFINITY};
 static const char *const params[] = {NULL};
 
-static void update(double *st, double v)
+static int update(double *st, double v)
 {
-    if (v < st[MIN])
+    int changed = 0;
+    if (v < st[MIN]) {
         st[MIN] = v;
-    if (v > st[MAX])
+        changed = 1;
+    }
+    if (v > st[MAX]) {
         st[MAX] = v;
+        changed = 1;
+    }
+    return changed;
 }
 
+/* Counts its own changes (RV_F_COUNTS_CHANGES): once every feature has been
+ * seen, most learns move no extreme, so most predicts of a creme-mode
+ * pipeline through it change nothing and need no log record. */
 static rv_status learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err)
 {
-    return rv_scaler_learn((rv_scaler *)self, x, update, err);
+    return rv_scaler_learn_counting((rv_scaler *)self, x, update, err);
 }
 
 static double scale(const rv_scaler *s, const double *st, double v)
@@ -58,7 +67,7 @@ const rv_class rv_class_preprocessing_MinMaxScaler = {
     .kind = RV_CLASS_ESTIMATOR,
     .module = "preprocessing",
     .name = "MinMaxScaler",
-    .flags = RV_F_TRANSFORMER,
+    .flags = RV_F_TRANSFORMER | RV_F_COUNTS_CHANGES,
     .doc = "Scale each feature to [0, 1] by its running min and max (creme 0.5.1)",
     .create = create,
     RV_SCALER_CLASS_OPS,

@@ -44,6 +44,24 @@ static inline rv_status rv_scaler_learn(rv_scaler *s, const rv_event *x, rv_scal
             u(s->st + (size_t)slots[i] * s->width, x->items[i].num);
     return RV_OK;
 }
+/* A learning rule that says whether it changed st. */
+typedef int (*rv_scaler_change_fn)(double *st, double v);
+/* learn of a scaler flagged RV_F_COUNTS_CHANGES: like rv_scaler_learn, and
+ * counts rv_state_changes once if a feature was new or u changed a state. */
+static inline rv_status rv_scaler_learn_counting(rv_scaler *s, const rv_event *x, rv_scaler_change_fn u,
+                                                 rv_error *err)
+{
+    uint32_t known = s->slots.n;
+    const uint32_t *slots = rv_scaler_learn_slots(s, x);
+    if (!slots)
+        return rv_error_set(err, RV_ENOMEM, "%s: out of memory", s->base.cls->name);
+    int changed = s->slots.n != known;
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->items[i].kind == RV_NUM)
+            changed |= u(s->st + (size_t)slots[i] * s->width, x->items[i].num);
+    rv_state_changes += changed != 0;
+    return RV_OK;
+}
 /* State of the feature in slot (the initial state for RV_SLOT_NONE). */
 static inline const double *rv_scaler_state(const rv_scaler *s, uint32_t slot)
 {

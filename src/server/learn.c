@@ -21,7 +21,9 @@
  *   4. the checkpointer is told (checkpoint.c); the caller waits for the
  *      ticket (group commit), then acknowledges.
  * A predict of a model whose predict changes it is logged too (no target),
- * lazily: the store commits it with the next learn, or within 20 ms.
+ * lazily: the store commits it with the next learn, or within 20 ms; one
+ * that changed nothing this time (rv_state_changes did not move: say no
+ * MinMaxScaler extreme moved) is not logged at all.
  *
  * Kept predictions: id -> malloc'ed {int64 expires; u32 len; record bytes},
  * mirrored durably by the store; an expired one counts as unknown.
@@ -203,8 +205,9 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
         pthread_rwlock_rdlock(&e->lock);
     }
     int changes = predict_changes(e, x);
+    unsigned long before = rv_state_changes;
     rv_status st = rv_engine_predict(e->model, x, out, err);
-    if (st == RV_OK && changes)
+    if (st == RV_OK && changes && rv_state_changes != before) /* else replay needs nothing */
         log_record(s, e, x, NULL, out, 1, NULL, 1); /* nobody waits for it */
     if (stripe)
         pthread_rwlock_unlock(stripe);
