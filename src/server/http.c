@@ -217,14 +217,36 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
         return stream(c, s, s->sse_metrics);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/api/stream/events") == 0)
         return stream(c, s, s->sse_events);
-    conn_ctx *ctx = calloc(1, sizeof *ctx);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_ctx *ctx = ci ? ci->socket_context : NULL; /* made when the connection opened */
     if (!ctx)
         return MHD_NO;
-    rv_buf_init(&ctx->body);
-    rv_buf_init(&ctx->resp.body);
     ctx->conn = c;
     *con_cls = ctx;
     return MHD_YES;
+}
+
+/* One conn_ctx per connection, reused by its requests (keep-alive clients
+ * send thousands): made on open, reset after each request, freed on close. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)c;
+    conn_ctx *ctx = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && !ctx) {
+        ctx = calloc(1, sizeof *ctx);
+        if (ctx) {
+            rv_buf_init(&ctx->body);
+            rv_buf_init(&ctx->resp.body);
+        }
+        *socket_context = ctx;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && ctx) {
+        rv_buf_free(&ctx->body);
+        rv_buf_free(&ctx->resp.body);
+        free(ctx);
+        *socket_context = NULL;
+    }
 }
 
 static const char *query_arg(void *c, const char *name)
@@ -275,10 +297,16 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     conn_ctx *ctx = *con_cls;
-    if (ctx) {
-        rv_buf_free(&ctx->body);
+    if (ctx) { /* ready for the connection's next request; a big body's buffer is not kept */
+        if (ctx->body.cap > 65536) {
+            rv_buf_free(&ctx->body);
+            rv_buf_init(&ctx->body);
+        }
+        rv_buf_reset(&ctx->body);
         rv_buf_free(&ctx->resp.body);
-        free(ctx);
+        ctx->resp = (rv_resp){0};
+        rv_buf_init(&ctx->resp.body);
+        ctx->too_large = ctx->has_resp = 0;
         *con_cls = NULL;
     }
 }
@@ -307,6 +335,7 @@ int rv_http_start(rv_server *s, rv_error *err)
         flags, (uint16_t)s->cfg.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RV_CONN_MEMORY,
         MHD_OPTION_END);
