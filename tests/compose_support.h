@@ -59,7 +59,7 @@ static rv_status probe_save(const rv_object *self, rv_buf *out) { return RV_OK; 
 static rv_status probe_load(rv_object *self, rv_reader *in) { return RV_OK; }
 static rv_status probe_describe(const rv_object *self, rv_buf *out) { return rv_buf_puts(out, "probe()"); }
 static size_t probe_memory(const rv_object *self) { return sizeof(probe); }
-static const rv_estimator_ops probe_ops = {probe_learn, NULL, probe_predict};
+static const rv_estimator_ops probe_ops = {probe_learn, NULL, probe_predict, NULL};
 static const rv_class probe_class = {
     .kind = RV_CLASS_ESTIMATOR, .module = "", .name = "probe", .flags = RV_F_REGRESSOR,
     .clone = probe_clone, .copy = probe_clone, .save = probe_save, .load = probe_load,

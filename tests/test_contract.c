@@ -9,7 +9,9 @@
  *     snapshot, so describe -> parse is exercised too), and so does copy;
  *   - missing features, NaN, +-inf, unseen string categories, strings where
  *     numbers are expected and the reverse give a status, never a crash, and
- *     the same outputs twice (run under ASan+UBSan by `make test`).
+ *     the same outputs twice (run under ASan+UBSan by `make test`);
+ *   - rv_estimator_prefetch is called before every event, so ASan checks
+ *     that each class's prefetch reads only live state.
  *
  * Instances come from default arguments, or from EXAMPLES below for classes
  * that need arguments: a class without defaults and without an example fails
@@ -131,6 +133,7 @@ static void run(const ctx *c, rv_object *o, int from, int to, int weird, rv_buf 
         rec = &scratch;
     for (int i = from; i < to; i++) {
         make_event(&e, i, weird);
+        rv_estimator_prefetch(o);
         apply(c, o, &e, rec);
         rv_value y = target_for(o, i);
         rv_error err = {0};

@@ -395,6 +395,9 @@ typedef struct rv_estimator_ops {
     rv_status (*transform)(rv_object *self, const rv_event *x, rv_event *out, rv_error *err);
     /* regressors and classifiers */
     rv_status (*predict)(rv_object *self, const rv_event *x, rv_prediction *out, rv_error *err);
+    /* optional (NULL: nothing to do): starts loading into the cache the state
+     * that the next learn, transform or predict will read (rv_estimator_prefetch) */
+    void (*prefetch)(const rv_object *self);
 } rv_estimator_ops;
 
 rv_status rv_estimator_learn(rv_object *o, const rv_event *x, const rv_value *y, rv_error *err);
@@ -408,6 +411,12 @@ rv_status rv_estimator_learn(rv_object *o, const rv_event *x, const rv_value *y,
 extern _Thread_local unsigned long rv_state_changes;
 rv_status rv_estimator_transform(rv_object *o, const rv_event *x, rv_event *out, rv_error *err);
 rv_status rv_estimator_predict(rv_object *o, const rv_event *x, rv_prediction *out, rv_error *err);
+/* A hint that o is about to be used: prefetches its state (its own
+ * allocations, and its parts'), so that a caller going through many models
+ * in turn (thousands of keyed pipelines, far larger than the caches) can
+ * overlap the next model's cache misses with the current one's work. Reads
+ * only pointers and sizes, writes nothing; NULL-safe. */
+void rv_estimator_prefetch(const rv_object *o);
 int rv_is_estimator(const rv_object *o);
 unsigned rv_estimator_flags(const rv_object *o);
 

@@ -234,7 +234,9 @@ static size_t dp_memory(const rv_object *self)
     return sizeof *d + strlen(d->format) + 1;
 }
 
-static const rv_estimator_ops dp_ops = {dp_learn, dp_transform, NULL};
+static void dp_prefetch(const rv_object *self) { __builtin_prefetch(((const dateparts *)self)->format); }
+
+static const rv_estimator_ops dp_ops = {dp_learn, dp_transform, NULL, dp_prefetch};
 
 const rv_class rv_class__dateparts = {
     .kind = RV_CLASS_ESTIMATOR,

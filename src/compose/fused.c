@@ -39,6 +39,7 @@
  * until the window drops it: it does not, since the sum is incremental,
  * exactly like creme's). Windows are at least 1. */
 #include "compose/fused.h"
+#include "core/prefetch.h"
 #include "rivulet/features.h"
 
 #include <stdlib.h>
@@ -292,4 +293,12 @@ rv_status rv_fused_load(const rv_fused_block *f, rv_fused_state *s, rv_reader *i
 size_t rv_fused_state_memory(const rv_fused_block *f, const rv_fused_state *s)
 {
     return rv_groups_memory(&s->groups) + (size_t)s->groups.cap * s->stride * sizeof(double);
+}
+
+void rv_fused_prefetch(const rv_fused_state *s)
+{
+    if (s->groups.index)
+        return;
+    rv_prefetch_range(s->groups.keys, s->groups.n * sizeof *s->groups.keys);
+    rv_prefetch_range(s->data, (size_t)s->groups.n * s->stride * sizeof *s->data);
 }

@@ -57,6 +57,9 @@ const double *rv_fused_find_key(const rv_fused_state *s, uint64_t key);
 rv_status rv_fused_state_copy(const rv_fused_block *f, rv_fused_state *dst, const rv_fused_state *src);
 void rv_fused_save(const rv_fused_block *f, const rv_fused_state *s, rv_buf *out);
 rv_status rv_fused_load(const rv_fused_block *f, rv_fused_state *s, rv_reader *in);
+/* Prefetches the group table and the records while the table is scanned
+ * (few groups: all of them are small); a larger table, nothing. */
+void rv_fused_prefetch(const rv_fused_state *s);
 size_t rv_fused_state_memory(const rv_fused_block *f, const rv_fused_state *s);
 
 #endif

@@ -291,7 +291,7 @@ static size_t greedy_memory(const rv_object *self)
     return m;
 }
 
-static const rv_estimator_ops greedy_ops = {greedy_learn, NULL, greedy_predict};
+static const rv_estimator_ops greedy_ops = {greedy_learn, NULL, greedy_predict, NULL};
 
 const rv_class rv_class_model_selection_GreedyRegressor = {
     .kind = RV_CLASS_ESTIMATOR,

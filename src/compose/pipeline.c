@@ -27,6 +27,7 @@
  * so a pipeline holds no buffers of its own and allocates nothing per row
  * once the scratch events have grown to their working size. */
 #include "compose/internal.h"
+#include "core/prefetch.h"
 #include "rivulet/compose.h"
 
 #include <stdio.h>
@@ -462,7 +463,20 @@ static size_t pipeline_memory(const rv_object *self)
     return m;
 }
 
-static const rv_estimator_ops pipeline_ops = {pipeline_learn, pipeline_transform, pipeline_predict};
+/* The steps' objects first, so that their misses overlap, then each
+ * step's own state. */
+static void pipeline_prefetch(const rv_object *self)
+{
+    const pipe *p = (const pipe *)self;
+    __builtin_prefetch(p->role);
+    for (uint32_t i = 0; i < p->n; i++)
+        __builtin_prefetch(p->steps[i]);
+    for (uint32_t i = 0; i < p->n; i++)
+        rv_estimator_prefetch(p->steps[i]);
+}
+
+static const rv_estimator_ops pipeline_ops = {pipeline_learn, pipeline_transform, pipeline_predict,
+                                              pipeline_prefetch};
 
 const rv_class rv_class_compose_Pipeline = {
     .kind = RV_CLASS_ESTIMATOR,

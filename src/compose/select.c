@@ -149,7 +149,7 @@ static size_t sel_memory(const rv_object *self)
     return sizeof *s + s->n * sizeof *s->names;
 }
 
-static const rv_estimator_ops sel_ops = {sel_learn, sel_transform, NULL};
+static const rv_estimator_ops sel_ops = {sel_learn, sel_transform, NULL, NULL};
 
 const rv_class rv_class_compose_Select = {
     .kind = RV_CLASS_ESTIMATOR,

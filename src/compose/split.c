@@ -14,6 +14,7 @@
  *
  * Edge cases: a missing or numeric x[on] adds no parts; an empty separator
  * is rejected at construction (Python raises ValueError). Stateless. */
+#include "core/prefetch.h"
 #include "rivulet/compose.h"
 
 #include <stdlib.h>
@@ -251,7 +252,14 @@ static size_t split_memory(const rv_object *self)
     return sizeof *s + s->seplen + 1 + s->nparts * sizeof *s->parts;
 }
 
-static const rv_estimator_ops split_ops = {split_learn, split_transform, NULL};
+static void split_prefetch(const rv_object *self)
+{
+    const split *s = (const split *)self;
+    __builtin_prefetch(s->sep);
+    rv_prefetch_range(s->parts, s->nparts * sizeof *s->parts);
+}
+
+static const rv_estimator_ops split_ops = {split_learn, split_transform, NULL, split_prefetch};
 
 const rv_class rv_class__split = {
     .kind = RV_CLASS_ESTIMATOR,

@@ -675,7 +675,17 @@ static size_t union_memory(const rv_object *self)
     return m + shared / (refs ? refs : 1);
 }
 
-static const rv_estimator_ops union_ops = {union_learn, union_transform, NULL};
+/* The fused blocks' group tables and records, then the unfused parts. */
+static void union_prefetch(const rv_object *self)
+{
+    const uni *u = (const uni *)self;
+    for (uint32_t b = 0; b < u->plan->nblocks; b++)
+        rv_fused_prefetch(&u->states[b]);
+    for (uint32_t i = 0; i < u->plan->nunfused; i++)
+        rv_estimator_prefetch(u->parts[i]);
+}
+
+static const rv_estimator_ops union_ops = {union_learn, union_transform, NULL, union_prefetch};
 
 const rv_class rv_class_compose_TransformerUnion = {
     .kind = RV_CLASS_ESTIMATOR,

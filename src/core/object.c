@@ -101,6 +101,12 @@ rv_status rv_estimator_predict(rv_object *o, const rv_event *x, rv_prediction *o
     return ops_of(o)->predict(o, x, out, err);
 }
 
+void rv_estimator_prefetch(const rv_object *o)
+{
+    if (rv_is_estimator(o) && ops_of(o)->prefetch)
+        ops_of(o)->prefetch(o);
+}
+
 /* ===== Describing ===== */
 
 void rv_describe_open(rv_describer *d, rv_buf *out, const rv_object *self)

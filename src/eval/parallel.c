@@ -5,13 +5,23 @@
  * hash(key) % n, so a key always lands on the same thread.
  *
  * Rows in flight live in a ring of RING slots indexed by row number (the
- * reorder buffer). step(x, y) takes the next slot, copies y (and x, for a
- * worker's row) into it, and either processes it inline (shard 0) or pushes
- * its index on the worker's queue (single producer, single consumer). A
- * processed row's predictions stay in its slot until the feeder reaches it
- * in row order ("drain"): then the metrics are updated and the callback
- * called, exactly as rv_progressive_step does row after row. The feeder
- * blocks only when the ring is full, at finish, and at free.
+ * reorder buffer). step(x, y) takes the next slot, copies x and y into it,
+ * and either holds it for the feeder (shard 0) or pushes its index on the
+ * worker's queue (single producer, single consumer). A processed row's
+ * predictions stay in its slot until the feeder reaches it in row order
+ * ("drain"): then the metrics are updated and the callback called, exactly
+ * as rv_progressive_step does row after row. The feeder blocks only when
+ * the ring is full, at finish, and at free.
+ *
+ * Prefetch: with thousands of keys, a row's members (two M5 pipelines, about
+ * 15 KB in some forty allocations) are far from the caches, and a row would
+ * wait on one miss after another. So each shard looks one row ahead: before
+ * processing a row, it looks up the members of its next row and asks them
+ * to prefetch their state (rv_estimator_prefetch), which then arrives while
+ * the current row computes. A worker's next row is the next entry of its
+ * queue; the feeder holds its latest shard-0 row and runs it at the next
+ * shard-0 step (whose event is then known), or before it waits (drain all,
+ * a full ring). The lookahead only reads; results do not change.
  *
  * Per shard, rows are processed in row order, and each row resolves its key
  * once, in a shard-local map from key to the members of every family (the
@@ -143,6 +153,7 @@ struct rv_progressive_par {
     int fuse; /* predict and learn each member in turn (distinct families) */
     unsigned nthreads;
     row *ring;
+    row *held; /* shard 0's latest row, not run yet (see rv_progressive_par_step) */
     _Alignas(LINE) uint64_t head, tail, labeled, count;
     shard *shards;
     waiter fw;            /* the feeder sleeps here */
@@ -430,10 +441,33 @@ static rv_status flush_shard(shard *sh, rv_error *err)
     return RV_OK;
 }
 
-/* Runs r on its shard, recording the shard's first error. */
-static void run_row(shard *sh, row *r, const rv_event *x)
+/* Starts loading the state of the members of x's key, when the shard has
+ * met the key: x is the shard's next row, whose misses then overlap with the
+ * current row's work. Reads the shard's map, writes nothing. */
+static void prefetch_members(shard *sh, const rv_event *x)
+{
+    const rv_progressive_par *pp = sh->pp;
+    const char *key;
+    size_t len;
+    if (rv_family_key_of(pp->families[0], x, &key, &len, NULL))
+        return;
+    uint64_t *v = rv_strmap_get(&sh->keys, key, len);
+    if (!v)
+        return;
+    rv_object *const *m = sh->mem + *v * pp->nmodels;
+    for (size_t f = 0; f < pp->nmodels; f++)
+        __builtin_prefetch(m[f]);
+    for (size_t f = 0; f < pp->nmodels; f++)
+        rv_estimator_prefetch(m[f]);
+}
+
+/* Runs r on its shard, recording the shard's first error; prefetches the
+ * members of the shard's next row (event next, NULL if not known yet). */
+static void run_row(shard *sh, row *r, const rv_event *x, const rv_event *next)
 {
     rv_error e = {0};
+    if (next && !sh->failed)
+        prefetch_members(sh, next);
     r->st = sh->failed ? RV_EINVAL : process(sh, r, x, &e);
     if (r->st && !sh->failed) {
         sh->failed = 1;
@@ -447,6 +481,15 @@ static int queue_ready(const void *arg)
 {
     const shard *sh = arg;
     return atomic_load(&((shard *)sh)->qhead) != sh->qtail;
+}
+
+/* The event of the next row in sh's queue, NULL if none has arrived yet. */
+static const rv_event *next_row(shard *sh)
+{
+    if (!queue_ready(sh))
+        return NULL;
+    uint32_t e = sh->q[sh->qtail % QCAP];
+    return e < RING ? sh->pp->ring[e].xp : NULL;
 }
 
 static void *worker(void *arg)
@@ -468,7 +511,7 @@ static void *worker(void *arg)
             atomic_fetch_add(&pp->acks, 1);
         } else {
             row *r = &pp->ring[e];
-            run_row(sh, r, r->xp);
+            run_row(sh, r, r->xp, next_row(sh));
             atomic_store(&r->done, 1);
             /* a waiting feeder is woken every BATCH rows, or when this
              * worker runs dry (so it always is, eventually) */
@@ -515,9 +558,22 @@ static rv_status fail(rv_progressive_par *pp, uint64_t rowno, const rv_error *e,
 
 static int row_done(const void *arg) { return atomic_load(&((row *)arg)->done) != 0; }
 
+/* Runs the feeder's held row, prefetching for next (NULL: none). */
+static void run_held(rv_progressive_par *pp, const rv_event *next)
+{
+    row *h = pp->held;
+    if (!h)
+        return;
+    pp->held = NULL;
+    run_row(&pp->shards[0], h, h->xp, next);
+    atomic_store_explicit(&h->done, 1, memory_order_relaxed);
+}
+
 /* Reports finished rows in row order; with `all`, waits for every row. */
 static void drain(rv_progressive_par *pp, int all)
 {
+    if (all)
+        run_held(pp, NULL);
     while (pp->tail < pp->head) {
         row *r = &pp->ring[pp->tail % RING];
         if (!row_done(r)) {
@@ -610,6 +666,8 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
     }
     if (pp->head - pp->tail == RING) {
         row *oldest = &pp->ring[pp->tail % RING];
+        if (oldest == pp->held)
+            run_held(pp, NULL);
         if (!row_done(oldest)) {
             kick(pp);
             waiter_wait(&pp->fw, row_done, oldest);
@@ -624,7 +682,7 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
     r->lab = pp->labeled;
     r->st = RV_OK;
     atomic_store_explicit(&r->done, 0, memory_order_relaxed);
-    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || (s && copy_x(r, x))) {
+    if ((r->has_y && copy_y(&r->y, &r->ystr, &r->ycap, y)) || copy_x(r, x)) {
         e.code = RV_ENOMEM;
         snprintf(e.message, sizeof e.message, "out of memory");
         drain(pp, 1);
@@ -634,8 +692,8 @@ rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, con
     pp->count++;
     uint64_t no = pp->head++;
     if (s == 0) {
-        run_row(&pp->shards[0], r, x);
-        atomic_store_explicit(&r->done, 1, memory_order_relaxed);
+        run_held(pp, r->xp);
+        pp->held = r;
     } else {
         push(&pp->shards[s], (uint32_t)(no % RING), 0);
     }

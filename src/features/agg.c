@@ -439,7 +439,7 @@ static size_t agg_memory(const rv_object *self)
     return m;
 }
 
-static const rv_estimator_ops agg_ops = {agg_learn, agg_transform, NULL};
+static const rv_estimator_ops agg_ops = {agg_learn, agg_transform, NULL, NULL};
 
 const rv_class rv_class_feature_extraction_Agg = {
     .kind = RV_CLASS_ESTIMATOR,

@@ -21,6 +21,7 @@
  * built from its description.
  */
 #include "glm.h"
+#include "core/prefetch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -292,4 +293,16 @@ rv_status glm_describe_with(const rv_object *self, const glm_defaults *dd, rv_bu
         rv_describe_num(&d, "clip_gradient", m->clip);
     describe_unless_default(&d, "initializer", m->initializer, default_initializer(ctx, NULL));
     return rv_describe_close(&d);
+}
+
+void glm_prefetch(const rv_object *self)
+{
+    const rv_glm *m = (const rv_glm *)self;
+    __builtin_prefetch(m->optimizer);
+    __builtin_prefetch(m->loss);
+    __builtin_prefetch(m->intercept_lr);
+    __builtin_prefetch(m->initializer);
+    const rv_weights *w = &m->h.w;
+    rv_prefetch_range(w->keys, w->n * sizeof *w->keys);
+    rv_prefetch_range(w->data, (size_t)w->n * w->stride * sizeof *w->data);
 }

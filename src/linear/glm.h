@@ -26,6 +26,9 @@ rv_status glm_load(rv_object *self, rv_reader *in);
 rv_status glm_describe_with(const rv_object *self, const glm_defaults *d, rv_buf *out);
 size_t glm_memory(const rv_object *self);
 void glm_destroy(rv_object *self);
+/* The estimator ops' prefetch: weights in the order a dot product reads
+ * them (the index is only for misses), and the optimizer and loss objects. */
+void glm_prefetch(const rv_object *self);
 rv_status glm_learn(rv_object *self, const rv_event *x, const rv_value *y, rv_error *err);
 /* The class entries of a GLM class, beside its create, describe and ops. */
 #define GLM_CLASS_FUNCS                                                                            \

@@ -39,7 +39,7 @@ static rv_status describe(const rv_object *self, rv_buf *out)
 static rv_object *create(const rv_args *a, rv_error *err);
 
 static const linear_class_ops ops = {
-    .est = {.learn = glm_learn, .predict = predict},
+    .est = {.learn = glm_learn, .predict = predict, .prefetch = glm_prefetch},
     .binary = 0,
 };
 

@@ -69,7 +69,8 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     return rv_describe_close(&d);
 }
 
-static const rv_estimator_ops ops = {.learn = rv_knn_learn_number, .predict = predict};
+static const rv_estimator_ops ops = {.learn = rv_knn_learn_number, .predict = predict,
+                                      .prefetch = rv_knn_prefetch};
 
 const rv_class rv_class_neighbors_KNeighborsRegressor = {
     .kind = RV_CLASS_ESTIMATOR,

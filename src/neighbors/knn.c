@@ -42,6 +42,7 @@
  * Snapshot: u32 n | n x (u32 len, name) | u32 size | size x (f64 y, n x f64)
  *           oldest point first (knn_model.c appends the class labels). */
 #include "neighbors/knn.h"
+#include "core/prefetch.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -186,6 +187,15 @@ rv_status rv_knn_window_push(rv_knn_window *w, const rv_event *x, double y)
             row[(size_t)slots[i] * w->cap] = x->items[i].num;
     w->y[r] = y;
     return RV_OK;
+}
+
+void rv_knn_prefetch(const rv_object *self)
+{
+    const rv_knn_window *w = &((const rv_knn *)self)->win;
+    rv_slots_prefetch(&w->schema);
+    if (w->rows) /* the search reads rows in groups of 8, into the slack */
+        rv_prefetch_range(w->rows, ((size_t)w->schema.n * w->cap + RV_KNN_PAD) * sizeof *w->rows);
+    rv_prefetch_range(w->y, w->size * sizeof *w->y);
 }
 
 /* ===== Search ===== */

@@ -90,6 +90,9 @@ rv_status rv_knn_target(const rv_knn *m, const rv_value *y, double *out, rv_erro
 rv_status rv_knn_class_index(rv_knn *m, rv_sym label, uint32_t *index);
 /* Minkowski distance from a power sum: s ** (1 / p), as Python computes it. */
 double rv_knn_root(double s, double p);
+/* The estimator ops' prefetch of the KNN classes: the window's schema, its
+ * used rows (every cache line a search reads) and targets. */
+void rv_knn_prefetch(const rv_object *self);
 rv_object *rv_knn_clone(const rv_object *self, rv_error *err);
 rv_object *rv_knn_copy(const rv_object *self, rv_error *err);
 rv_status rv_knn_save(const rv_object *self, rv_buf *out);

@@ -130,7 +130,7 @@ static rv_status describe(const rv_object *self, rv_buf *out)
     return rv_describe_close(&d);
 }
 
-static const rv_estimator_ops ops = {.learn = learn, .predict = predict};
+static const rv_estimator_ops ops = {.learn = learn, .predict = predict, .prefetch = rv_knn_prefetch};
 
 const rv_class rv_class_neighbors_KNNClassifier = {
     .kind = RV_CLASS_ESTIMATOR,

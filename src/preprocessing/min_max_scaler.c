@@ -61,7 +61,8 @@ static rv_object *create(const rv_args *args, rv_error *err)
     return s ? &s->base : NULL;
 }
 
-static const rv_estimator_ops ops = {.learn = learn, .transform = transform};
+static const rv_estimator_ops ops = {.learn = learn, .transform = transform,
+                                      .prefetch = rv_scaler_prefetch};
 
 const rv_class rv_class_preprocessing_MinMaxScaler = {
     .kind = RV_CLASS_ESTIMATOR,

@@ -14,6 +14,7 @@
  * allocate; transforming writes nothing in the scaler, so concurrent
  * transforms are safe. Strings are not scaled: they keep no state and pass through. */
 #include "preprocessing/scaler.h"
+#include "core/prefetch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,11 @@ void rv_scaler_destroy(rv_object *self)
     rv_slots_free(&s->slots);
     free(s->st);
     free(s);
+}
+
+void rv_scaler_prefetch(const rv_object *self)
+{
+    const rv_scaler *s = (const rv_scaler *)self;
+    rv_slots_prefetch(&s->slots);
+    rv_prefetch_range(s->st, (size_t)s->st_n * s->width * sizeof *s->st);
 }

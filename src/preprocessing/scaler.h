@@ -93,6 +93,8 @@ rv_status rv_scaler_load(rv_object *self, rv_reader *in);
 /* River text; with_std=False is written when unset (only StandardScaler has it). */
 rv_status rv_scaler_describe(const rv_object *self, rv_buf *out);
 size_t rv_scaler_memory(const rv_object *self);
+/* The estimator ops' prefetch of every scaler: slot names and state. */
+void rv_scaler_prefetch(const rv_object *self);
 void rv_scaler_destroy(rv_object *self);
 
 /* The class operations above, for the rv_class of each scaler. */
