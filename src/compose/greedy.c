@@ -291,7 +291,19 @@ static size_t greedy_memory(const rv_object *self)
     return m;
 }
 
-static const rv_estimator_ops greedy_ops = {greedy_learn, NULL, greedy_predict, NULL};
+/* Its models' and metrics' objects, then each model's state. */
+static void greedy_prefetch(const rv_object *self)
+{
+    const greedy *g = (const greedy *)self;
+    for (uint32_t i = 0; i < g->n; i++) {
+        __builtin_prefetch(g->models[i]);
+        __builtin_prefetch(g->metrics[i]);
+    }
+    for (uint32_t i = 0; i < g->n; i++)
+        rv_estimator_prefetch(g->models[i]);
+}
+
+static const rv_estimator_ops greedy_ops = {greedy_learn, NULL, greedy_predict, greedy_prefetch};
 
 const rv_class rv_class_model_selection_GreedyRegressor = {
     .kind = RV_CLASS_ESTIMATOR,
