@@ -233,7 +233,7 @@ int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, rv_resp *
     int status = predict_locked(s, payload, result, direct, ticket);
     pthread_rwlock_unlock(&s->models_lock);
     if (status < 300)
-        rv_timing_add(&s->t_predict, rv_now_ns() - t0);
+        rv_timing_add(&s->t_predict, t0, rv_now_ns());
     return status;
 }
 
@@ -325,7 +325,7 @@ int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *t
     rv_record_free(&j.rec);
     rv_event_free(&j.x);
     if (status < 300) {
-        rv_timing_add(&s->t_learn, rv_now_ns() - t0);
+        rv_timing_add(&s->t_learn, t0, rv_now_ns());
         announce_metrics(s);
     }
     return status;

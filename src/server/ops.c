@@ -43,10 +43,9 @@ void rv_ops_readyz(rv_server *s, rv_resp *resp)
 
 static void timing_lines(rv_buf *b, const char *what, rv_timing *t)
 {
-    pthread_mutex_lock(&t->mu);
-    uint64_t n = t->n;
-    double sum = t->mean * (double)t->n;
-    pthread_mutex_unlock(&t->mu);
+    uint64_t n;
+    double sum;
+    rv_timing_totals(t, &n, &sum);
     rv_buf_printf(b, "rivulet_%s_calls_total %llu\n", what, (unsigned long long)n);
     rv_buf_printf(b, "rivulet_%s_duration_seconds_sum %.9f\n", what, sum / 1e9);
 }
