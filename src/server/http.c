@@ -60,9 +60,9 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const c
         MHD_add_response_header(mr, "Content-Type", r->content_type);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
-    atomic_fetch_add(&s->n_requests, 1);
+    rv_counter_add(&s->n_requests);
     if (r->status >= 400 && r->status < 500)
-        atomic_fetch_add(&s->n_errors, 1);
+        rv_counter_add(&s->n_errors);
     if (s->cfg.verbose)
         fprintf(stderr, "rivulet: %s %s %d\n", method, url, r->status);
     return ok;
@@ -129,7 +129,7 @@ static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announc
     MHD_add_response_header(mr, "Cache-Control", "no-cache");
     enum MHD_Result ok = MHD_queue_response(c, 200, mr);
     MHD_destroy_response(mr);
-    atomic_fetch_add(&s->n_requests, 1);
+    rv_counter_add(&s->n_requests);
     return ok;
 }
 

@@ -117,6 +117,23 @@ typedef struct rv_timing_shard {
 typedef struct rv_timing {
     rv_timing_shard shard[RV_TIMING_SHARDS];
 } rv_timing;
+/* A counter bumped by every request: one slot per worker thread, each on
+ * its own cache line (rv_thread_slot), summed when read. */
+typedef struct rv_counter {
+    struct { _Alignas(64) atomic_ullong n; } slot[RV_TIMING_SHARDS];
+} rv_counter;
+unsigned rv_thread_slot(void); /* this thread's slot, < RV_TIMING_SHARDS */
+static inline void rv_counter_add(rv_counter *c)
+{
+    atomic_fetch_add_explicit(&c->slot[rv_thread_slot()].n, 1, memory_order_relaxed);
+}
+static inline unsigned long long rv_counter_get(rv_counter *c)
+{
+    unsigned long long n = 0;
+    for (int i = 0; i < RV_TIMING_SHARDS; i++)
+        n += atomic_load_explicit(&c->slot[i].n, memory_order_relaxed);
+    return n;
+}
 void rv_timing_init(rv_timing *t);
 /* A call that ran from start to end (rv_now_ns). */
 void rv_timing_add(rv_timing *t, uint64_t start, uint64_t end);
@@ -275,7 +292,7 @@ typedef struct rv_server {
     int ckpt_running;
     atomic_ullong n_checkpoints;  /* written by the checkpointer */
     atomic_int ready, draining;
-    atomic_ullong n_requests, n_errors;
+    rv_counter n_requests, n_errors;
     unsigned long name_counter;
 } rv_server;
 

@@ -55,9 +55,9 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     rv_buf *b = &resp->body;
     rv_buf_reset(b);
     rv_buf_printf(b, "# TYPE rivulet_requests_total counter\nrivulet_requests_total %llu\n",
-                  (unsigned long long)atomic_load(&s->n_requests));
+                  rv_counter_get(&s->n_requests));
     rv_buf_printf(b, "# TYPE rivulet_client_errors_total counter\nrivulet_client_errors_total %llu\n",
-                  (unsigned long long)atomic_load(&s->n_errors));
+                  rv_counter_get(&s->n_errors));
     rv_buf_puts(b, "# TYPE rivulet_predict_calls_total counter\n");
     timing_lines(b, "predict", &s->t_predict);
     rv_buf_puts(b, "# TYPE rivulet_learn_calls_total counter\n");

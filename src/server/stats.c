@@ -66,7 +66,7 @@ static uint64_t bucket_upper(unsigned b)
 }
 
 /* This thread's shard: threads are numbered on their first call. */
-static unsigned my_shard(void)
+unsigned rv_thread_slot(void)
 {
     static atomic_uint next;
     static _Thread_local unsigned mine = UINT_MAX;
@@ -78,7 +78,7 @@ static unsigned my_shard(void)
 void rv_timing_add(rv_timing *t, uint64_t start, uint64_t end)
 {
     uint64_t ns = end - start;
-    rv_timing_shard *h = &t->shard[my_shard()];
+    rv_timing_shard *h = &t->shard[rv_thread_slot()];
     pthread_mutex_lock(&h->mu);
     h->n++;
     h->mean += ((double)ns - h->mean) / (double)h->n;
