@@ -49,6 +49,10 @@ int rv_predict_changes_state(const rv_object *model);
  * before the last transform x once instead of twice. */
 rv_status rv_pipeline_predict_learn(rv_object *pipeline, const rv_event *x, const rv_value *y,
                                     rv_prediction *out, rv_error *err);
+/* The same for any estimator: a pipeline's rv_pipeline_predict_learn, else
+ * predict then learn. */
+rv_status rv_predict_learn(rv_object *model, const rv_event *x, const rv_value *y, rv_prediction *out,
+                           rv_error *err);
 size_t rv_union_len(const rv_object *u);
 /* Part i (borrowed); NULL for a fused part, which is not kept as an object. */
 rv_object *rv_union_part(const rv_object *u, size_t i);

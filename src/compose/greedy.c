@@ -190,19 +190,11 @@ static rv_status greedy_learn(rv_object *self, const rv_event *x, const rv_value
     rv_prediction_init(&pred);
     rv_status s = RV_OK;
     for (uint32_t i = 0; i < g->n && s == RV_OK; i++) {
-        /* a pipeline predicts and learns in one pass (bit for bit the same,
-         * its front transforms x once); the metric needs only y and pred */
-        if (rv_is_pipeline(g->models[i])) {
-            s = rv_pipeline_predict_learn(g->models[i], x, y, &pred, err);
-            if (s == RV_OK)
-                s = mops(g->metrics[i])->update(g->metrics[i], y, &pred, err);
-        } else {
-            s = rv_estimator_predict(g->models[i], x, &pred, err);
-            if (s == RV_OK)
-                s = mops(g->metrics[i])->update(g->metrics[i], y, &pred, err);
-            if (s == RV_OK)
-                s = rv_estimator_learn(g->models[i], x, y, err);
-        }
+        /* one pass (a pipeline transforms x once); the metric needs only y
+         * and the prediction made before the learn */
+        s = rv_predict_learn(g->models[i], x, y, &pred, err);
+        if (s == RV_OK)
+            s = mops(g->metrics[i])->update(g->metrics[i], y, &pred, err);
         if (s == RV_OK && better(g->metrics[i], mops(g->metrics[i])->get(g->metrics[i]),
                                  mops(g->metrics[g->best])->get(g->metrics[g->best])))
             g->best = i;

@@ -374,6 +374,15 @@ rv_status rv_pipeline_predict_learn(rv_object *self, const rv_event *x, const rv
     return s;
 }
 
+rv_status rv_predict_learn(rv_object *model, const rv_event *x, const rv_value *y, rv_prediction *out,
+                           rv_error *err)
+{
+    if (rv_is_pipeline(model))
+        return rv_pipeline_predict_learn(model, x, y, out, err);
+    rv_status s = rv_estimator_predict(model, x, out, err);
+    return s ? s : rv_estimator_learn(model, x, y, err);
+}
+
 /* ===== State ===== */
 
 rv_status rv_part_save(const rv_object *o, rv_buf *out)

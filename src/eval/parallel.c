@@ -387,13 +387,6 @@ static rv_status enqueue(shard *sh, size_t idx, const rv_event *x, const row *r)
     return RV_OK;
 }
 
-static rv_status predict_learn(rv_object *m, const rv_event *x, const rv_value *y,
-                               rv_prediction *out, rv_error *err)
-{
-    rv_status st = rv_estimator_predict(m, x, out, err);
-    return st ? st : rv_estimator_learn(m, x, y, err);
-}
-
 /* Predicts row r (event x) with every model, then learns as the delay says. */
 static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
 {
@@ -415,8 +408,7 @@ static rv_status process(shard *sh, row *r, const rv_event *x, rv_error *err)
             if (!mf || sh->mst[base + f] == M_NONE)
                 return rv_error_set(err, RV_ESTATE, "parallel progressive validation: a learn without its member");
             sh->mst[base + f] = M_LIVE;
-            st = rv_is_pipeline(mf) ? rv_pipeline_predict_learn(mf, x, &r->y, &r->pred[f], err)
-                                    : predict_learn(mf, x, &r->y, &r->pred[f], err);
+            st = rv_predict_learn(mf, x, &r->y, &r->pred[f], err);
         }
         return st;
     }

@@ -245,10 +245,11 @@ static void single(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
     if (!payload)
         return;
     uint64_t ticket = 0;
+    resp->status = 0; /* a numeric predict answers into resp itself */
     int status = learn ? rv_api_learn_one(s, payload, &result, &ticket)
                        : rv_api_predict_one(s, payload, &result, resp, &ticket);
     json_decref(payload);
-    if (result || learn)
+    if (!resp->status)
         rv_resp_json(resp, status, result);
     resp->wait = ticket; /* the HTTP layer answers once it is durable */
 }

@@ -221,7 +221,6 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
     conn_ctx *ctx = ci ? ci->socket_context : NULL; /* made when the connection opened */
     if (!ctx)
         return MHD_NO;
-    ctx->conn = c;
     *con_cls = ctx;
     return MHD_YES;
 }
@@ -232,13 +231,13 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode code)
 {
     (void)cls;
-    (void)c;
     conn_ctx *ctx = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED && !ctx) {
         ctx = calloc(1, sizeof *ctx);
         if (ctx) {
             rv_buf_init(&ctx->body);
             rv_buf_init(&ctx->resp.body);
+            ctx->conn = c;
         }
         *socket_context = ctx;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && ctx) {

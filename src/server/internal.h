@@ -104,9 +104,9 @@ rv_status rv_record_decode(rv_record *r, const void *p, size_t n, rv_error *err)
 
 /* ===== Stats ===== */
 
-/* One shard per worker thread (by a per-thread index), each on its own cache
- * lines: two workers timing their requests never share a line or a lock. */
-#define RV_TIMING_SHARDS 8
+/* Per-thread slots (rv_thread_slot) for what every request updates, each on
+ * its own cache lines: two workers never share a line or a lock for it. */
+#define RV_THREAD_SLOTS 8
 typedef struct rv_timing_shard {
     _Alignas(64) pthread_mutex_t mu;
     uint64_t n;
@@ -115,14 +115,14 @@ typedef struct rv_timing_shard {
     uint64_t hist[64 * 4]; /* log2 buckets with 4 sub-buckets */
 } rv_timing_shard;
 typedef struct rv_timing {
-    rv_timing_shard shard[RV_TIMING_SHARDS];
+    rv_timing_shard shard[RV_THREAD_SLOTS];
 } rv_timing;
 /* A counter bumped by every request: one slot per worker thread, each on
  * its own cache line (rv_thread_slot), summed when read. */
 typedef struct rv_counter {
-    struct { _Alignas(64) atomic_ullong n; } slot[RV_TIMING_SHARDS];
+    struct { _Alignas(64) atomic_ullong n; } slot[RV_THREAD_SLOTS];
 } rv_counter;
-unsigned rv_thread_slot(void); /* this thread's slot, < RV_TIMING_SHARDS */
+unsigned rv_thread_slot(void); /* this thread's slot, < RV_THREAD_SLOTS */
 static inline void rv_counter_add(rv_counter *c)
 {
     atomic_fetch_add_explicit(&c->slot[rv_thread_slot()].n, 1, memory_order_relaxed);
@@ -130,7 +130,7 @@ static inline void rv_counter_add(rv_counter *c)
 static inline unsigned long long rv_counter_get(rv_counter *c)
 {
     unsigned long long n = 0;
-    for (int i = 0; i < RV_TIMING_SHARDS; i++)
+    for (int i = 0; i < RV_THREAD_SLOTS; i++)
         n += atomic_load_explicit(&c->slot[i].n, memory_order_relaxed);
     return n;
 }
@@ -220,30 +220,6 @@ static inline unsigned rv_stripe_of(const char *key, size_t len)
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)key[i]) * 16777619u;
     return h % RV_STRIPES;
-}
-
-/* Locks around short sections (a predict, a metrics update, a queue push):
- * on two cores a futex sleep and wake-up costs more than the section, so
- * these spin briefly before sleeping. */
-static inline void rv_mutex_init_spinning(pthread_mutex_t *m)
-{
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-    pthread_mutex_init(m, &a);
-    pthread_mutexattr_destroy(&a);
-}
-
-static inline void rv_rwlock_wrlock_spinning(pthread_rwlock_t *l)
-{
-    for (int i = 0; i < 100; i++) {
-        if (pthread_rwlock_trywrlock(l) == 0)
-            return;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-    }
-    pthread_rwlock_wrlock(l);
 }
 
 typedef struct rv_config {

@@ -154,9 +154,9 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     if (e->is_family) {
         pthread_rwlock_rdlock(&e->lock);
         if ((stripe = stripe_for(e, x)))
-            rv_rwlock_wrlock_spinning(stripe);
+            pthread_rwlock_wrlock(stripe);
     } else {
-        rv_rwlock_wrlock_spinning(&e->lock);
+        pthread_rwlock_wrlock(&e->lock);
     }
     int held;
     rv_status st = admit_new_key(s, e, x, &held, err);
@@ -196,11 +196,11 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
     if (e->is_family) {
         pthread_rwlock_rdlock(&e->lock);
         if ((stripe = stripe_for(e, x)) && e->predict_mutates)
-            rv_rwlock_wrlock_spinning(stripe);
+            pthread_rwlock_wrlock(stripe);
         else if (stripe)
             pthread_rwlock_rdlock(stripe);
     } else if (e->predict_mutates) {
-        rv_rwlock_wrlock_spinning(&e->lock);
+        pthread_rwlock_wrlock(&e->lock);
     } else {
         pthread_rwlock_rdlock(&e->lock);
     }
@@ -392,7 +392,7 @@ static char *meta_text(rv_server *s, const char *key, rv_error *err)
 rv_status rv_state_open(rv_server *s, rv_error *err)
 {
     pthread_rwlock_init(&s->models_lock, NULL);
-    rv_mutex_init_spinning(&s->metrics_mu);
+    pthread_mutex_init(&s->metrics_mu, NULL);
     pthread_mutex_init(&s->kept_mu, NULL);
     rv_strmap_init(&s->kept);
     char *flavor = meta_text(s, "flavor", err);

@@ -10,7 +10,7 @@
  *                  value reported is the bucket's upper bound.
  * The *_human fields spell a duration as "1ms, 234μs, 567ns".
  *
- * Each worker thread counts into its own shard (RV_TIMING_SHARDS, by a
+ * Each worker thread counts into its own shard (RV_THREAD_SLOTS, by a
  * per-thread index), so the workers never share a lock or a cache line on
  * the request path; a reader merges the shards (merge below).
  */
@@ -32,13 +32,13 @@ uint64_t rv_now_ns(void)
 void rv_timing_init(rv_timing *t)
 {
     memset(t, 0, sizeof *t);
-    for (int i = 0; i < RV_TIMING_SHARDS; i++)
+    for (int i = 0; i < RV_THREAD_SLOTS; i++)
         pthread_mutex_init(&t->shard[i].mu, NULL);
 }
 
 void rv_timing_reset(rv_timing *t)
 {
-    for (int i = 0; i < RV_TIMING_SHARDS; i++) {
+    for (int i = 0; i < RV_THREAD_SLOTS; i++) {
         rv_timing_shard *h = &t->shard[i];
         pthread_mutex_lock(&h->mu);
         h->n = h->last = 0;
@@ -71,7 +71,7 @@ unsigned rv_thread_slot(void)
     static atomic_uint next;
     static _Thread_local unsigned mine = UINT_MAX;
     if (mine == UINT_MAX)
-        mine = atomic_fetch_add(&next, 1) % RV_TIMING_SHARDS;
+        mine = atomic_fetch_add(&next, 1) % RV_THREAD_SLOTS;
     return mine;
 }
 
@@ -96,7 +96,7 @@ static void merge(rv_timing *t, rv_timing_shard *out)
 {
     memset(out, 0, sizeof *out);
     double sum = 0;
-    for (int i = 0; i < RV_TIMING_SHARDS; i++) {
+    for (int i = 0; i < RV_THREAD_SLOTS; i++) {
         rv_timing_shard *h = &t->shard[i];
         pthread_mutex_lock(&h->mu);
         out->n += h->n;
@@ -114,15 +114,10 @@ static void merge(rv_timing *t, rv_timing_shard *out)
 
 void rv_timing_totals(rv_timing *t, uint64_t *n, double *sum_ns)
 {
-    *n = 0;
-    *sum_ns = 0;
-    for (int i = 0; i < RV_TIMING_SHARDS; i++) {
-        rv_timing_shard *h = &t->shard[i];
-        pthread_mutex_lock(&h->mu);
-        *n += h->n;
-        *sum_ns += h->mean * (double)h->n;
-        pthread_mutex_unlock(&h->mu);
-    }
+    rv_timing_shard all;
+    merge(t, &all);
+    *n = all.n;
+    *sum_ns = all.mean * (double)all.n;
 }
 
 static uint64_t percentile(const rv_timing_shard *t, double q)
@@ -172,7 +167,7 @@ static void put_duration(json_t *o, const char *key, uint64_t ns)
 
 json_t *rv_timing_to_json(rv_timing *t)
 {
-    static _Thread_local rv_timing_shard all; /* 2 KB: not on the stack */
+    rv_timing_shard all;
     merge(t, &all);
     uint64_t n = all.n, mean = (uint64_t)all.mean, ewm = (uint64_t)all.ewm;
     uint64_t p50 = percentile(&all, 0.50), p99 = percentile(&all, 0.99);

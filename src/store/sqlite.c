@@ -65,7 +65,7 @@ struct rv_store {
     uint64_t next_ticket, done_ticket;
     int failed, stopping;
     int urgent;              /* the queue holds a write someone waits for */
-    size_t lazy_bytes;       /* queued since the last commit */
+    size_t queued_bytes;     /* payload bytes queued since the last commit */
     struct timespec lazy_by; /* when the oldest queued lazy write must commit */
     char fail_msg[256];
     pthread_t thread;
@@ -191,7 +191,7 @@ static int commit_batch(rv_store *s, op *batch, uint64_t last)
 /* Whether the committer should commit now (caller holds mu). */
 static int commit_due(const rv_store *s)
 {
-    return s->urgent || s->stopping || s->lazy_bytes >= LAZY_BYTES;
+    return s->urgent || s->stopping || s->queued_bytes >= LAZY_BYTES;
 }
 
 static void *committer(void *arg)
@@ -209,7 +209,7 @@ static void *committer(void *arg)
         uint64_t last = s->tail->ticket;
         s->head = s->tail = NULL;
         s->urgent = 0;
-        s->lazy_bytes = 0;
+        s->queued_bytes = 0;
         pthread_mutex_unlock(&s->mu);
         pthread_mutex_lock(&s->dbmu);
         int rc = s->failed ? SQLITE_ERROR : commit_batch(s, batch, last);
@@ -284,8 +284,8 @@ static uint64_t enqueue(rv_store *s, int kind, const char *key, const void *a, s
             s->lazy_by.tv_nsec -= 1000000000L;
         }
     }
-    s->lazy_bytes += alen + blen;
-    if (wake || s->lazy_bytes >= LAZY_BYTES)
+    s->queued_bytes += alen + blen;
+    if (wake || s->queued_bytes >= LAZY_BYTES)
         pthread_cond_signal(&s->queued);
     uint64_t t = o->ticket;
     pthread_mutex_unlock(&s->mu);
@@ -385,6 +385,17 @@ static rv_status sql_fail(rv_store *s, rv_error *err, const char *what)
     return rv_error_set(err, RV_EIO, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "no database");
 }
 
+static rv_status each_row(rv_store *s, const char *sql, int64_t arg, int (*row)(void *, sqlite3_stmt *),
+                          void *ctx, rv_error *err);
+
+static int max_seq_row(void *c, sqlite3_stmt *st)
+{
+    uint64_t *seq = c, v = (uint64_t)sqlite3_column_int64(st, 0);
+    *seq = v > *seq ? v : *seq;
+    return RV_OK;
+}
+
+/* The ticket counter: meta 'seq', or the log's last seq if larger (commit_batch). */
 static rv_status load_counter(rv_store *s, rv_error *err)
 {
     rv_buf b;
@@ -395,13 +406,24 @@ static rv_status load_counter(rv_store *s, rv_error *err)
     if (st == RV_OK && found && b.len == sizeof seq)
         memcpy(&seq, b.data, sizeof seq);
     rv_buf_free(&b);
-    sqlite3_stmt *q = NULL;
-    if (st == RV_OK && sqlite3_prepare_v2(s->db, "SELECT max(seq) FROM log", -1, &q, NULL) == SQLITE_OK
-        && sqlite3_step(q) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(q, 0) > seq)
-        seq = (uint64_t)sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    if (st == RV_OK)
+        st = each_row(s, "SELECT max(seq) FROM log WHERE ?1 = ?1", 0, max_seq_row, &seq, err);
     s->next_ticket = s->done_ticket = seq;
     return st;
+}
+
+/* Everything but the committer thread (stopped first, or never started). */
+static void store_free(rv_store *s)
+{
+    rv_buf_free(&s->pack);
+    for (int k = 0; k < 8; k++)
+        sqlite3_finalize(s->st[k]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->dbmu);
+    pthread_cond_destroy(&s->queued);
+    pthread_cond_destroy(&s->committed);
+    free(s);
 }
 
 rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
@@ -410,11 +432,8 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     rv_store *s = calloc(1, sizeof *s);
     if (!s)
         return rv_error_set(err, RV_ENOMEM, "out of memory");
-    pthread_mutexattr_t spinning; /* the queue's sections are a few pointer moves */
-    pthread_mutexattr_init(&spinning);
-    pthread_mutexattr_settype(&spinning, PTHREAD_MUTEX_ADAPTIVE_NP);
-    pthread_mutex_init(&s->mu, &spinning);
-    pthread_mutexattr_destroy(&spinning);
+    rv_buf_init(&s->pack);
+    pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->dbmu, NULL);
     pthread_condattr_t monotonic;
     pthread_condattr_init(&monotonic);
@@ -435,18 +454,10 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     if (st == RV_OK)
         st = load_counter(s, err);
     if (st != RV_OK) {
-        for (int k = 0; k < 8; k++)
-            sqlite3_finalize(s->st[k]);
-        sqlite3_close(s->db);
-        pthread_mutex_destroy(&s->mu);
-        pthread_mutex_destroy(&s->dbmu);
-        pthread_cond_destroy(&s->queued);
-        pthread_cond_destroy(&s->committed);
-        free(s);
+        store_free(s);
         return st;
     }
     snprintf(s->engine, sizeof s->engine, "sqlite %s (WAL)", sqlite3_libversion());
-    rv_buf_init(&s->pack);
     pthread_create(&s->thread, NULL, committer, s);
     *out = s;
     return RV_OK;
@@ -461,15 +472,7 @@ void rv_store_close(rv_store *s)
     pthread_cond_signal(&s->queued);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
-    rv_buf_free(&s->pack);
-    for (int k = 0; k < 8; k++)
-        sqlite3_finalize(s->st[k]);
-    sqlite3_close(s->db);
-    pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->dbmu);
-    pthread_cond_destroy(&s->queued);
-    pthread_cond_destroy(&s->committed);
-    free(s);
+    store_free(s);
 }
 
 const char *rv_store_engine(const rv_store *s)
