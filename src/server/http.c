@@ -1,5 +1,6 @@
 /* libmicrohttpd glue: a pool of --workers threads (default: the cores), each
- * running its own epoll loop; a cap on connections and an idle timeout,
+ * running its own epoll loop and fed connections by acceptor.c, which spreads
+ * them evenly; a cap on connections and an idle timeout,
  * bodies gathered up to the size limit, bearer-token checks, and the
  * hand-off to the router.
  *
@@ -314,37 +315,33 @@ int rv_http_start(rv_server *s, rv_error *err)
 {
     pthread_mutex_init(&s->park_mu, NULL);
     rv_store_set_notify(s->store, on_commit, s);
-    struct sockaddr_in a4 = {0};
-    struct sockaddr_in6 a6 = {0};
-    struct sockaddr *addr;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
-    if (inet_pton(AF_INET, s->cfg.host, &a4.sin_addr) == 1) {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons((uint16_t)s->cfg.port);
-        addr = (struct sockaddr *)&a4;
-    } else if (inet_pton(AF_INET6, s->cfg.host, &a6.sin6_addr) == 1) {
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons((uint16_t)s->cfg.port);
-        addr = (struct sockaddr *)&a6;
-        flags |= MHD_USE_IPv6;
-    } else {
-        return rv_error_set(err, RV_EINVAL, "host '%s' is not an IPv4 or IPv6 address", s->cfg.host);
-    }
+    s->listen_fd = -1;
+    rv_status st = rv_acceptor_listen(s, err);
+    if (st != RV_OK)
+        return st;
+    /* Connections come from acceptor.c, which spreads them over the workers. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME
+                     | MHD_USE_NO_LISTEN_SOCKET;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)s->cfg.port, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, addr,
+        flags, 0, NULL, NULL, handle, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RV_CONN_MEMORY,
         MHD_OPTION_END);
-    if (!d)
-        return rv_error_set(err, RV_EIO, "cannot listen on %s:%d", s->cfg.host, s->cfg.port);
+    if (!d) {
+        rv_acceptor_stop(s);
+        return rv_error_set(err, RV_EIO, "cannot start the HTTP workers on %s:%d", s->cfg.host, s->cfg.port);
+    }
     s->daemon = d;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    if (info)
-        s->cfg.port = info->port;
-    return RV_OK;
+    st = rv_acceptor_start(s, err);
+    if (st != RV_OK) {
+        MHD_stop_daemon(d);
+        s->daemon = NULL;
+        rv_acceptor_stop(s);
+    }
+    return st;
 }
 
 /* Stops accepting, ends the streams, lets requests in flight finish. */
@@ -352,7 +349,7 @@ void rv_http_stop(rv_server *s)
 {
     if (!s->daemon)
         return;
-    MHD_quiesce_daemon(s->daemon);
+    rv_acceptor_stop(s);
     rv_announcer_stop(s->sse_events);
     rv_announcer_stop(s->sse_metrics);
     /* Suspended connections must be resumed before the daemon stops: parked
