@@ -13,7 +13,11 @@
  * Threading: by default MHD's internal polling thread pool (N threads, default
  * 2, one per core here) on epoll, the model a production MHD server would pick
  * on this machine. --per-connection switches to one thread per connection
- * (poll), the model `rivulet serve` uses, so both shapes can be compared.
+ * (poll), so both shapes can be compared. --even-accept accepts on a thread
+ * of its own and deals connections out to the pool evenly, as `rivulet
+ * serve` does (src/server/acceptor.c); without it the pool's workers race to
+ * accept, and which worker (and core) serves which of wrk's connections moves
+ * the figure by up to 40% from run to run.
  *
  * Listens on 127.0.0.1 only; prints "listening on 127.0.0.1:PORT" once ready
  * (with --port 0 the kernel picks the port) and runs until SIGINT or SIGTERM.
@@ -28,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "server/acceptor.h"
 
 #define MAX_BODY (64 * 1024)
 
@@ -142,14 +148,15 @@ static void on_signal(int sig)
 
 static int usage(void)
 {
-    fputs("usage: bare_server [--port P] [--threads N] [--per-connection] [--memory-limit B]\n", stderr);
+    fputs("usage: bare_server [--port P] [--threads N] [--per-connection | --even-accept]"
+          " [--memory-limit B]\n", stderr);
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     long port = 8090, threads = 2, memory = 8192;
-    int per_connection = 0;
+    int per_connection = 0, even_accept = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc)
             port = strtol(argv[++i], NULL, 10);
@@ -159,11 +166,20 @@ int main(int argc, char **argv)
             memory = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--per-connection"))
             per_connection = 1;
+        else if (!strcmp(argv[i], "--even-accept"))
+            even_accept = 1;
         else
             return usage();
     }
-    if (port < 0 || port > 65535 || threads < 1 || threads > 256 || memory < 0)
+    if (port < 0 || port > 65535 || threads < 1 || threads > 256 || memory < 0
+        || (per_connection && even_accept))
         return usage();
+    int listen_fd = -1, bound = (int)port;
+    rv_error err = {0};
+    if (even_accept && rv_listen_tcp("127.0.0.1", &bound, &listen_fd, &err) != RV_OK) {
+        fprintf(stderr, "bare_server: %s\n", err.message);
+        return 1;
+    }
 
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
@@ -171,6 +187,7 @@ int main(int argc, char **argv)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC;
     flags |= per_connection ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL : MHD_USE_EPOLL;
+    flags |= even_accept ? MHD_USE_NO_LISTEN_SOCKET : 0;
     unsigned pool = per_connection ? 0 : (unsigned)threads;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &addr,
@@ -178,15 +195,19 @@ int main(int argc, char **argv)
         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, memory ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END,
         (size_t)memory, MHD_OPTION_END);
-    if (!d) {
+    rv_acceptor *acceptor = NULL;
+    if (!d || (even_accept && !(acceptor = rv_acceptor_start(listen_fd, d, &err)))) {
         fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = even_accept ? NULL : MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     char pool_size[48];
     snprintf(pool_size, sizeof pool_size, memory ? "%ld B" : "MHD default", memory);
-    printf("listening on 127.0.0.1:%u (%s, connection pool %s)\n", info ? info->port : (unsigned)port,
-           per_connection ? "thread per connection" : "thread pool, epoll", pool_size);
+    printf("listening on 127.0.0.1:%u (%s, connection pool %s)\n", info ? info->port : (unsigned)bound,
+           per_connection ? "thread per connection"
+           : even_accept  ? "thread pool, epoll, connections dealt out evenly"
+                          : "thread pool, epoll",
+           pool_size);
     fflush(stdout);
 
     struct sigaction sa = {0};
@@ -195,6 +216,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     while (!stop)
         pause();
+    rv_acceptor_stop(acceptor);
     MHD_stop_daemon(d);
     return 0;
 }

@@ -162,6 +162,60 @@ Test(preprocessing, scalers_count_only_learns_that_change_them)
     rv_event_free(&x);
 }
 
+/* Frozen (rv_state_frozen, the server's read-locked first try at a
+ * creme-mode predict), a learn either changes nothing and succeeds, or would
+ * change something and is refused, leaving the state's bytes as they were. */
+static int frozen_learn(rv_object *o, rv_event *x, const char *name, double v)
+{
+    rv_event_clear(x);
+    rv_event_set_num(x, S(name), v);
+    rv_buf before, after;
+    rv_buf_init(&before);
+    rv_buf_init(&after);
+    cr_assert_eq(o->cls->save(o, &before), RV_OK);
+    rv_error err = {0};
+    unsigned long changes = rv_state_changes;
+    rv_state_frozen = 1;
+    rv_state_refused = 0;
+    rv_status st = rv_estimator_learn(o, x, NULL, &err);
+    rv_state_frozen = 0;
+    int refused = rv_state_refused;
+    cr_assert_eq(st, refused ? RV_ESTATE : RV_OK, "%s", err.message);
+    cr_assert_eq(o->cls->save(o, &after), RV_OK);
+    cr_assert(before.len == after.len && memcmp(before.data, after.data, before.len) == 0,
+              "a frozen learn of %s=%g changed the state", name, v);
+    cr_assert_eq(rv_state_changes, changes);
+    rv_buf_free(&before);
+    rv_buf_free(&after);
+    return refused;
+}
+
+Test(preprocessing, frozen_learns_change_nothing_and_refuse_what_would)
+{
+    rv_event x;
+    rv_event_init(&x);
+    rv_object *mm = make("preprocessing.MinMaxScaler", NULL, 0);
+    cr_assert_eq(frozen_learn(mm, &x, "a", 2.0), 1); /* a new feature */
+    changes_of(mm, &x, "a", 2.0);
+    changes_of(mm, &x, "a", 5.0);
+    cr_assert_eq(frozen_learn(mm, &x, "a", 2.0), 0);
+    cr_assert_eq(frozen_learn(mm, &x, "a", 5.0), 0);
+    cr_assert_eq(frozen_learn(mm, &x, "a", NAN), 0);
+    cr_assert_eq(frozen_learn(mm, &x, "a", 5.5), 1); /* a new maximum */
+    cr_assert_eq(frozen_learn(mm, &x, "a", 1.5), 1); /* a new minimum */
+    rv_object *ma = make("preprocessing.MaxAbsScaler", NULL, 0);
+    changes_of(ma, &x, "a", -4.0);
+    cr_assert_eq(frozen_learn(ma, &x, "a", 4.0), 0);
+    cr_assert_eq(frozen_learn(ma, &x, "a", 4.5), 1);
+    rv_object *ss = make("preprocessing.StandardScaler", NULL, 0);
+    changes_of(ss, &x, "a", 1.0);
+    cr_assert_eq(frozen_learn(ss, &x, "a", 1.0), 1); /* its counts would move */
+    rv_object_free(mm);
+    rv_object_free(ma);
+    rv_object_free(ss);
+    rv_event_free(&x);
+}
+
 Test(preprocessing, one_hot_encoder_river_examples)
 {
     rv_object *o = make("preprocessing.OneHotEncoder", NULL, 0);

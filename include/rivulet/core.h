@@ -409,6 +409,14 @@ rv_status rv_estimator_learn(rv_object *o, const rv_event *x, const rv_value *y,
  * learn during predict) and logs the predict only if the count moved: a
  * predict that changed nothing needs no replay. */
 extern _Thread_local unsigned long rv_state_changes;
+/* Set by a caller that holds a model for reading only (the server's first
+ * try at the predict of a creme-mode pipeline, which may learn): a learn
+ * that would change state then changes nothing, sets rv_state_refused and
+ * fails with RV_ESTATE, and the caller tries again holding the model for
+ * writing. Classes flagged RV_F_COUNTS_CHANGES decide for themselves (a
+ * MinMaxScaler refuses only a new feature or a new extreme); every other
+ * class refuses any learn. */
+extern _Thread_local int rv_state_frozen, rv_state_refused;
 rv_status rv_estimator_transform(rv_object *o, const rv_event *x, rv_event *out, rv_error *err);
 rv_status rv_estimator_predict(rv_object *o, const rv_event *x, rv_prediction *out, rv_error *err);
 /* A hint that o is about to be used: prefetches its state (its own

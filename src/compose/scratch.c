@@ -67,4 +67,10 @@ rv_event *rv_scratch_push(void)
     return e;
 }
 
-void rv_scratch_pop(uint32_t n) { tls->top -= n; }
+/* n = 0 is fine on a thread that never pushed (its stack is not made yet):
+ * a pipeline whose first step fails pops what it pushed, nothing. */
+void rv_scratch_pop(uint32_t n)
+{
+    if (n)
+        tls->top -= n;
+}

@@ -7,6 +7,8 @@
 
 #include "rivulet/core.h"
 
+#include <string.h>
+
 typedef struct rv_scaler {
     rv_object base;
     rv_slots slots;     /* numeric features ever learned */
@@ -46,11 +48,35 @@ static inline rv_status rv_scaler_learn(rv_scaler *s, const rv_event *x, rv_scal
 }
 /* A learning rule that says whether it changed st. */
 typedef int (*rv_scaler_change_fn)(double *st, double v);
+/* Whether learning x would add a feature or change a state (reads only). */
+static inline int rv_scaler_would_change(const rv_scaler *s, const rv_event *x, rv_scaler_change_fn u)
+{
+    for (uint32_t i = 0; i < x->n; i++) {
+        if (x->items[i].kind != RV_NUM)
+            continue;
+        uint32_t slot = rv_slots_find_at(&s->slots, x, i);
+        if (slot == RV_SLOT_NONE)
+            return 1;
+        double st[RV_SCALER_MAX_WIDTH];
+        memcpy(st, s->st + (size_t)slot * s->width, s->width * sizeof *st);
+        if (u(st, x->items[i].num))
+            return 1;
+    }
+    return 0;
+}
 /* learn of a scaler flagged RV_F_COUNTS_CHANGES: like rv_scaler_learn, and
- * counts rv_state_changes once if a feature was new or u changed a state. */
+ * counts rv_state_changes once if a feature was new or u changed a state.
+ * Frozen (rv_state_frozen), it writes nothing: it refuses if it would
+ * change something, else succeeds, having learned what it already knew. */
 static inline rv_status rv_scaler_learn_counting(rv_scaler *s, const rv_event *x, rv_scaler_change_fn u,
                                                  rv_error *err)
 {
+    if (rv_state_frozen) {
+        if (!rv_scaler_would_change(s, x, u))
+            return RV_OK;
+        rv_state_refused = 1;
+        return rv_error_set(err, RV_ESTATE, "%s would learn while frozen", s->base.cls->name);
+    }
     uint32_t known = s->slots.n;
     const uint32_t *slots = rv_scaler_learn_slots(s, x);
     if (!slots)

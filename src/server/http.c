@@ -17,6 +17,7 @@
  * answered 413. The token is compared in constant time and never logged.
  */
 #include "internal.h"
+#include "server/acceptor.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Each connection's memory pool (request line, headers, read buffer). MHD
  * zeroes the pool after every request, and at its default of 32 KiB that
@@ -315,8 +317,8 @@ int rv_http_start(rv_server *s, rv_error *err)
 {
     pthread_mutex_init(&s->park_mu, NULL);
     rv_store_set_notify(s->store, on_commit, s);
-    s->listen_fd = -1;
-    rv_status st = rv_acceptor_listen(s, err);
+    int fd;
+    rv_status st = rv_listen_tcp(s->cfg.host, &s->cfg.port, &fd, err);
     if (st != RV_OK)
         return st;
     /* Connections come from acceptor.c, which spreads them over the workers. */
@@ -331,17 +333,15 @@ int rv_http_start(rv_server *s, rv_error *err)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RV_CONN_MEMORY,
         MHD_OPTION_END);
     if (!d) {
-        rv_acceptor_stop(s);
+        close(fd);
         return rv_error_set(err, RV_EIO, "cannot start the HTTP workers on %s:%d", s->cfg.host, s->cfg.port);
     }
-    s->daemon = d;
-    st = rv_acceptor_start(s, err);
-    if (st != RV_OK) {
+    if (!(s->acceptor = rv_acceptor_start(fd, d, err))) {
         MHD_stop_daemon(d);
-        s->daemon = NULL;
-        rv_acceptor_stop(s);
+        return err->code;
     }
-    return st;
+    s->daemon = d;
+    return RV_OK;
 }
 
 /* Stops accepting, ends the streams, lets requests in flight finish. */
@@ -349,7 +349,8 @@ void rv_http_stop(rv_server *s)
 {
     if (!s->daemon)
         return;
-    rv_acceptor_stop(s);
+    rv_acceptor_stop(s->acceptor);
+    s->acceptor = NULL;
     rv_announcer_stop(s->sse_events);
     rv_announcer_stop(s->sse_metrics);
     /* Suspended connections must be resumed before the daemon stops: parked

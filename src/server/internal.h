@@ -198,6 +198,7 @@ typedef struct rv_model_entry {
     pthread_mutex_t newkey_mu; /* families: held by a learn creating a key (--max-family-keys) */
     rv_object *model;
     int predict_mutates, is_family;
+    atomic_int thaw_for; /* predicts left that skip the frozen first try (learn.c) */
     rv_buf def;                /* families: snapshot of the empty family */
     rv_metric_set metrics;
     rv_key_metrics keym;       /* families: per key (under metrics_mu) */
@@ -256,10 +257,7 @@ typedef struct rv_server {
     rv_timing t_predict, t_learn;
     rv_announcer *sse_events, *sse_metrics;
     void *daemon;
-    int listen_fd;                /* acceptor.c: ours, not libmicrohttpd's */
-    pthread_t accept_thread;
-    int accepting;
-    atomic_int accept_stop;
+    struct rv_acceptor *acceptor; /* acceptor.c: ours, not libmicrohttpd's */
     pthread_mutex_t park_mu;      /* requests waiting for a commit (http.c) */
     void **parked;
     size_t n_parked, cap_parked;
@@ -344,14 +342,5 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp);
 void rv_ops_openapi(rv_server *s, rv_resp *resp);
 int rv_http_start(rv_server *s, rv_error *err);
 void rv_http_stop(rv_server *s);
-
-/* ===== Accepting connections (acceptor.c) ===== */
-
-/* Binds and listens on cfg.host:cfg.port (sets cfg.port when it was 0). */
-rv_status rv_acceptor_listen(rv_server *s, rv_error *err);
-/* Accepts on its own thread, handing connections to s->daemon's workers. */
-rv_status rv_acceptor_start(rv_server *s, rv_error *err);
-/* Stops accepting and closes the listening socket. */
-void rv_acceptor_stop(rv_server *s);
 
 #endif

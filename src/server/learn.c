@@ -189,9 +189,43 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     return st;
 }
 
+/* A creme-mode model learns during predict, yet once warm most predicts
+ * change nothing (a MinMaxScaler that has seen every feature and whose
+ * extremes hold). Those run frozen under the read lock, concurrently, with no
+ * log record; a predict that would change state is refused before writing
+ * anything and runs again under the write lock, and so do the next
+ * THAW_PREDICTS (a StandardScaler pipeline, which changes on every predict,
+ * pays one refused try in THAW_PREDICTS + 1). Returns 1 when it answered. */
+enum { THAW_PREDICTS = 32 };
+
+static int predict_frozen(rv_model_entry *e, const rv_event *x, rv_prediction *out, rv_status *st,
+                          rv_error *err)
+{
+    if (atomic_load_explicit(&e->thaw_for, memory_order_relaxed) > 0) {
+        atomic_fetch_sub_explicit(&e->thaw_for, 1, memory_order_relaxed);
+        return 0;
+    }
+    pthread_rwlock_rdlock(&e->lock);
+    rv_state_frozen = 1;
+    rv_state_refused = 0;
+    *st = rv_engine_predict(e->model, x, out, err);
+    rv_state_frozen = 0;
+    pthread_rwlock_unlock(&e->lock);
+    if (!rv_state_refused)
+        return 1;
+    atomic_store_explicit(&e->thaw_for, THAW_PREDICTS, memory_order_relaxed);
+    rv_prediction_free(out);
+    rv_prediction_init(out);
+    *err = (rv_error){0};
+    return 0;
+}
+
 rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, rv_prediction *out,
                            rv_error *err)
 {
+    rv_status st;
+    if (!e->is_family && e->predict_mutates && predict_frozen(e, x, out, &st, err))
+        return st;
     pthread_rwlock_t *stripe = NULL;
     if (e->is_family) {
         pthread_rwlock_rdlock(&e->lock);
@@ -206,7 +240,7 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
     }
     int changes = predict_changes(e, x);
     unsigned long before = rv_state_changes;
-    rv_status st = rv_engine_predict(e->model, x, out, err);
+    st = rv_engine_predict(e->model, x, out, err);
     if (st == RV_OK && changes && rv_state_changes != before) /* else replay needs nothing */
         log_record(s, e, x, NULL, out, 1, NULL, 1); /* nobody waits for it */
     if (stripe)
