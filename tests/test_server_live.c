@@ -314,16 +314,16 @@ Test(server, a_held_learn_blocks_neither_other_models_nor_other_family_keys, .ti
 /* ===== Connections are spread over the workers ===== */
 
 /* Six connections opened back to back (as a client's pool opens them) each
- * send a learn that holds its worker for 400 ms, on six different models so
+ * send a learn that holds its worker for 500 ms, on six different models so
  * that no lock is shared. With 2 workers sharing them 3 and 3 the last answer
- * comes after about 1.2 s; if one worker got 5 or all 6 (libmicrohttpd's
- * own accept lets whichever worker wakes first take them all) it comes after
- * 2.0-2.4 s. */
+ * comes after about 1.5 s (4 and 2: 2.0 s); if one worker got 5 or all 6
+ * (libmicrohttpd's own accept lets whichever worker wakes first take them
+ * all) it comes after 2.5-3.0 s. */
 Test(server, connections_opened_together_are_spread_over_the_workers, .timeout = 60)
 {
-    enum { N = 6, HOLD_MS = 400 };
+    enum { N = 6, HOLD_MS = 500 };
     test_server ts;
-    const char *extra[] = {"--test-slow-learn-ms", "400", "--workers", "2", NULL};
+    const char *extra[] = {"--test-slow-learn-ms", "500", "--workers", "2", NULL};
     setup(&ts, extra);
     char path[32], body[200];
     for (int i = 0; i < N; i++) {

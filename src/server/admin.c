@@ -121,14 +121,14 @@ static void generate_name(rv_server *s, char *out, size_t cap)
                                       "quiet", "steady", "swift", "wise"};
     static const char *const noun[] = {"otter", "heron", "lynx", "marten", "osprey", "stoat",
                                        "trout", "vole", "wren", "zander"};
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     do {
         unsigned long k = s->name_counter++;
         snprintf(out, cap, "%s-%s%s", adj[k % 10], noun[(k / 10) % 10], "");
         if (k >= 100)
             snprintf(out, cap, "%s-%s-%lu", adj[k % 10], noun[(k / 10) % 10], k / 100);
     } while (rv_state_find(s, out));
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
 }
 
 static void model_post(rv_server *s, const char *name, const rv_req *req, rv_resp *resp)
@@ -157,10 +157,10 @@ static void model_post(rv_server *s, const char *name, const rv_req *req, rv_res
 
 static void model_get(rv_server *s, const char *name, rv_resp *resp)
 {
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     rv_model_entry *e = rv_state_find(s, name);
     if (!e) {
-        pthread_rwlock_unlock(&s->models_lock);
+        rv_rwshard_unlock(&s->models_lock);
         if (name)
             return rv_resp_message(resp, 404, "No model named '%s'.", name);
         return rv_resp_message(resp, 404, "No default model has been set.");
@@ -172,14 +172,14 @@ static void model_get(rv_server *s, const char *name, rv_resp *resp)
     if (e->is_family) {
         rv_error err = {0};
         rv_object *copy = rv_ckpt_family_copy(s, e, &err);
-        pthread_rwlock_unlock(&s->models_lock);
+        rv_rwshard_unlock(&s->models_lock);
         st = copy ? rv_engine_snapshot(copy, &resp->body) : err.code ? err.code : RV_ENOMEM;
         rv_object_free(copy);
     } else {
-        pthread_rwlock_rdlock(&e->lock);
+        rv_rwshard_rdlock(&e->lock);
         st = rv_engine_snapshot(e->model, &resp->body);
-        pthread_rwlock_unlock(&e->lock);
-        pthread_rwlock_unlock(&s->models_lock);
+        rv_rwshard_unlock(&e->lock);
+        rv_rwshard_unlock(&s->models_lock);
     }
     if (st != RV_OK)
         return rv_resp_message(resp, 500, "The model could not be snapshotted: %s", rv_strerror(st));
@@ -189,7 +189,7 @@ static void model_get(rv_server *s, const char *name, rv_resp *resp)
 
 static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
 {
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     rv_model_entry *e = rv_state_find(s, name);
     json_t *j = NULL;
     if (e) {
@@ -198,7 +198,7 @@ static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
         json_object_set_new(j, "n_learned", json_integer((json_int_t)e->n_learned));
         pthread_mutex_unlock(&s->metrics_mu);
     }
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     if (!e)
         return rv_resp_message(resp, 404, "No model named '%s'.", name);
     rv_resp_json(resp, 200, j);
@@ -208,7 +208,7 @@ static void model_metrics(rv_server *s, const char *name, rv_resp *resp)
 static void models_list(rv_server *s, rv_resp *resp)
 {
     json_t *names = json_array(), *fams = json_object();
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     for (size_t i = 0; i < s->n_models; i++) {
         rv_model_entry *e = s->models[i];
         json_array_append_new(names, json_string(e->name));
@@ -219,7 +219,7 @@ static void models_list(rv_server *s, rv_resp *resp)
                                                      "keys", (json_int_t)keys));
     }
     json_t *dflt = s->default_model ? json_string(s->default_model) : json_null();
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     rv_resp_json(resp, 200, json_pack("{s:o,s:o,s:o}", "models", names, "default", dflt, "families", fams));
 }
 

@@ -229,9 +229,9 @@ int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, rv_resp *
     if (!json_is_object(payload))
         return fail(result, 400, "The payload must be a JSON object.");
     uint64_t t0 = rv_now_ns();
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     int status = predict_locked(s, payload, result, direct, ticket);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     if (status < 300)
         rv_timing_add(&s->t_predict, t0, rv_now_ns());
     return status;
@@ -317,9 +317,9 @@ int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *t
     memset(&j, 0, sizeof j);
     rv_record_init(&j.rec);
     rv_event_init(&j.x);
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     int status = learn_locked(s, payload, &j, result, ticket);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     if (j.kept) /* the learn failed: the prediction stays kept */
         rv_state_put_back(s, j.id, j.kept, j.kept_len);
     rv_record_free(&j.rec);

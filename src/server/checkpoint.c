@@ -57,7 +57,7 @@ rv_model_entry *rv_entry_new(rv_server *s, const char *name, rv_object *model, r
         rv_error_set(err, RV_ENOMEM, "out of memory");
         return NULL;
     }
-    pthread_rwlock_init(&e->lock, NULL);
+    rv_rwshard_init(&e->lock);
     pthread_mutex_init(&e->newkey_mu, NULL);
     for (int i = 0; e->is_family && i < RV_STRIPES; i++)
         pthread_rwlock_init(&e->stripes[i], NULL);
@@ -86,7 +86,7 @@ void rv_entry_free(rv_model_entry *e)
     rv_object_free(e->model);
     rv_engine_metrics_free(&e->metrics);
     rv_keym_free(&e->keym);
-    pthread_rwlock_destroy(&e->lock);
+    rv_rwshard_destroy(&e->lock);
     pthread_mutex_destroy(&e->newkey_mu);
     for (int i = 0; e->stripes && i < RV_STRIPES; i++)
         pthread_rwlock_destroy(&e->stripes[i]);
@@ -185,7 +185,7 @@ rv_object *rv_ckpt_family_copy(rv_server *s, rv_model_entry *e, rv_error *err)
     rv_object **copies = NULL;
     uint32_t ncopies = 0;
     rv_status st = RV_OK;
-    pthread_rwlock_rdlock(&e->lock);
+    rv_rwshard_rdlock(&e->lock);
     rv_object *out = rv_object_clone(e->model, err);
     for (unsigned j = 0; out && j < RV_STRIPES && st == RV_OK; j++) {
         pthread_rwlock_rdlock(&e->stripes[j]);
@@ -213,7 +213,7 @@ rv_object *rv_ckpt_family_copy(rv_server *s, rv_model_entry *e, rv_error *err)
         else
             rv_object_free(copies[k]);
     }
-    pthread_rwlock_unlock(&e->lock);
+    rv_rwshard_unlock(&e->lock);
     free(copies);
     free(b.key);
     free(b.len);
@@ -236,13 +236,13 @@ static rv_status build_family(rv_server *s, rv_model_entry *e, rv_buf *blob, uin
     buckets b;
     memset(&b, 0, sizeof b);
     rv_status st = RV_OK;
-    pthread_rwlock_rdlock(&e->lock); /* learns of the family go on */
+    rv_rwshard_rdlock(&e->lock); /* learns of the family go on */
     for (unsigned j = 0; j < RV_STRIPES && st == RV_OK; j++) {
         st = save_stripe(s, e, &b, j, blob);
         if (j == 0 || e->stripe_seq[j] < *low)
             *low = e->stripe_seq[j];
     }
-    pthread_rwlock_unlock(&e->lock);
+    rv_rwshard_unlock(&e->lock);
     free(b.key);
     free(b.len);
     free(b.next);
@@ -262,10 +262,10 @@ rv_status rv_ckpt_build(rv_server *s, rv_model_entry *e, rv_buf *blob, rv_error 
     } else {
         rv_buf snap;
         rv_buf_init(&snap);
-        pthread_rwlock_rdlock(&e->lock); /* learns of this model wait; predicts go on */
+        rv_rwshard_rdlock(&e->lock); /* learns of this model wait; predicts go on */
         e->state_seq = low = rv_store_last_seq(s->store);
         st = rv_engine_snapshot(e->model, &snap);
-        pthread_rwlock_unlock(&e->lock);
+        rv_rwshard_unlock(&e->lock);
         rv_buf_put_u64(blob, e->state_seq);
         rv_buf_put_bytes(blob, snap.data, (uint32_t)snap.len);
         rv_buf_free(&snap);
@@ -417,13 +417,13 @@ uint64_t rv_ckpt_metrics_and_trim(rv_server *s)
 {
     pthread_mutex_lock(&s->metrics_mu);
     uint64_t t = rv_ckpt_metrics(s), low = s->metrics_seq;
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     for (size_t i = 0; i < s->n_models; i++) {
         rv_model_entry *e = s->models[i];
         if (atomic_load(&e->since_n) > 0 && e->ckpt_low < low)
             low = e->ckpt_low;
     }
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_unlock(&s->metrics_mu);
     return t ? rv_store_trim(s->store, low) : 0;
 }
@@ -449,11 +449,11 @@ void rv_ckpt_note(rv_server *s, rv_model_entry *e, size_t bytes)
 static rv_model_entry *next_wanted(rv_server *s)
 {
     rv_model_entry *e = NULL;
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     for (size_t i = 0; i < s->n_models && !e; i++)
         if (atomic_exchange(&s->models[i]->ckpt_wanted, 0))
             e = s->models[i];
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     return e;
 }
 

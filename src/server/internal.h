@@ -134,6 +134,47 @@ static inline unsigned long long rv_counter_get(rv_counter *c)
         n += atomic_load_explicit(&c->slot[i].n, memory_order_relaxed);
     return n;
 }
+/* A reader-writer lock split by worker slot, for what every request reads
+ * and almost nothing writes (the models table: uploads, deletes, init). A
+ * reader locks only its own slot's lock, on its own cache line, so readers
+ * on two cores never pass a line back and forth; a writer locks every slot,
+ * in order. rv_rwshard_unlock knows which it was: while a reader holds its
+ * slot no writer can hold them all, so write_held reads 0 for it. */
+typedef struct rv_rwshard {
+    struct { _Alignas(64) pthread_rwlock_t l; } slot[RV_THREAD_SLOTS];
+    atomic_int write_held;
+} rv_rwshard;
+static inline void rv_rwshard_init(rv_rwshard *r)
+{
+    for (int i = 0; i < RV_THREAD_SLOTS; i++)
+        pthread_rwlock_init(&r->slot[i].l, NULL);
+    atomic_init(&r->write_held, 0);
+}
+static inline void rv_rwshard_destroy(rv_rwshard *r)
+{
+    for (int i = 0; i < RV_THREAD_SLOTS; i++)
+        pthread_rwlock_destroy(&r->slot[i].l);
+}
+static inline void rv_rwshard_rdlock(rv_rwshard *r)
+{
+    pthread_rwlock_rdlock(&r->slot[rv_thread_slot()].l);
+}
+static inline void rv_rwshard_wrlock(rv_rwshard *r)
+{
+    for (int i = 0; i < RV_THREAD_SLOTS; i++)
+        pthread_rwlock_wrlock(&r->slot[i].l);
+    atomic_store(&r->write_held, 1);
+}
+static inline void rv_rwshard_unlock(rv_rwshard *r)
+{
+    if (!atomic_load(&r->write_held)) {
+        pthread_rwlock_unlock(&r->slot[rv_thread_slot()].l);
+        return;
+    }
+    atomic_store(&r->write_held, 0);
+    for (int i = RV_THREAD_SLOTS - 1; i >= 0; i--)
+        pthread_rwlock_unlock(&r->slot[i].l);
+}
 void rv_timing_init(rv_timing *t);
 /* A call that ran from start to end (rv_now_ns). */
 void rv_timing_add(rv_timing *t, uint64_t start, uint64_t end);
@@ -193,7 +234,7 @@ rv_status rv_keym_load(rv_key_metrics *k, rv_reader *in);
 #define RV_STRIPES 256
 typedef struct rv_model_entry {
     char *name;
-    pthread_rwlock_t lock;
+    rv_rwshard lock;           /* split by worker slot: predicts on two cores share no line */
     pthread_rwlock_t *stripes; /* families only: RV_STRIPES locks by key hash */
     pthread_mutex_t newkey_mu; /* families: held by a learn creating a key (--max-family-keys) */
     rv_object *model;
@@ -244,7 +285,7 @@ typedef struct rv_config {
 typedef struct rv_server {
     rv_config cfg;
     rv_store *store;
-    pthread_rwlock_t models_lock; /* the table; each entry has its own lock */
+    rv_rwshard models_lock;       /* the table; each entry has its own lock */
     rv_model_entry **models;
     size_t n_models, cap_models;
     char *default_model;

@@ -152,11 +152,11 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     *ticket = 0;
     pthread_rwlock_t *stripe = NULL;
     if (e->is_family) {
-        pthread_rwlock_rdlock(&e->lock);
+        rv_rwshard_rdlock(&e->lock);
         if ((stripe = stripe_for(e, x)))
             pthread_rwlock_wrlock(stripe);
     } else {
-        pthread_rwlock_wrlock(&e->lock);
+        rv_rwshard_wrlock(&e->lock);
     }
     int held;
     rv_status st = admit_new_key(s, e, x, &held, err);
@@ -164,7 +164,7 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
     if (st) {
         if (stripe)
             pthread_rwlock_unlock(stripe);
-        pthread_rwlock_unlock(&e->lock);
+        rv_rwshard_unlock(&e->lock);
         return st;
     }
     if (!pred) {
@@ -184,7 +184,7 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
         pthread_mutex_unlock(&e->newkey_mu);
     if (stripe)
         pthread_rwlock_unlock(stripe);
-    pthread_rwlock_unlock(&e->lock);
+    rv_rwshard_unlock(&e->lock);
     rv_prediction_free(&own);
     return st;
 }
@@ -205,12 +205,12 @@ static int predict_frozen(rv_model_entry *e, const rv_event *x, rv_prediction *o
         atomic_fetch_sub_explicit(&e->thaw_for, 1, memory_order_relaxed);
         return 0;
     }
-    pthread_rwlock_rdlock(&e->lock);
+    rv_rwshard_rdlock(&e->lock);
     rv_state_frozen = 1;
     rv_state_refused = 0;
     *st = rv_engine_predict(e->model, x, out, err);
     rv_state_frozen = 0;
-    pthread_rwlock_unlock(&e->lock);
+    rv_rwshard_unlock(&e->lock);
     if (!rv_state_refused)
         return 1;
     atomic_store_explicit(&e->thaw_for, THAW_PREDICTS, memory_order_relaxed);
@@ -228,15 +228,15 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
         return st;
     pthread_rwlock_t *stripe = NULL;
     if (e->is_family) {
-        pthread_rwlock_rdlock(&e->lock);
+        rv_rwshard_rdlock(&e->lock);
         if ((stripe = stripe_for(e, x)) && e->predict_mutates)
             pthread_rwlock_wrlock(stripe);
         else if (stripe)
             pthread_rwlock_rdlock(stripe);
     } else if (e->predict_mutates) {
-        pthread_rwlock_wrlock(&e->lock);
+        rv_rwshard_wrlock(&e->lock);
     } else {
-        pthread_rwlock_rdlock(&e->lock);
+        rv_rwshard_rdlock(&e->lock);
     }
     int changes = predict_changes(e, x);
     unsigned long before = rv_state_changes;
@@ -245,7 +245,7 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
         log_record(s, e, x, NULL, out, 1, NULL, 1); /* nobody waits for it */
     if (stripe)
         pthread_rwlock_unlock(stripe);
-    pthread_rwlock_unlock(&e->lock);
+    rv_rwshard_unlock(&e->lock);
     return st;
 }
 
@@ -425,7 +425,7 @@ static char *meta_text(rv_server *s, const char *key, rv_error *err)
 
 rv_status rv_state_open(rv_server *s, rv_error *err)
 {
-    pthread_rwlock_init(&s->models_lock, NULL);
+    rv_rwshard_init(&s->models_lock);
     pthread_mutex_init(&s->metrics_mu, NULL);
     pthread_mutex_init(&s->kept_mu, NULL);
     rv_strmap_init(&s->kept);

@@ -146,13 +146,13 @@ void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp)
     if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
         return rv_resp_message(resp, 400, "order is asc or desc.");
     l.desc = order && strcmp(order, "desc") == 0;
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     rv_flavor f = s->flavor;
     pthread_mutex_lock(&s->metrics_mu);
     for (size_t i = 0; i < s->n_models; i++)
         copy_model(s, &l, s->models[i]);
     pthread_mutex_unlock(&s->metrics_mu);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     for (size_t i = 0; i < l.n; i++) { /* offsets to pointers, now that text is final */
         l.rows[i].model = l.text.data + (uintptr_t)l.rows[i].model;
         if (l.rows[i].key)

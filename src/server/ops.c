@@ -64,9 +64,9 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     timing_lines(b, "learn", &s->t_learn);
     rv_buf_printf(b, "# TYPE rivulet_checkpoints_total counter\nrivulet_checkpoints_total %llu\n",
                   (unsigned long long)atomic_load(&s->n_checkpoints));
-    pthread_rwlock_rdlock(&s->models_lock);
+    rv_rwshard_rdlock(&s->models_lock);
     rv_buf_printf(b, "# TYPE rivulet_models gauge\nrivulet_models %zu\n", s->n_models);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_lock(&s->kept_mu);
     rv_buf_printf(b, "# TYPE rivulet_kept_predictions gauge\nrivulet_kept_predictions %u\n",
                   rv_strmap_size(&s->kept));

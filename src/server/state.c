@@ -98,7 +98,7 @@ static void table_clear(rv_server *s)
 rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, rv_error *err)
 {
     pthread_mutex_lock(&s->ckpt_mu);
-    pthread_rwlock_wrlock(&s->models_lock);
+    rv_rwshard_wrlock(&s->models_lock);
     rv_model_entry *e = rv_entry_new(s, name, model, err);
     rv_status st = e ? RV_OK : RV_ENOMEM;
     uint64_t t = 0;
@@ -118,7 +118,7 @@ rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, r
     } else if (e) {
         rv_entry_free(e);
     }
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_unlock(&s->ckpt_mu);
     return st == RV_OK ? rv_store_wait(s->store, t, err) : st;
 }
@@ -126,10 +126,10 @@ rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, r
 rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err)
 {
     pthread_mutex_lock(&s->ckpt_mu);
-    pthread_rwlock_wrlock(&s->models_lock);
+    rv_rwshard_wrlock(&s->models_lock);
     size_t i = lower_bound(s, name);
     if (i >= s->n_models || strcmp(s->models[i]->name, name) != 0) {
-        pthread_rwlock_unlock(&s->models_lock);
+        rv_rwshard_unlock(&s->models_lock);
         pthread_mutex_unlock(&s->ckpt_mu);
         return rv_error_set(err, RV_ENOTFOUND, "No model named '%s'.", name);
     }
@@ -142,7 +142,7 @@ rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err)
         s->default_model = NULL;
         t = rv_store_put_meta(s->store, "default", "", 0);
     }
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_unlock(&s->ckpt_mu);
     return rv_store_wait(s->store, t, err);
 }
@@ -150,7 +150,7 @@ rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err)
 rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err)
 {
     pthread_mutex_lock(&s->ckpt_mu);
-    pthread_rwlock_wrlock(&s->models_lock);
+    rv_rwshard_wrlock(&s->models_lock);
     table_clear(s);
     pthread_mutex_lock(&s->kept_mu);
     for (uint32_t i = 0; i < rv_strmap_capacity_used(&s->kept); i++)
@@ -170,7 +170,7 @@ rv_status rv_state_reset(rv_server *s, rv_flavor f, rv_error *err)
     pthread_mutex_unlock(&s->metrics_mu);
     rv_timing_reset(&s->t_predict);
     rv_timing_reset(&s->t_learn);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_unlock(&s->ckpt_mu);
     return rv_store_wait(s->store, t, err);
 }
@@ -185,7 +185,7 @@ void rv_state_close(rv_server *s)
         if (atomic_load(&s->models[i]->since_n) > 0)
             rv_ckpt_write(s, s->models[i]);
     rv_store_wait(s->store, rv_ckpt_metrics_and_trim(s), NULL);
-    pthread_rwlock_wrlock(&s->models_lock);
+    rv_rwshard_wrlock(&s->models_lock);
     table_clear(s);
     free(s->models);
     s->models = NULL;
@@ -194,6 +194,6 @@ void rv_state_close(rv_server *s)
         if (rv_strmap_key_at(&s->kept, i, NULL))
             free((void *)(uintptr_t)*rv_strmap_val_at(&s->kept, i));
     rv_strmap_free(&s->kept);
-    pthread_rwlock_unlock(&s->models_lock);
+    rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_unlock(&s->ckpt_mu);
 }
