@@ -6,10 +6,15 @@
  * often lands them all on one worker, and then one core serves everything
  * while the other idles (with wrk and 64 connections, durable learns went
  * from 63-65k/s to 76k/s once spread evenly). Here the acceptor hands each
- * connection to the pool with
- * MHD_add_connection, which places it on worker (fd % workers) that has room,
- * and consecutive connections get consecutive descriptors: a burst is split
- * evenly. The thread sleeps in accept(); it costs nothing per request.
+ * connection to the pool with MHD_add_connection, which places it on worker
+ * (fd % workers) if that one has room, and consecutive connections get
+ * consecutive descriptors: a burst is split evenly. The thread sleeps in accept(); it costs nothing per request.
+ *
+ * The price: a worker busy with a long request (a big batch, a learn waiting
+ * for its model's lock) still gets its share of new connections, which wait
+ * for it, where libmicrohttpd's race would have let an idle worker take
+ * them. Clients keep their connections (keep-alive), so placement is paid
+ * once per connection; --workers above the cores softens the wait.
  *
  * Over the connection cap, MHD_add_connection closes the new socket (as
  * libmicrohttpd's own accept does). Stopping shuts the socket down, which
