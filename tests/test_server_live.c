@@ -356,6 +356,52 @@ Test(server, connections_opened_together_are_spread_over_the_workers, .timeout =
     server_cleanup(&ts);
 }
 
+/* Sends GET /healthz on fd and says whether a 200 came back within 2 s. */
+static int healthz_answers(int fd)
+{
+    const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (write_all(fd, req, sizeof req - 1) != 0)
+        return 0;
+    char buf[64] = {0};
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 2000) <= 0)
+        return 0;
+    ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+    return r > 0 && strstr(buf, " 200 ") != NULL;
+}
+
+/* --threads caps open connections: over the cap a new connection is closed
+ * unanswered, and a slot frees when a client leaves. (libmicrohttpd 0.9.75
+ * deadlocked both workers here when it kept the cap itself: acceptor.c.) */
+Test(server, connections_over_the_cap_are_closed_until_one_leaves, .timeout = 60)
+{
+    enum { CAP = 4 };
+    test_server ts;
+    const char *extra[] = {"--threads", "4", "--workers", "2", NULL};
+    setup(&ts, extra);
+    usleep(300 * 1000); /* the setup's own connection is closed by now */
+    int fds[CAP + 2];
+    for (int i = 0; i < CAP + 2; i++)
+        cr_assert_geq(fds[i] = tcp_connect(ts.port), 0);
+    int answered = 0;
+    for (int i = 0; i < CAP + 2; i++)
+        answered += healthz_answers(fds[i]);
+    cr_assert_eq(answered, CAP, "%d of %d connections answered under a cap of %d", answered, CAP + 2, CAP);
+    for (int i = 0; i < CAP + 2; i++)
+        close(fds[i]);
+    int again = -1;
+    for (int tries = 0; tries < 20 && again != 1; tries++) { /* the server notices the closes */
+        usleep(100 * 1000);
+        int fd = tcp_connect(ts.port);
+        again = fd >= 0 && healthz_answers(fd);
+        if (fd >= 0)
+            close(fd);
+    }
+    cr_assert_eq(again, 1, "no connection was served after the others left");
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
 /* ===== A family survives kill -9 with checkpoints taken per stripe ===== */
 
 static void feed_family(int port, int from, int to)

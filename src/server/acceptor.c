@@ -16,8 +16,13 @@
  * them. Clients keep their connections (keep-alive), so placement is paid
  * once per connection; --workers above the cores softens the wait.
  *
- * Over the connection cap, MHD_add_connection closes the new socket (as
- * libmicrohttpd's own accept does). Stopping shuts the socket down, which
+ * The cap on connections is kept here, not by libmicrohttpd: when
+ * MHD_add_connection meets a worker at its share of MHD_OPTION_CONNECTION_LIMIT
+ * in a thread pool, libmicrohttpd 0.9.75 (Debian 12) deadlocks both workers
+ * on their own mutexes (found with --threads 4 and six connections at once).
+ * So the server gives the daemon a limit it never reaches and counts open
+ * connections itself: a connection past the cap is closed unanswered, as
+ * libmicrohttpd's own accept does. Stopping shuts the socket down, which
  * wakes the blocked accept(); nothing is accepted after rv_acceptor_stop.
  */
 #include "server/acceptor.h"
@@ -37,6 +42,8 @@
 struct rv_acceptor {
     int fd;
     struct MHD_Daemon *daemon;
+    atomic_int *open; /* connections handed over and not closed yet (NULL: no cap) */
+    int cap;
     atomic_int stop;
     pthread_t thread;
 };
@@ -83,7 +90,12 @@ static void *accept_loop(void *arg)
         socklen_t len = sizeof peer;
         int c = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (c >= 0) {
-            MHD_add_connection(a->daemon, c, (struct sockaddr *)&peer, len); /* closes c on failure */
+            if (a->open && atomic_fetch_add(a->open, 1) >= a->cap) {
+                atomic_fetch_sub(a->open, 1);
+                close(c);
+            } else if (MHD_add_connection(a->daemon, c, (struct sockaddr *)&peer, len) != MHD_YES && a->open) {
+                atomic_fetch_sub(a->open, 1); /* it closed c */
+            }
         } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
             struct timespec ts = {0, 10 * 1000000L}; /* out of descriptors: let some close */
             nanosleep(&ts, NULL);
@@ -94,7 +106,7 @@ static void *accept_loop(void *arg)
     return NULL;
 }
 
-rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, rv_error *err)
+rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, int cap, rv_error *err)
 {
     rv_acceptor *a = calloc(1, sizeof *a);
     if (!a) {
@@ -104,6 +116,8 @@ rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, rv_error *err)
     }
     a->fd = listen_fd;
     a->daemon = daemon;
+    a->open = open;
+    a->cap = cap;
     atomic_init(&a->stop, 0);
     if (pthread_create(&a->thread, NULL, accept_loop, a) != 0) {
         close(listen_fd);

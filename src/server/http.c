@@ -233,8 +233,10 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
+    rv_server *s = cls;
     conn_ctx *ctx = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&s->open_conns, 1); /* acceptor.c counted it in */
     if (code == MHD_CONNECTION_NOTIFY_STARTED && !ctx) {
         ctx = calloc(1, sizeof *ctx);
         if (ctx) {
@@ -326,7 +328,10 @@ int rv_http_start(rv_server *s, rv_error *err)
                      | MHD_USE_NO_LISTEN_SOCKET;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        /* acceptor.c keeps the cap; each worker's share holds all of them, with
+         * room for connections closing while new ones come in */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)((s->cfg.threads + 64) * s->cfg.workers),
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.workers,
@@ -336,7 +341,8 @@ int rv_http_start(rv_server *s, rv_error *err)
         close(fd);
         return rv_error_set(err, RV_EIO, "cannot start the HTTP workers on %s:%d", s->cfg.host, s->cfg.port);
     }
-    if (!(s->acceptor = rv_acceptor_start(fd, d, err))) {
+    atomic_init(&s->open_conns, 0);
+    if (!(s->acceptor = rv_acceptor_start(fd, d, &s->open_conns, s->cfg.threads, err))) {
         MHD_stop_daemon(d);
         return err->code;
     }

@@ -299,6 +299,7 @@ typedef struct rv_server {
     rv_announcer *sse_events, *sse_metrics;
     void *daemon;
     struct rv_acceptor *acceptor; /* acceptor.c: ours, not libmicrohttpd's */
+    atomic_int open_conns;        /* connections open, for the cap (acceptor.c) */
     pthread_mutex_t park_mu;      /* requests waiting for a commit (http.c) */
     void **parked;
     size_t n_parked, cap_parked;
