@@ -5,6 +5,8 @@
  * Each test runs its own server on a free port with a temporary database. */
 #include "server_client.h"
 
+#include "rivulet/model.h"
+
 #include <math.h>
 
 #define GET(path, r) cr_assert_eq(http_json(ts.port, "GET", path, NULL, r), 0)
@@ -564,6 +566,71 @@ Test(server, kill_9_keeps_logged_predicts_before_a_learn_and_after_a_pause)
 {
     kill_9_around_predicts(REGRESSOR);
     kill_9_around_predicts("preprocessing.MinMaxScaler() | linear_model.LinearRegression()");
+}
+
+/* A creme-mode predict first runs frozen under the read lock and runs again
+ * under the write lock only if it would change the model: either way its
+ * answers and the model's state must be those of the library running the
+ * same predicts one by one. A trained MinMaxScaler pipeline is uploaded as a
+ * snapshot; the probes mix values inside its extremes (frozen answers) and
+ * beyond them (refused, then learned), repeated so that later probes see
+ * what the earlier ones taught the scaler. */
+Test(server, creme_mode_predicts_answer_as_the_library_does)
+{
+    const char *def = "preprocessing.MinMaxScaler() | linear_model.LinearRegression()";
+    rv_error err = {0};
+    rv_object *m = rv_model_parse(def, strlen(def), NULL, &err);
+    cr_assert_not_null(m, "%s", err.message);
+    rv_event x;
+    rv_event_init(&x);
+    for (int i = 0; i < 60; i++) {
+        rv_event_clear(&x);
+        rv_event_set_num(&x, rv_sym_intern_cstr("x"), i % 10);
+        rv_event_set_num(&x, rv_sym_intern_cstr("z"), (i % 3) + 0.5);
+        rv_value y = rv_value_num(2.0 * (i % 10) - (i % 3));
+        rv_prediction p; /* creme: unsupervised steps learn in predict, not in learn */
+        rv_prediction_init(&p);
+        cr_assert_eq(rv_estimator_predict(m, &x, &p, &err), RV_OK, "%s", err.message);
+        rv_prediction_free(&p);
+        cr_assert_eq(rv_estimator_learn(m, &x, &y, &err), RV_OK, "%s", err.message);
+    }
+    rv_buf snap;
+    rv_buf_init(&snap);
+    cr_assert_eq(rv_snapshot_save(m, &snap), RV_OK);
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    http_resp r;
+    cr_assert_eq(http_req(ts.port, "POST", "/api/model/m", NULL, snap.data, snap.len, &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    int distinct = 0;
+    double last = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 30; i++) {
+            double xv = (i * 7) % 23 - 6.0, zv = (i % 5) * 0.75; /* some beyond [0, 9] and [0.5, 2.5] */
+            char body[100];
+            snprintf(body, sizeof body, "{\"features\": {\"x\": %.17g, \"z\": %.17g}}", xv, zv);
+            double got = predict_num(&ts, body);
+            rv_event_clear(&x);
+            rv_event_set_num(&x, rv_sym_intern_cstr("x"), xv);
+            rv_event_set_num(&x, rv_sym_intern_cstr("z"), zv);
+            rv_prediction p;
+            rv_prediction_init(&p);
+            cr_assert_eq(rv_estimator_predict(m, &x, &p, &err), RV_OK, "%s", err.message);
+            cr_assert_eq(memcmp(&got, &p.num, sizeof got), 0, "round %d probe %d: server %.17g, library %.17g",
+                         round, i, got, p.num);
+            rv_prediction_free(&p);
+            distinct += i > 0 && got != last;
+            last = got;
+        }
+    }
+    cr_assert_gt(distinct, 40, "the probes hardly move the prediction (%d changes): a weak test", distinct);
+    rv_buf_free(&snap);
+    rv_event_free(&x);
+    rv_object_free(m);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
 }
 
 /* ===== What the dashboard reads ===== */
