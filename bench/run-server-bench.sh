@@ -5,8 +5,10 @@
 #      the real server must reach 80% of the bare one's requests/s. The bare
 #      server runs twice: as libmicrohttpd accepts by default (its workers race
 #      to accept, so which worker serves which of wrk's connections, and the
-#      figure, varies by up to 40% from run to run), and with --even-accept,
-#      dealing connections out as rivulet serve does (the like-for-like pair).
+#      figure, varies by up to 40% from run to run), one thread per core; and
+#      with --even-accept and as many threads as rivulet serve has workers
+#      (twice the cores), dealing connections out as rivulet serve does: the
+#      like-for-like pair.
 #   2. Durable POST /api/learn at max rate with wrk (target >= 20,000/s).
 #   3. POST /api/learn at half that peak with bench/loadgen at a fixed rate,
 #      latency counted from each request's due time (target p99 < 2 ms).
@@ -154,7 +156,8 @@ done
 $BIN/bench/bare_server --port "$PORT_BARE" ${BARE_FLAGS:-} >"$TMP/bare.log" 2>&1 &
 PIDS+=($!)
 wait_http "$PORT_BARE" / POST || { say "bare_server did not start"; cat "$TMP/bare.log" >&2; exit 1; }
-$BIN/bench/bare_server --port "$PORT_EVEN" --even-accept >"$TMP/even.log" 2>&1 &
+EVEN_THREADS=$((2 * $(nproc)))
+$BIN/bench/bare_server --port "$PORT_EVEN" --even-accept --threads "$EVEN_THREADS" >"$TMP/even.log" 2>&1 &
 PIDS+=($!)
 wait_http "$PORT_EVEN" / POST || { say "bare_server --even-accept did not start"; cat "$TMP/even.log" >&2; exit 1; }
 
@@ -248,7 +251,7 @@ Command: \`BENCH_SECONDS=$D BENCH_RUNS=$RUNS BENCH_CONNS=$C WRK_THREADS=$T bench
 | measure | tool | median | runs | target |
 | --- | --- | --- | --- | --- |
 | bare MHD server, POST /api/predict | wrk -t$T -c$C -d${D}s | $(fmt "$BARE_M") req/s | $(runs "${BARE[@]}") | baseline |
-| bare MHD server --even-accept, POST /api/predict | wrk -t$T -c$C -d${D}s | $(fmt "$EVEN_M") req/s | $(runs "${EVEN[@]}") | like-for-like baseline |
+| bare MHD server --even-accept --threads $EVEN_THREADS, POST /api/predict | wrk -t$T -c$C -d${D}s | $(fmt "$EVEN_M") req/s | $(runs "${EVEN[@]}") | like-for-like baseline |
 EOF
 if [ $REAL = 1 ]; then
     R=$(ratio "$RIV_M" "$BARE_M")

@@ -54,10 +54,22 @@ static int apply(const flag *f, const char *value)
     return 0;
 }
 
+/* Twice the cores: a worker waiting for a model's lock, or busy with a long
+ * request, holds up the connections placed on it, and on a machine shared
+ * with its clients a worker preempted by one of them does too; spare
+ * workers keep the cores busy meanwhile. On 2 cores with wrk, 4 workers
+ * served 190-199k predicts/s where 2 served 150-155k, 6 served 180-183k;
+ * learns and their p99 did not change (BENCHMARKS.md). */
+static long default_workers(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (2 * cores < 1024 ? 2 * cores : 1024) : 2;
+}
+
 static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
-         every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = sysconf(_SC_NPROCESSORS_ONLN);
+         every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers();
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
