@@ -19,18 +19,12 @@
 #include "rivulet/family.h"
 #include "rivulet/metrics.h"
 #include "rivulet/model.h"
+#include "synthetic_m5.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static double cpu(void)
 {
@@ -70,29 +64,25 @@ int main(int argc, char **argv)
     rv_sym id = rv_sym_intern_cstr("id"), date = rv_sym_intern_cstr("date");
     rv_event x;
     rv_event_init(&x);
-    uint64_t state = 42;
-    double t0 = now();
+    uint64_t state = SYNTH_SEED;
+    double t0 = synth_now();
     for (int t = 0; t < days; t++) {
         char d[16];
-        struct tm tm = {.tm_year = 111, .tm_mon = 0, .tm_mday = 29 + t, .tm_hour = 12};
-        timegm(&tm);
-        strftime(d, sizeof d, "%Y-%m-%d", &tm);
+        synth_date(d, sizeof d, t);
         for (int s = 0; s < series; s++) {
             char ident[32];
-            int n = snprintf(ident, sizeof ident, "FOODS_%d_%03d_CA_%d", 1 + s % 3, s / 3 % 1000,
-                             1 + s / 3000);
+            int n = synth_series_id(ident, sizeof ident, s);
             rv_event_clear(&x);
             rv_event_push_str(&x, id, ident, (size_t)n);
             rv_event_push_str(&x, date, d, 10);
-            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-            rv_value y = rv_value_num((double)((state >> 33) % 7 * ((state >> 40) % 3 != 0)));
+            rv_value y = rv_value_num(synth_sales(&state));
             if (rv_progressive_par_step(pp, &x, &y, &err))
                 die("step", &err);
         }
     }
     if (rv_progressive_par_finish(pp, &err))
         die("finish", &err);
-    double warm = now() - t0;
+    double warm = synth_now() - t0;
     rv_progressive_par_free(pp);
     size_t mem = rv_object_memory(fam[0]) + rv_object_memory(fam[1]);
     printf("warmed %zu + %zu series x %d days (%d threads) in %.1f s; MAE knn %.4f, lm %.4f\n",
@@ -108,20 +98,20 @@ int main(int argc, char **argv)
     for (int r = 0; r < 3; r++) {
         for (int m = 0; m < 2; m++)
             rv_buf_init(&snap[m]);
-        t0 = now();
+        t0 = synth_now();
         double c0 = cpu();
         for (int m = 0; m < 2; m++)
             if (rv_snapshot_save(fam[m], &snap[m]) || snap[m].oom)
                 die("save", &(rv_error){.message = "failed"});
-        save_t[r] = now() - t0;
+        save_t[r] = synth_now() - t0;
         save_c[r] = cpu() - c0;
         rv_object *back[2];
-        t0 = now();
+        t0 = synth_now();
         c0 = cpu();
         for (int m = 0; m < 2; m++)
             if (!(back[m] = rv_snapshot_load(snap[m].data, snap[m].len, &err)))
                 die("load", &err);
-        load_t[r] = now() - t0;
+        load_t[r] = synth_now() - t0;
         load_c[r] = cpu() - c0;
         for (int m = 0; m < 2; m++) {
             rv_buf again;

@@ -15,6 +15,7 @@
 #include "rivulet/family.h"
 #include "rivulet/features.h"
 #include "rivulet/metrics.h"
+#include "synthetic_m5.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -84,13 +85,6 @@ static rv_object *pipeline(int knn, int ldp)
     return p;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 static void die(const char *what, const rv_error *err)
 {
     fprintf(stderr, "%s: %s\n", what, err->message);
@@ -105,12 +99,9 @@ int main(int argc, char **argv)
     char (*ids)[24] = malloc((size_t)series * sizeof *ids);
     char (*dates)[12] = malloc((size_t)days * sizeof *dates);
     for (int s = 0; s < series; s++)
-        snprintf(ids[s], sizeof ids[s], "FOODS_%d_%03d_CA_%d", 1 + s % 3, s / 3 % 1000, 1 + s / 3000);
-    for (int t = 0; t < days; t++) {
-        struct tm tm = {.tm_year = 111, .tm_mon = 0, .tm_mday = 29 + t, .tm_hour = 12};
-        timegm(&tm);
-        strftime(dates[t], sizeof dates[t], "%Y-%m-%d", &tm);
-    }
+        synth_series_id(ids[s], sizeof ids[s], s);
+    for (int t = 0; t < days; t++)
+        synth_date(dates[t], sizeof dates[t], t);
     rv_error err = {0};
     rv_object *fam[2];
     for (int m = 0; m < 2; m++)
@@ -123,21 +114,20 @@ int main(int argc, char **argv)
     rv_sym id = rv_sym_intern_cstr("id"), date = rv_sym_intern_cstr("date");
     rv_event x;
     rv_event_init(&x);
-    uint64_t state = 42;
-    double t0 = now();
+    uint64_t state = SYNTH_SEED;
+    double t0 = synth_now();
     for (int t = 0; t < days; t++)
         for (int s = 0; s < series; s++) {
             rv_event_clear(&x);
             rv_event_push_str(&x, id, ids[s], strlen(ids[s]));
             rv_event_push_str(&x, date, dates[t], 10);
-            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-            rv_value y = rv_value_num((double)((state >> 33) % 7 * ((state >> 40) % 3 != 0)));
+            rv_value y = rv_value_num(synth_sales(&state));
             if (rv_progressive_par_step(pp, &x, &y, &err))
                 die("step", &err);
         }
     if (rv_progressive_par_finish(pp, &err))
         die("finish", &err);
-    double secs = now() - t0, rows = (double)series * days;
+    double secs = synth_now() - t0, rows = (double)series * days;
     rv_object *pair[2] = {rv_family_get(fam[0], ids[0], strlen(ids[0])),
                           rv_family_get(fam[1], ids[0], strlen(ids[0]))};
     size_t bytes = rv_object_memory(pair[0]) + rv_object_memory(pair[1]);
