@@ -417,6 +417,8 @@ extern _Thread_local unsigned long rv_state_changes;
  * MinMaxScaler refuses only a new feature or a new extreme); every other
  * class refuses any learn. */
 extern _Thread_local int rv_state_frozen, rv_state_refused;
+/* The refusal of a frozen learn of o: sets rv_state_refused, returns RV_ESTATE. */
+rv_status rv_state_refuse(const rv_object *o, rv_error *err);
 rv_status rv_estimator_transform(rv_object *o, const rv_event *x, rv_event *out, rv_error *err);
 rv_status rv_estimator_predict(rv_object *o, const rv_event *x, rv_prediction *out, rv_error *err);
 /* A hint that o is about to be used: prefetches its state (its own

@@ -78,15 +78,19 @@ static const rv_estimator_ops *ops_of(const rv_object *o) { return o->cls->ops; 
 _Thread_local unsigned long rv_state_changes;
 _Thread_local int rv_state_frozen, rv_state_refused;
 
+rv_status rv_state_refuse(const rv_object *o, rv_error *err)
+{
+    rv_state_refused = 1;
+    return rv_error_set(err, RV_ESTATE, "%s would learn while frozen", o->cls->name);
+}
+
 rv_status rv_estimator_learn(rv_object *o, const rv_event *x, const rv_value *y, rv_error *err)
 {
     if (!rv_is_estimator(o) || !ops_of(o)->learn)
         return rv_error_set(err, RV_EUNSUPPORTED, "%s cannot learn", o ? o->cls->name : "(null)");
     if (!(o->cls->flags & RV_F_COUNTS_CHANGES)) {
-        if (rv_state_frozen) {
-            rv_state_refused = 1;
-            return rv_error_set(err, RV_ESTATE, "%s would learn while frozen", o->cls->name);
-        }
+        if (rv_state_frozen)
+            return rv_state_refuse(o, err);
         rv_state_changes++;
     }
     return ops_of(o)->learn(o, x, y, err);

@@ -71,12 +71,8 @@ static inline int rv_scaler_would_change(const rv_scaler *s, const rv_event *x, 
 static inline rv_status rv_scaler_learn_counting(rv_scaler *s, const rv_event *x, rv_scaler_change_fn u,
                                                  rv_error *err)
 {
-    if (rv_state_frozen) {
-        if (!rv_scaler_would_change(s, x, u))
-            return RV_OK;
-        rv_state_refused = 1;
-        return rv_error_set(err, RV_ESTATE, "%s would learn while frozen", s->base.cls->name);
-    }
+    if (rv_state_frozen)
+        return rv_scaler_would_change(s, x, u) ? rv_state_refuse(&s->base, err) : RV_OK;
     uint32_t known = s->slots.n;
     const uint32_t *slots = rv_scaler_learn_slots(s, x);
     if (!slots)

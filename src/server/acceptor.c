@@ -109,17 +109,14 @@ static void *accept_loop(void *arg)
 rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, int cap, rv_error *err)
 {
     rv_acceptor *a = calloc(1, sizeof *a);
-    if (!a) {
-        close(listen_fd);
-        rv_error_set(err, RV_ENOMEM, "out of memory");
-        return NULL;
+    if (a) {
+        a->fd = listen_fd;
+        a->daemon = daemon;
+        a->open = open;
+        a->cap = cap;
+        atomic_init(&a->stop, 0);
     }
-    a->fd = listen_fd;
-    a->daemon = daemon;
-    a->open = open;
-    a->cap = cap;
-    atomic_init(&a->stop, 0);
-    if (pthread_create(&a->thread, NULL, accept_loop, a) != 0) {
+    if (!a || pthread_create(&a->thread, NULL, accept_loop, a) != 0) {
         close(listen_fd);
         free(a);
         rv_error_set(err, RV_ENOMEM, "cannot start the accept thread");

@@ -1,4 +1,4 @@
-/* libmicrohttpd glue: a pool of --workers threads (default: the cores), each
+/* libmicrohttpd glue: a pool of --workers threads (default: twice the cores), each
  * running its own epoll loop and fed connections by acceptor.c, which spreads
  * them evenly; a cap on connections and an idle timeout,
  * bodies gathered up to the size limit, bearer-token checks, and the
@@ -235,8 +235,6 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 {
     rv_server *s = cls;
     conn_ctx *ctx = *socket_context;
-    if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&s->open_conns, 1); /* acceptor.c counted it in */
     if (code == MHD_CONNECTION_NOTIFY_STARTED && !ctx) {
         ctx = calloc(1, sizeof *ctx);
         if (ctx) {
@@ -245,11 +243,14 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             ctx->conn = c;
         }
         *socket_context = ctx;
-    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && ctx) {
-        rv_buf_free(&ctx->body);
-        rv_buf_free(&ctx->resp.body);
-        free(ctx);
-        *socket_context = NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&s->open_conns, 1); /* acceptor.c counted it in */
+        if (ctx) {
+            rv_buf_free(&ctx->body);
+            rv_buf_free(&ctx->resp.body);
+            free(ctx);
+            *socket_context = NULL;
+        }
     }
 }
 
@@ -319,6 +320,7 @@ int rv_http_start(rv_server *s, rv_error *err)
 {
     pthread_mutex_init(&s->park_mu, NULL);
     rv_store_set_notify(s->store, on_commit, s);
+    atomic_init(&s->open_conns, 0);
     int fd;
     rv_status st = rv_listen_tcp(s->cfg.host, &s->cfg.port, &fd, err);
     if (st != RV_OK)
@@ -341,7 +343,6 @@ int rv_http_start(rv_server *s, rv_error *err)
         close(fd);
         return rv_error_set(err, RV_EIO, "cannot start the HTTP workers on %s:%d", s->cfg.host, s->cfg.port);
     }
-    atomic_init(&s->open_conns, 0);
     if (!(s->acceptor = rv_acceptor_start(fd, d, &s->open_conns, s->cfg.threads, err))) {
         MHD_stop_daemon(d);
         return err->code;
