@@ -28,6 +28,12 @@
  * and a kill -9 loses at most the last LAZY_MS of unacknowledged predicts,
  * which leaves the models as if those predicts never happened.
  *
+ * secure_delete=FAST: Debian builds SQLite with SECURE_DELETE, so the trim
+ * after each model checkpoint also wrote every page it freed back to the
+ * WAL as zeros. FAST still zeroes deleted rows on the pages that remain and
+ * leaves freed pages for reuse. The trim's commit fell from 2.5-6 ms to
+ * 1.2-2 ms, and every learn queued behind it waits that long (BENCHMARKS.md).
+ *
  * If a commit fails the store is poisoned: every later wait reports RV_EIO,
  * since acknowledging learns that might be lost would break the promise.
  */
@@ -444,7 +450,7 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     rv_status st = RV_OK;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK
-        || sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+        || sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST;"
                                " PRAGMA busy_timeout=5000;", NULL, NULL, NULL) != SQLITE_OK
         || sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
         st = sql_fail(s, err, path);
