@@ -268,6 +268,88 @@ Test(server, health_readiness_prometheus_openapi)
     server_cleanup(&ts);
 }
 
+/* Calls every operation the OpenAPI description lists (but the streams,
+ * which never end), without the token and then with it, on a server with
+ * a token, a flavor and a model "m": an operation marked secured must be
+ * refused 401 without the token, one not marked must not be, and every
+ * status the server gives must be among the operation's documented
+ * responses, with a {message} body when it is an error. */
+static void call_documented(test_server *ts, const char *method, const char *path, json_t *op,
+                            const char *auth)
+{
+    char url[256], headers[128] = "";
+    const char *brace = strchr(path, '{');
+    if (brace)
+        snprintf(url, sizeof url, "%.*sm%s", (int)(brace - path), path, strchr(brace, '}') + 1);
+    else
+        snprintf(url, sizeof url, "%s", path);
+    if (auth)
+        snprintf(headers, sizeof headers, "Authorization: Bearer %s\r\n", auth);
+    int has_body = strcmp(method, "post") == 0;
+    char upper[8];
+    for (int i = 0; i < 7 && (i == 0 || method[i - 1]); i++)
+        upper[i] = (char)(method[i] >= 'a' && method[i] <= 'z' ? method[i] - 32 : method[i]);
+    upper[7] = 0;
+    http_resp r;
+    cr_assert_eq(http_req(ts->port, upper, url, headers, has_body ? "{}" : NULL, has_body ? 2 : 0, &r), 0);
+    int secured = json_object_get(op, "security") != NULL;
+    if (!auth && secured)
+        cr_assert_eq(r.status, 401, "%s %s without the token: %d", upper, url, r.status);
+    if (!secured)
+        cr_assert_neq(r.status, 401, "%s %s is not marked secured but answered 401", upper, url);
+    char code[8];
+    snprintf(code, sizeof code, "%d", r.status);
+    cr_assert_not_null(json_object_get(json_object_get(op, "responses"), code),
+                       "%s %s answered %d, which its description does not list: %s", upper, url,
+                       r.status, r.body);
+    if (r.status >= 400)
+        cr_assert_not_null(resp_message(&r), "%s %s: %d without a message: %s", upper, url, r.status, r.body);
+    http_free(&r);
+}
+
+Test(server, every_documented_operation_answers_as_described)
+{
+    test_server ts;
+    const char *extra[] = {"--token", "s3cret", NULL};
+    server_start_args(&ts, extra, 1);
+    http_resp r;
+    const char *auth = "Authorization: Bearer s3cret\r\n";
+    const char *init = "{\"flavor\": \"regression\"}", *model = "linear_model.LinearRegression()";
+    cr_assert_eq(http_req(ts.port, "POST", "/api/init", auth, init, strlen(init), &r), 0);
+    cr_assert_eq(r.status, 201);
+    http_free(&r);
+    cr_assert_eq(http_req(ts.port, "POST", "/api/model/m", auth, model, strlen(model), &r), 0);
+    cr_assert_eq(r.status, 201);
+    http_free(&r);
+    GET("/api/openapi.json", &r);
+    cr_assert_eq(r.status, 200);
+    json_t *paths = json_incref(json_object_get(r.json, "paths"));
+    http_free(&r);
+    cr_assert_geq(json_object_size(paths), 19);
+    for (int pass = 0; pass < 2; pass++) {
+        const char *path;
+        json_t *item;
+        json_object_foreach(paths, path, item) {
+            if (strstr(path, "/stream/"))
+                continue;
+            const char *method;
+            json_t *op;
+            json_object_foreach(item, method, op) {
+                if (strcmp(method, "parameters") == 0 || (pass == 1 && strcmp(method, "delete") == 0))
+                    continue;
+                call_documented(&ts, method, path, op, pass ? "s3cret" : NULL);
+            }
+        }
+    }
+    /* and a delete with the token, last, as it removes the model */
+    json_t *del = json_object_get(json_object_get(paths, "/api/model/{name}"), "delete");
+    call_documented(&ts, "delete", "/api/model/{name}", del, "s3cret");
+    call_documented(&ts, "delete", "/api/model/{name}", del, "s3cret"); /* now unknown: 404 */
+    json_decref(paths);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
 Test(server, sse_streams_send_keep_alive_comments)
 {
     test_server ts;

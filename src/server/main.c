@@ -19,7 +19,9 @@ static const char USAGE[] =
     "                     [--token T]\n"
     "                     [--max-body BYTES] [--timeout S] [--keep-ttl S]\n"
     "                     [--checkpoint-every N] [--max-family-keys N] [--port-file PATH]\n"
-    "                     [--verbose]\n"
+    "                     [--sse-keepalive-ms MS] [--verbose]\n"
+    "                     [--test-slow-learn-ms MS]   (tests only: learns of events with\n"
+    "                                                  a feature `slow` take this long)\n"
     "Each flag also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
 
 typedef struct flag {

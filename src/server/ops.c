@@ -86,35 +86,62 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     resp->content_type = "text/plain; version=0.0.4";
 }
 
+/* Pieces shared by many operations: a changing operation needs the token
+ * (401 without it, 403 wrong) and, like every request with a body, can be
+ * refused for its size (413); every error body is {message}. */
+#define ERR(code, text) "\"" code "\":{\"description\":\"" text "\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/Error\"}}}}"
+#define SECURED "\"security\":[{\"bearer\":[]}],"
+#define AUTH_ERRORS "," ERR("401", "A bearer token is required.") "," ERR("403", "The token is wrong.")
+#define TOO_LARGE "," ERR("413", "The body is too large.")
+#define JSON_BODY(schema) "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{\"schema\":" schema "}}},"
+#define NAME_PARAM "\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9._-]{1,128}$\"}}],"
+#define UPLOAD_BODY "\"requestBody\":{\"required\":true,\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\",\"description\":\"a model definition (River expression)\"}},\"application/octet-stream\":{\"schema\":{\"type\":\"string\",\"format\":\"binary\",\"description\":\"a snapshot from GET /api/model/{name}\"}}}},"
+#define NDJSON_BODY "\"requestBody\":{\"required\":true,\"content\":{\"application/x-ndjson\":{\"schema\":{\"type\":\"string\",\"description\":\"one JSON payload per line\"}}}},"
+#define FEATURES "\"features\":{\"type\":\"object\",\"additionalProperties\":{\"nullable\":true,\"oneOf\":[{\"type\":\"number\"},{\"type\":\"string\"},{\"type\":\"boolean\"}]}}"
+#define ID "\"id\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}"
+
 static const char OPENAPI[] =
     "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"rivulet\",\"version\":\"" RV_VERSION "\","
     "\"description\":\"Chantilly's API for rivulet models. Errors are {message} with a 4xx code.\"},"
-    "\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\",\"scheme\":\"bearer\"}}},"
+    "\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\",\"scheme\":\"bearer\"}},"
+    "\"schemas\":{\"Error\":{\"type\":\"object\",\"required\":[\"message\"],\"properties\":{\"message\":{\"type\":\"string\"}}},"
+    "\"Predict\":{\"type\":\"object\",\"required\":[\"features\"],\"properties\":{" FEATURES "," ID ",\"model\":{\"type\":\"string\"}}},"
+    "\"Learn\":{\"type\":\"object\",\"required\":[\"ground_truth\"],\"properties\":{\"ground_truth\":{\"description\":\"a number (regression), a boolean (binary) or a class\"}," FEATURES "," ID ",\"model\":{\"type\":\"string\"}}}}},"
     "\"paths\":{"
-    "\"/api/init\":{\"get\":{\"summary\":\"Flavor, storage and version\",\"responses\":{\"200\":{\"description\":\"ok\"},\"400\":{\"description\":\"No flavor has been set.\"}}},"
-    "\"post\":{\"summary\":\"Reset and set the flavor (regression, binary, multiclass)\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"created\"},\"400\":{\"description\":\"bad flavor\"}}}},"
-    "\"/api/model\":{\"get\":{\"summary\":\"Snapshot of the default model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"},\"404\":{\"description\":\"none\"}}},"
-    "\"post\":{\"summary\":\"Upload a model (definition text or snapshot bytes) under a generated name\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"{name}\"},\"400\":{\"description\":\"not a model, or wrong flavor\"}}}},"
-    "\"/api/model/{name}\":{\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],"
-    "\"get\":{\"summary\":\"Snapshot of a model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"},\"404\":{\"description\":\"unknown\"}}},"
-    "\"post\":{\"summary\":\"Upload a model under a name\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"{name}\"}}},"
-    "\"delete\":{\"summary\":\"Delete a model\",\"security\":[{\"bearer\":[]}],\"responses\":{\"204\":{\"description\":\"deleted\"},\"404\":{\"description\":\"unknown\"}}}},"
-    "\"/api/model/{name}/metrics\":{\"get\":{\"summary\":\"A model's own metrics and n_learned\",\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],\"responses\":{\"200\":{\"description\":\"metrics\"},\"404\":{\"description\":\"unknown\"}}}},"
+    "\"/api/init\":{\"get\":{\"summary\":\"{flavor, storage, version}\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}},"
+    "\"post\":{\"summary\":\"Reset and set the flavor (regression, binary, multiclass)\"," SECURED
+    JSON_BODY("{\"type\":\"object\",\"required\":[\"flavor\"],\"properties\":{\"flavor\":{\"type\":\"string\",\"enum\":[\"regression\",\"binary\",\"multiclass\"]}}}")
+    "\"responses\":{\"201\":{\"description\":\"created\"}," ERR("400", "bad flavor") AUTH_ERRORS TOO_LARGE "}}},"
+    "\"/api/model\":{\"get\":{\"summary\":\"Snapshot of the default model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"}," ERR("404", "no default model") "}},"
+    "\"post\":{\"summary\":\"Upload a model under a generated name; it becomes the default\"," SECURED UPLOAD_BODY
+    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, or wrong flavor") AUTH_ERRORS TOO_LARGE "}}},"
+    "\"/api/model/{name}\":{" NAME_PARAM
+    "\"get\":{\"summary\":\"Snapshot of a model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"}," ERR("404", "unknown") "}},"
+    "\"post\":{\"summary\":\"Upload (or replace) a model under a name; it becomes the default\"," SECURED UPLOAD_BODY
+    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, wrong flavor, or a bad name") AUTH_ERRORS TOO_LARGE "}},"
+    "\"delete\":{\"summary\":\"Delete a model (deleting the default leaves none)\"," SECURED "\"responses\":{\"204\":{\"description\":\"deleted\"}," ERR("404", "unknown") AUTH_ERRORS "}}},"
+    "\"/api/model/{name}/metrics\":{\"get\":{\"summary\":\"A model's own metrics and n_learned\"," NAME_PARAM "\"responses\":{\"200\":{\"description\":\"metrics\"}," ERR("404", "unknown") "}}},"
     "\"/api/models\":{\"get\":{\"summary\":\"{models: sorted names, default, families: {name: {by, keys}}}\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/api/models/metrics\":{\"get\":{\"summary\":\"Rows {model, key|null, n, metrics} per model and family key\",\"parameters\":["
     "{\"name\":\"offset\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0}},"
-    "{\"name\":\"limit\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0}},"
+    "{\"name\":\"limit\",\"in\":\"query\",\"schema\":{\"type\":\"integer\",\"minimum\":0},\"description\":\"default all (null in the answer)\"},"
     "{\"name\":\"sort\",\"in\":\"query\",\"schema\":{\"type\":\"string\"},\"description\":\"a metric name, n, model or key\"},"
     "{\"name\":\"order\",\"in\":\"query\",\"schema\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}}],"
-    "\"responses\":{\"200\":{\"description\":\"{models, total, offset, limit}\"},\"400\":{\"description\":\"bad query\"}}}},"
-    "\"/api/predict\":{\"post\":{\"summary\":\"{features, id?, model?} -> {model, prediction}\",\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"},\"400\":{\"description\":\"client error\"}}}},"
-    "\"/api/learn\":{\"post\":{\"summary\":\"{ground_truth, id?, features?, model?}\",\"security\":[{\"bearer\":[]}],\"responses\":{\"201\":{\"description\":\"learnt, durable\"},\"400\":{\"description\":\"client error\"}}}},"
-    "\"/api/predict/batch\":{\"post\":{\"summary\":\"NDJSON of predict payloads -> NDJSON results with status\",\"responses\":{\"200\":{\"description\":\"one line per input line\"}}}},"
-    "\"/api/learn/batch\":{\"post\":{\"summary\":\"NDJSON of learn payloads -> NDJSON results with status\",\"security\":[{\"bearer\":[]}],\"responses\":{\"200\":{\"description\":\"one line per input line\"}}}},"
-    "\"/api/metrics\":{\"get\":{\"summary\":\"The flavor's metrics\",\"responses\":{\"200\":{\"description\":\"ok\"},\"400\":{\"description\":\"No flavor has been set.\"}}}},"
-    "\"/api/stats\":{\"get\":{\"summary\":\"Predict and learn call statistics\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"responses\":{\"200\":{\"description\":\"{models, total, offset, limit}\"}," ERR("400", "bad query") "}}},"
+    "\"/api/predict\":{\"post\":{\"summary\":\"-> {model, prediction}\"," JSON_BODY("{\"$ref\":\"#/components/schemas/Predict\"}")
+    "\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"}," ERR("400", "client error (no model, no features, unknown model...)") TOO_LARGE "}}},"
+    "\"/api/learn\":{\"post\":{\"summary\":\"Update the metrics with the prediction, then learn\"," SECURED JSON_BODY("{\"$ref\":\"#/components/schemas/Learn\"}")
+    "\"responses\":{\"201\":{\"description\":\"learnt, durable\"}," ERR("400", "client error (no ground truth, unknown id...)") AUTH_ERRORS TOO_LARGE "}}},"
+    "\"/api/predict/batch\":{\"post\":{\"summary\":\"NDJSON of predict payloads -> NDJSON results, each with its status\"," NDJSON_BODY
+    "\"responses\":{\"200\":{\"description\":\"one line per input line\"}" TOO_LARGE "}}},"
+    "\"/api/learn/batch\":{\"post\":{\"summary\":\"NDJSON of learn payloads -> NDJSON results, each with its status; one commit\"," SECURED NDJSON_BODY
+    "\"responses\":{\"200\":{\"description\":\"one line per input line\"}" AUTH_ERRORS TOO_LARGE "}}},"
+    "\"/api/metrics\":{\"get\":{\"summary\":\"The flavor's metrics\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}}},"
+    "\"/api/stats\":{\"get\":{\"summary\":\"Predict and learn: n_calls, mean, ewm, p50 and p99 durations (ns and *_human)\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/api/stream/metrics\":{\"get\":{\"summary\":\"Server-sent metrics after each learn\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
     "\"/api/stream/events\":{\"get\":{\"summary\":\"Server-sent predict and learn events\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
+    "\"/api/openapi.json\":{\"get\":{\"summary\":\"This description\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
+    "\"/\":{\"get\":{\"summary\":\"The live dashboard (HTML)\",\"responses\":{\"200\":{\"description\":\"text/html\"}}}},"
     "\"/healthz\":{\"get\":{\"summary\":\"Liveness: status, uptime_s, db_path, db_bytes, kept, version\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/readyz\":{\"get\":{\"summary\":\"Readiness\",\"responses\":{\"200\":{\"description\":\"ready\"},\"503\":{\"description\":\"not ready\"}}}},"
     "\"/metrics\":{\"get\":{\"summary\":\"Prometheus text\",\"responses\":{\"200\":{\"description\":\"ok\"}}}}"
