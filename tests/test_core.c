@@ -16,6 +16,74 @@ Test(core, symbols_are_stable_and_distinct)
     cr_assert_str_eq(rv_sym_name(999999999), "");
 }
 
+/* Past RV_EVENT_SCAN_MAX features an event looks names up in a hash index;
+ * it must agree with the scan it replaces whatever the history: growth,
+ * replacement, removal, a clear and growth again, copies, pushed names. */
+static void expect_event_like(const rv_event *e, const rv_sym *names, const double *vals, uint32_t n)
+{
+    cr_assert_eq(e->n, n);
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert_eq(e->items[i].name, names[i], "order at %u", i);
+        const rv_feature *f = rv_event_get(e, names[i]);
+        cr_assert_not_null(f, "feature %u not found", i);
+        cr_assert_eq(f, &e->items[i], "feature %u found at the wrong place", i);
+        cr_assert_eq(f->num, vals[i]);
+    }
+}
+
+Test(core, large_events_find_every_feature_after_any_change)
+{
+    enum { N = 3000 };
+    static rv_sym names[N];
+    static double vals[N];
+    for (uint32_t i = 0; i < N; i++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "big-event-%u", i);
+        names[i] = rv_sym_intern_cstr(buf);
+    }
+    rv_sym absent = rv_sym_intern_cstr("big-event-absent");
+    rv_event e, copy;
+    rv_event_init(&e);
+    rv_event_init(&copy);
+    for (int round = 0; round < 2; round++) { /* the second after a clear: the index is rebuilt */
+        for (uint32_t i = 0; i < N; i++) {
+            vals[i] = i + round;
+            cr_assert_eq(rv_event_set_num(&e, names[i], vals[i]), RV_OK);
+        }
+        for (uint32_t i = 0; i < N; i += 3) { /* replacing never appends */
+            vals[i] = -(double)i;
+            cr_assert_eq(rv_event_set_num(&e, names[i], vals[i]), RV_OK);
+        }
+        expect_event_like(&e, names, vals, N);
+        cr_assert_null(rv_event_get(&e, absent));
+        rv_event_clear(&e);
+        cr_assert_null(rv_event_get(&e, names[0]));
+        for (uint32_t i = 0; i < RV_EVENT_SCAN_MAX; i++) /* back to scanning, then past it again */
+            rv_event_set_num(&e, names[i], vals[i]);
+        cr_assert_null(rv_event_get(&e, names[RV_EVENT_SCAN_MAX]));
+        rv_event_clear(&e);
+    }
+    for (uint32_t i = 0; i < N; i++)
+        rv_event_push_num(&e, names[i], vals[i]);
+    cr_assert_eq(rv_event_copy(&copy, &e), RV_OK);
+    expect_event_like(&copy, names, vals, N);
+    /* removals shift positions: lookups follow, order is kept */
+    uint32_t n = N;
+    for (uint32_t i = N; i-- > 0;)
+        if (i % 7 == 0) {
+            cr_assert(rv_event_remove(&e, names[i]));
+            memmove(&names[i], &names[i + 1], (n - i - 1) * sizeof *names);
+            memmove(&vals[i], &vals[i + 1], (n - i - 1) * sizeof *vals);
+            n--;
+        }
+    expect_event_like(&e, names, vals, n);
+    cr_assert_eq(rv_event_set_num(&e, absent, 1), RV_OK);
+    cr_assert_eq(e.n, n + 1);
+    cr_assert_eq(rv_event_get(&e, absent), &e.items[n]);
+    rv_event_free(&copy);
+    rv_event_free(&e);
+}
+
 Test(core, event_keeps_insertion_order_and_replaces)
 {
     rv_event e;

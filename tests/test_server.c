@@ -856,3 +856,145 @@ Test(server, dashboard_fields_and_per_key_metrics, .timeout = 60)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* ===== hostile requests (each found by a sweep with a hostile client) ===== */
+
+Test(server, hostile_requests_get_clear_4xx_and_change_nothing)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    http_resp r;
+    GET("/api/models/metrics?sort=MAE", &r); /* no model yet: no rows to sort (qsort(NULL, 0)) */
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "models")), 0);
+    http_free(&r);
+    GET("/api/models/metrics?sort=nope", &r);
+    expect_message(&r, 400, NULL);
+    http_free(&r);
+    GET("/api/models/metrics?offset=5&limit=0", &r); /* the offset asked for, not clamped */
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "offset")), 5, "%s", r.body);
+    http_free(&r);
+    upload_or_skip(&ts, "good", "linear_model.LinearRegression()");
+
+    /* a message that quotes a name cut inside a UTF-8 character still arrives */
+    char body[600], name[260];
+    memset(name, 'a', 199);
+    strcpy(name + 199, "\xc3\xa9");
+    snprintf(body, sizeof body, "{\"features\": {\"x\": 1}, \"model\": \"%s\"}", name);
+    POST("/api/predict", body, &r);
+    expect_message(&r, 400, NULL);
+    http_free(&r);
+    POST("/api/predict/batch", body, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_not_null(strstr(r.body, "\"status\":400"), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "\"message\""), "%s", r.body);
+    http_free(&r);
+
+    /* %00 must not cut a path short */
+    POST("/api/model/a%00b", "linear_model.LinearRegression()", &r);
+    expect_message(&r, 400, NULL);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "DELETE", "/api/model/good%00x", NULL, &r), 0);
+    cr_assert(r.status == 400 || r.status == 404, "%d %s", r.status, r.body); /* not 204 */
+    http_free(&r);
+    GET("/api/models", &r);
+    cr_assert_str_eq(json_string_value(json_array_get(json_object_get(r.json, "models"), 0)), "good");
+    cr_assert_eq(json_array_size(json_object_get(r.json, "models")), 1);
+    http_free(&r);
+    const char *dots[] = {"/api/model/.", "/api/model/.."};
+    for (int i = 0; i < 2; i++) {
+        POST(dots[i], "linear_model.LinearRegression()", &r);
+        expect_message(&r, 400, NULL);
+        http_free(&r);
+    }
+
+    /* HEAD answers as GET, without a body */
+    cr_assert_eq(http_json(ts.port, "HEAD", "/healthz", NULL, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.len, 0);
+    http_free(&r);
+
+    /* blank lines are skipped; a batch over the line cap is refused whole */
+    POST("/api/learn/batch", "\n \r\n{\"features\": {\"x\": 1}, \"ground_truth\": 2}\n\t\n", &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "{\"status\":201}\n");
+    http_free(&r);
+    size_t n = 1000000 + 1; /* the cap docs/api.md states */
+    char *many = malloc(n * 3 + 1);
+    for (size_t i = 0; i < n; i++)
+        memcpy(many + 3 * i, "{}\n", 3);
+    many[3 * n] = 0;
+    GET("/api/model/good/metrics", &r);
+    json_int_t learned = json_integer_value(json_object_get(r.json, "n_learned"));
+    http_free(&r);
+    POST("/api/learn/batch", many, &r);
+    expect_message(&r, 413, NULL);
+    http_free(&r);
+    free(many);
+    GET("/api/model/good/metrics", &r);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "n_learned")), learned);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+Test(server, binary_ground_truth_is_a_truth_value_only)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "binary");
+    upload_or_skip(&ts, "clf", "linear_model.LogisticRegression()");
+    http_resp r;
+    const char *refused[] = {"2", "-1", "0.5", "\"maybe\"", "null"};
+    for (int i = 0; i < 5; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"features\": {\"x\": 1}, \"ground_truth\": %s}", refused[i]);
+        POST("/api/learn", body, &r);
+        expect_message(&r, 400, NULL);
+        http_free(&r);
+    }
+    const char *taken[] = {"true", "false", "1", "0", "\"yes\"", "\"False\""};
+    for (int i = 0; i < 6; i++) {
+        char body[200];
+        snprintf(body, sizeof body, "{\"features\": {\"x\": 1}, \"ground_truth\": %s}", taken[i]);
+        POST("/api/learn", body, &r);
+        cr_assert_eq(r.status, 201, "%s: %s", taken[i], r.body);
+        http_free(&r);
+    }
+    GET("/api/model/clf/metrics", &r);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "n_learned")), 6);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+Test(server, an_empty_token_refuses_to_start)
+{
+    char dir[] = "/tmp/rivulet-test-XXXXXX", db[64];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/rivulet.db", dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        const char *argv[] = {"serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--token", ""};
+        _exit(rv_serve_main(9, (char **)argv) == 0 ? 0 : 3);
+    }
+    int status = 0;
+    pid_t got = 0;
+    for (int i = 0; i < 500 && got == 0; i++) { /* up to 5 s; a server that started would not exit */
+        got = waitpid(pid, &status, WNOHANG);
+        if (got == 0)
+            usleep(10000);
+    }
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    unlink(db);
+    rmdir(dir);
+    cr_assert_eq(got, pid, "the server started with an empty token");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d", status);
+}

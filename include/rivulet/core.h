@@ -180,7 +180,13 @@ typedef struct rv_event {
     rv_feature *items;
     uint32_t n, cap;
     rv_arena strings; /* owned copies made by rv_event_set_str_copy / rv_event_copy */
+    /* Above RV_EVENT_SCAN_MAX features, a hash index of names (positions + 1,
+     * 0 empty; slot_cap a power of two): event.c keeps it whole. */
+    uint32_t *slots;
+    uint32_t slot_cap;
 } rv_event;
+
+#define RV_EVENT_SCAN_MAX 32
 
 void rv_event_init(rv_event *e);
 void rv_event_free(rv_event *e);

@@ -47,6 +47,47 @@ void rv_resp_json(rv_resp *r, int status, json_t *j)
     json_decref(j);
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if there is none:
+ * no overlong forms, surrogates or code points past U+10FFFF, as jansson
+ * requires of every string. */
+static int utf8_sequence(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    int n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90)
+        || (c == 0xF4 && p[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+/* Messages quote what the client sent, cut to a length, which may split a
+ * character or hold bytes that are not UTF-8; each such byte becomes '?' so
+ * that the message is still a JSON string (jansson refuses it otherwise,
+ * and the client got {} instead of the reason). */
+static void utf8_repair(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p;) {
+        int n = utf8_sequence(p);
+        if (n)
+            p += n;
+        else
+            *p++ = '?';
+    }
+}
+
+json_t *rv_json_message(const char *msg)
+{
+    char copy[600];
+    snprintf(copy, sizeof copy, "%s", msg);
+    utf8_repair(copy);
+    return json_pack("{s:s}", "message", copy);
+}
+
 void rv_resp_message(rv_resp *r, int status, const char *fmt, ...)
 {
     char msg[600];
@@ -54,7 +95,7 @@ void rv_resp_message(rv_resp *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    rv_resp_json(r, status, json_pack("{s:s}", "message", msg));
+    rv_resp_json(r, status, rv_json_message(msg));
 }
 
 void rv_resp_error(rv_resp *r, const rv_error *err)
@@ -101,10 +142,12 @@ static void init_post(rv_server *s, const rv_req *req, rv_resp *resp)
 
 /* ===== models ===== */
 
+/* "." and ".." are refused: clients that normalise URLs (requests does)
+ * could never address them. */
 static int valid_name(const char *n)
 {
     size_t len = strlen(n);
-    if (len == 0 || len > 128)
+    if (len == 0 || len > 128 || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
         return 0;
     for (size_t i = 0; i < len; i++)
         if (!(n[i] == '-' || n[i] == '_' || n[i] == '.' || (n[i] >= '0' && n[i] <= '9')
@@ -123,7 +166,7 @@ static void generate_name(rv_server *s, char *out, size_t cap)
                                        "trout", "vole", "wren", "zander"};
     rv_rwshard_rdlock(&s->models_lock);
     do {
-        unsigned long k = s->name_counter++;
+        unsigned long k = atomic_fetch_add(&s->name_counter, 1);
         snprintf(out, cap, "%s-%s%s", adj[k % 10], noun[(k / 10) % 10], "");
         if (k >= 100)
             snprintf(out, cap, "%s-%s-%lu", adj[k % 10], noun[(k / 10) % 10], k / 100);
@@ -266,8 +309,12 @@ int rv_api_needs_auth(const char *method, const char *path)
 
 #define IS(m, p) (strcmp(req->method, (m)) == 0 && strcmp(req->path, (p)) == 0)
 
-void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
+void rv_api_dispatch(rv_server *s, const rv_req *in, rv_resp *resp)
 {
+    rv_req head_as_get = *in; /* HEAD answers as GET does; libmicrohttpd sends no body */
+    if (strcmp(in->method, "HEAD") == 0)
+        head_as_get.method = "GET";
+    const rv_req *req = &head_as_get;
     const char *model_prefix = "/api/model/";
     size_t mp = strlen(model_prefix);
     if (IS("POST", "/api/predict"))
@@ -311,7 +358,8 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
         memcpy(name, rest, len);
         name[len] = '\0';
         if (!valid_name(name))
-            return rv_resp_message(resp, 400, "Model names are 1 to 128 letters, digits, '-', '_' or '.'.");
+            return rv_resp_message(resp, 400, "Model names are 1 to 128 letters, digits, '-', '_' or '.'"
+                                              " (but not '.' or '..').");
         if (slash && strcmp(slash, "/metrics") == 0 && strcmp(req->method, "GET") == 0)
             return model_metrics(s, name, resp);
         if (slash)

@@ -5,7 +5,10 @@
  * a missing feature and is skipped. Anything nested is refused.
  *
  * Targets by flavor: regression wants a number; binary wants a truth value
- * (true/false, 0/1, "True"/"False") kept as the label "True" or "False";
+ * (true/false, the numbers 0/1, or the strings true/false/1/0/yes/no in any
+ * case) kept as the label "True" or "False"; any other number (2, -1, 0.5)
+ * is refused rather than read as Python would (bool(2) is True), since it is
+ * far likelier a regression target sent to the wrong server;
  * multiclass takes a string, number or boolean label.
  *
  * Predictions: a regressor's number, or a map of class to probability whose
@@ -110,9 +113,9 @@ rv_status rv_json_to_target(const json_t *j, rv_flavor f, rv_value *out, rv_erro
         return rv_error_set(err, RV_ETYPE, "The ground truth must be a label (string, number or boolean).");
     if (f == RV_FLAVOR_BINARY) {
         int truth;
-        if (rv_value_truth(&v, &truth, NULL) != RV_OK)
+        if ((v.kind == RV_NUM && v.num != 0 && v.num != 1) || rv_value_truth(&v, &truth, NULL) != RV_OK)
             return rv_error_set(err, RV_ETYPE,
-                                "The ground truth of a binary model must be true or false.");
+                                "The ground truth of a binary model must be true or false (or 1 or 0).");
         v = bool_label(truth);
     }
     *out = v;

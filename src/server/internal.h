@@ -51,6 +51,9 @@ typedef struct rv_resp {
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
 void rv_resp_message(rv_resp *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* {"message": msg}, with any byte of msg that is not UTF-8 (a cut character,
+ * a client's bytes) spelled '?', so that the message is never lost. */
+json_t *rv_json_message(const char *msg);
 void rv_resp_error(rv_resp *r, const rv_error *err);          /* 400/404/500 by code */
 
 /* ===== Engine: the model-facing part ===== */
@@ -232,6 +235,7 @@ rv_status rv_keym_load(rv_key_metrics *k, rv_reader *in);
  * writing where predict changes the model). The per-model metrics and
  * last_seq change only under s->metrics_mu, in log order. */
 #define RV_STRIPES 256
+#define RV_BATCH_MAX_LINES 1000000 /* per NDJSON batch (api.c); M5's daily update is 30,490 */
 typedef struct rv_model_entry {
     char *name;
     rv_rwshard lock;           /* split by worker slot: predicts on two cores share no line */
@@ -313,7 +317,7 @@ typedef struct rv_server {
     atomic_ullong n_checkpoints;  /* written by the checkpointer */
     atomic_int ready, draining;
     rv_counter n_requests, n_errors;
-    unsigned long name_counter;
+    atomic_ulong name_counter; /* concurrent unnamed uploads each take their own */
 } rv_server;
 
 rv_status rv_state_open(rv_server *s, rv_error *err);  /* load checkpoints, replay */

@@ -149,6 +149,18 @@ void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp)
     rv_rwshard_rdlock(&s->models_lock);
     rv_flavor f = s->flavor;
     pthread_mutex_lock(&s->metrics_mu);
+    if (sort && *sort && strcmp(sort, "n") && strcmp(sort, "model") && strcmp(sort, "key")) {
+        json_t *names = rv_metrics_to_json(&s->metrics); /* the flavor's metric names */
+        int known = json_object_get(names, sort) != NULL;
+        json_decref(names);
+        if (!known) {
+            pthread_mutex_unlock(&s->metrics_mu);
+            rv_rwshard_unlock(&s->models_lock);
+            rv_buf_free(&l.text);
+            return rv_resp_message(resp, 400, "sort is n, model, key or one of the flavor's metrics"
+                                              " (see GET /api/metrics), not '%.100s'.", sort);
+        }
+    }
     for (size_t i = 0; i < s->n_models; i++)
         copy_model(s, &l, s->models[i]);
     pthread_mutex_unlock(&s->metrics_mu);
@@ -170,7 +182,8 @@ void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp)
         }
         pthread_mutex_lock(&sort_mu);
         sorting = &l;
-        qsort(l.rows, l.n, sizeof *l.rows, cmp);
+        if (l.n > 1) /* rows is NULL when there are none, and qsort must not see NULL */
+            qsort(l.rows, l.n, sizeof *l.rows, cmp);
         pthread_mutex_unlock(&sort_mu);
     }
     size_t from = (size_t)offset < l.n ? (size_t)offset : l.n;
@@ -186,7 +199,7 @@ void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp)
     for (size_t i = 0; i < l.n; i++)
         json_decref(l.rows[i].metrics);
     json_t *out = json_pack("{s:o,s:I,s:I,s:o}", "models", arr, "total", (json_int_t)l.n, "offset",
-                            (json_int_t)from, "limit", limit < 0 ? json_null() : json_integer(limit));
+                            (json_int_t)offset, "limit", limit < 0 ? json_null() : json_integer(limit));
     free(l.rows);
     rv_buf_free(&l.text);
     rv_resp_json(resp, 200, out);

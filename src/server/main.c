@@ -126,6 +126,11 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         if (apply(&flags[k], value) != 0)
             return -1;
     }
+    if (token && !*token) { /* RIVULET_TOKEN="$UNSET_VAR" must not turn the guard off unnoticed */
+        fprintf(stderr, "rivulet serve: the token is empty; give a non-empty --token or RIVULET_TOKEN,"
+                        " or leave both unset to run without one\n");
+        return -1;
+    }
     c->host = host;
     c->port = (int)port;
     c->db = db;
