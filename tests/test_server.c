@@ -909,6 +909,29 @@ Test(server, hostile_requests_get_clear_4xx_and_change_nothing)
         http_free(&r);
     }
 
+    /* an ambiguous length is refused and the connection closed: nothing
+     * after it is read as a request of its own (smuggling past a proxy) */
+    const char *smuggle[] = {
+        "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n"
+        "{}DELETE /api/model/good HTTP/1.1\r\nHost: x\r\n\r\n",
+        "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "2\r\n{}\r\n0\r\n\r\nDELETE /api/model/good HTTP/1.1\r\nHost: x\r\n\r\n"};
+    for (int i = 0; i < 2; i++) {
+        int fd = tcp_connect(ts.port);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write_all(fd, smuggle[i], strlen(smuggle[i])), 0);
+        size_t len;
+        char *raw = read_until_close(fd, &len, 3000);
+        close(fd);
+        cr_assert_eq(strncmp(raw, "HTTP/1.1 400", 12), 0, "%s", raw);
+        cr_assert_null(strstr(raw + 12, "HTTP/1.1"), "a second answer: %s", raw);
+        cr_assert_not_null(strstr(raw, "ambiguous"), "%s", raw);
+        free(raw);
+    }
+    GET("/api/model/good", &r); /* the smuggled delete never ran */
+    cr_assert_eq(r.status, 200);
+    http_free(&r);
+
     /* HEAD answers as GET, without a body */
     cr_assert_eq(http_json(ts.port, "HEAD", "/healthz", NULL, &r), 0);
     cr_assert_eq(r.status, 200);
@@ -997,4 +1020,41 @@ Test(server, an_empty_token_refuses_to_start)
     rmdir(dir);
     cr_assert_eq(got, pid, "the server started with an empty token");
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d", status);
+}
+
+Test(server, kept_predictions_are_capped)
+{
+    test_server ts;
+    const char *extra[] = {"--max-kept", "3", NULL};
+    server_start_args(&ts, extra, 1);
+    init_flavor(&ts, "regression");
+    upload_or_skip(&ts, "m", "linear_model.LinearRegression()");
+    http_resp r;
+    char body[200];
+    for (int i = 0; i < 3; i++) {
+        snprintf(body, sizeof body, "{\"features\": {\"x\": %d}, \"id\": \"p%d\"}", i, i);
+        POST("/api/predict", body, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        http_free(&r);
+    }
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"p3\"}", &r);
+    expect_message(&r, 429, NULL);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 5}, \"id\": \"p1\"}", &r); /* a kept id: replaced */
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    POST("/api/learn", "{\"id\": \"p3\", \"ground_truth\": 1}", &r); /* p3 was never kept */
+    expect_message(&r, 400, "No information stored for ID 'p3'.");
+    http_free(&r);
+    POST("/api/learn", "{\"id\": \"p0\", \"ground_truth\": 1}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"p3\"}", &r); /* a slot is free */
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    GET("/healthz", &r);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "kept")), 3, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
 }

@@ -201,12 +201,20 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, rv_res
         st = rv_record_encode(&rec, e->name, x, NULL, &p, 0);
         if (st == RV_OK)
             st = rv_state_keep(s, idbuf, &rec, ticket);
-        if (st != RV_OK)
+        if (st == RV_ESTATE)
+            status = 429;
+        else if (st != RV_OK)
             rv_error_set(&err, RV_ENOMEM, "out of memory keeping the prediction");
         rv_buf_free(&rec);
-        status = 201;
+        if (st == RV_OK)
+            status = 201;
     }
-    if (st == RV_OK && direct && p.kind != RV_PRED_PROBA && !rv_announcer_active(s->sse_events)) {
+    if (status == 429) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "%zu predictions are kept already, waiting for their ground truth:"
+                 " learn them, let them expire (--keep-ttl) or raise --max-kept.", s->cfg.max_kept);
+        status = fail(result, 429, msg);
+    } else if (st == RV_OK && direct && p.kind != RV_PRED_PROBA && !rv_announcer_active(s->sse_events)) {
         answer_number(direct, status, e->name, p.num);
     } else if (st == RV_OK) {
         *result = json_pack("{s:s,s:o}", "model", e->name, "prediction", rv_prediction_to_json(&p));

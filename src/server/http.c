@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const c
         return MHD_NO;
     if (r->content_type && r->status != 204)
         MHD_add_response_header(mr, "Content-Type", r->content_type);
+    if (r->close)
+        MHD_add_response_header(mr, "Connection", "close");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     rv_counter_add(&s->n_requests);
@@ -78,6 +81,33 @@ static enum MHD_Result send_message(struct MHD_Connection *c, rv_server *s, cons
     rv_buf_init(&r.body);
     rv_resp_message(&r, status, "%s", msg);
     return send_resp(c, s, method, url, &r);
+}
+
+typedef struct header_count {
+    const char *name;
+    size_t n;
+} header_count;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    header_count *h = cls;
+    if (strcasecmp(key, h->name) == 0)
+        h->n++;
+    return MHD_YES;
+}
+
+/* Whether the body's length is ambiguous: two Content-Length headers (the
+ * first would win, and the rest of the body be read as the next request), or
+ * one with Transfer-Encoding. A proxy in front may frame such a request
+ * differently, which is how requests are smuggled past it. */
+static int ambiguous_length(struct MHD_Connection *c)
+{
+    header_count cl = {"Content-Length", 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &cl);
+    return cl.n > 1 || (cl.n == 1 && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"));
 }
 
 /* 0 = allowed, else the status to answer. */
@@ -207,6 +237,13 @@ static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const
 static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
+    if (ambiguous_length(c)) {
+        rv_resp r = {.close = 1};
+        rv_buf_init(&r.body);
+        rv_resp_message(&r, 400, "The body's length is ambiguous: send one Content-Length, or"
+                                 " Transfer-Encoding alone.");
+        return send_resp(c, s, method, url, &r);
+    }
     if (s->cfg.token && s->cfg.token[0] && rv_api_needs_auth(method, url)) {
         int status = check_token(s, c);
         if (status)

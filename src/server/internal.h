@@ -47,6 +47,7 @@ typedef struct rv_resp {
     const char *content_type;
     rv_buf body;
     uint64_t wait; /* store ticket to be committed before answering (0 = none) */
+    int close;     /* close the connection after the answer (its framing is not trusted) */
 } rv_resp;
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
@@ -278,6 +279,7 @@ typedef struct rv_config {
     size_t max_body;
     int timeout_s;
     int keep_ttl_s;       /* kept predictions expire after this (0 = never) */
+    size_t max_kept;      /* at most this many kept at once (0 = no cap) */
     int checkpoint_every; /* learns per model between checkpoints (at least) */
     size_t max_family_keys; /* a learn creating key n + 1 of a family is refused (0 = unlimited) */
     int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */

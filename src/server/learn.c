@@ -293,13 +293,26 @@ static rv_status kept_insert(rv_server *s, const char *id, const void *p, size_t
     return RV_OK;
 }
 
+/* RV_ESTATE when --max-kept predictions are kept already (predicts need no
+ * token, and each kept one is a row on disk for --keep-ttl: without a cap a
+ * client could fill the disk); an id kept already is replaced, as before. */
 rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint64_t *ticket)
 {
     int64_t expires = s->cfg.keep_ttl_s > 0 ? now_s() + s->cfg.keep_ttl_s : 0;
+    *ticket = 0;
     pthread_mutex_lock(&s->kept_mu);
     static unsigned long keeps;
-    if (++keeps % 4096 == 0)
+    static int64_t swept_when_full; /* a full table is swept at most once a second */
+    int full = s->cfg.max_kept && rv_strmap_size(&s->kept) >= s->cfg.max_kept;
+    if (++keeps % 4096 == 0 || (full && now_s() != swept_when_full)) {
+        swept_when_full = full ? now_s() : swept_when_full;
         sweep_expired(s);
+    }
+    if (s->cfg.max_kept && rv_strmap_size(&s->kept) >= s->cfg.max_kept
+        && !rv_strmap_get(&s->kept, id, strlen(id))) {
+        pthread_mutex_unlock(&s->kept_mu);
+        return RV_ESTATE;
+    }
     rv_status st = kept_insert(s, id, record->data, record->len, expires);
     *ticket = st == RV_OK ? rv_store_keep(s->store, id, record->data, record->len, expires) : 0;
     pthread_mutex_unlock(&s->kept_mu);

@@ -17,7 +17,7 @@
 static const char USAGE[] =
     "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads MAXCONN] [--workers N]\n"
     "                     [--token T]\n"
-    "                     [--max-body BYTES] [--timeout S] [--keep-ttl S]\n"
+    "                     [--max-body BYTES] [--timeout S] [--keep-ttl S] [--max-kept N]\n"
     "                     [--checkpoint-every N] [--max-family-keys N] [--port-file PATH]\n"
     "                     [--sse-keepalive-ms MS] [--verbose]\n"
     "                     [--test-slow-learn-ms MS]   (tests only: learns of events with\n"
@@ -71,7 +71,8 @@ static long default_workers(void)
 static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
-         every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers();
+         every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers(),
+         max_kept = 1000000;
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
@@ -83,6 +84,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         {"max-body", "RIVULET_MAX_BODY", 1, NULL, &max_body, 1, 1l << 40},
         {"timeout", "RIVULET_TIMEOUT", 1, NULL, &timeout, 1, 86400},
         {"keep-ttl", "RIVULET_KEEP_TTL", 1, NULL, &ttl, 0, 1l << 40},
+        {"max-kept", "RIVULET_MAX_KEPT", 1, NULL, &max_kept, 0, 1l << 40},
         {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
         {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
         {"max-family-keys", "RIVULET_MAX_FAMILY_KEYS", 1, NULL, &max_keys, 0, 1l << 40},
@@ -140,6 +142,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->max_body = (size_t)max_body;
     c->timeout_s = (int)timeout;
     c->keep_ttl_s = (int)ttl;
+    c->max_kept = (size_t)max_kept;
     c->checkpoint_every = (int)every;
     c->sse_keepalive_ms = (int)keepalive;
     c->port_file = port_file;

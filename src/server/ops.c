@@ -129,7 +129,8 @@ static const char OPENAPI[] =
     "{\"name\":\"order\",\"in\":\"query\",\"schema\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"]}}],"
     "\"responses\":{\"200\":{\"description\":\"{models, total, offset, limit}\"}," ERR("400", "bad query") "}}},"
     "\"/api/predict\":{\"post\":{\"summary\":\"-> {model, prediction}\"," JSON_BODY("{\"$ref\":\"#/components/schemas/Predict\"}")
-    "\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"}," ERR("400", "client error (no model, no features, unknown model...)") TOO_LARGE "}}},"
+    "\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"}," ERR("400", "client error (no model, no features, unknown model...)")
+    "," ERR("429", "--max-kept predictions are kept already") TOO_LARGE "}}},"
     "\"/api/learn\":{\"post\":{\"summary\":\"Update the metrics with the prediction, then learn\"," SECURED JSON_BODY("{\"$ref\":\"#/components/schemas/Learn\"}")
     "\"responses\":{\"201\":{\"description\":\"learnt, durable\"}," ERR("400", "client error (no ground truth, unknown id...)") AUTH_ERRORS TOO_LARGE "}}},"
     "\"/api/predict/batch\":{\"post\":{\"summary\":\"NDJSON of predict payloads -> NDJSON results, each with its status\"," NDJSON_BODY
