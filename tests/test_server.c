@@ -932,6 +932,15 @@ Test(server, hostile_requests_get_clear_4xx_and_change_nothing)
     cr_assert_eq(r.status, 200);
     http_free(&r);
 
+    /* JSON that is not an object, or holds \u0000: said plainly */
+    POST("/api/predict", "null", &r);
+    expect_message(&r, 400, "The body must be a JSON object.");
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\\u0000\": 1}}", &r);
+    expect_message(&r, 400, NULL);
+    cr_assert_null(strstr(resp_message(&r), "JSON_ALLOW_NUL"), "%s", r.body);
+    http_free(&r);
+
     /* HEAD answers as GET, without a body */
     cr_assert_eq(http_json(ts.port, "HEAD", "/healthz", NULL, &r), 0);
     cr_assert_eq(r.status, 200);

@@ -108,9 +108,15 @@ void rv_resp_error(rv_resp *r, const rv_error *err)
 static json_t *parse_body(const rv_req *req, rv_resp *resp)
 {
     json_error_t jerr;
-    json_t *j = json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+    json_t *j = json_loadb(req->body ? req->body : "", req->body_len, JSON_DECODE_ANY, &jerr);
     if (!j)
-        rv_resp_message(resp, 400, "The body is not valid JSON: %s.", jerr.text);
+        rv_resp_message(resp, 400, "The body is not valid JSON: %s.",
+                        strstr(jerr.text, "JSON_ALLOW_NUL") ? "a string holds \\u0000" : jerr.text);
+    else if (!json_is_object(j)) {
+        rv_resp_message(resp, 400, "The body must be a JSON object.");
+        json_decref(j);
+        j = NULL;
+    }
     return j;
 }
 

@@ -372,9 +372,10 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
             continue;
         }
         json_error_t jerr;
-        json_t *payload = json_loadb(p, (size_t)(line_end - p), 0, &jerr), *result = NULL;
+        json_t *payload = json_loadb(p, (size_t)(line_end - p), JSON_DECODE_ANY, &jerr), *result = NULL;
         uint64_t t = 0;
         int status = !payload ? fail(&result, 400, "The line is not valid JSON.")
+                     : !json_is_object(payload) ? fail(&result, 400, "The line must be a JSON object.")
                      : learn  ? rv_api_learn_one(s, payload, &result, &t)
                               : rv_api_predict_one(s, payload, &result, NULL, &t);
         last = t > last ? t : last;
