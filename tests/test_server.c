@@ -1067,3 +1067,48 @@ Test(server, kept_predictions_are_capped)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+Test(server, kept_predictions_go_with_their_model)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    upload_or_skip(&ts, "m", "linear_model.LinearRegression()");
+    upload_or_skip(&ts, "other", "linear_model.LinearRegression()");
+    http_resp r;
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"q1\", \"model\": \"m\"}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"q2\", \"model\": \"m\"}", &r);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"keep\", \"model\": \"other\"}", &r);
+    http_free(&r);
+    upload_or_skip(&ts, "m", "linear_model.LinearRegression()"); /* m replaced */
+    POST("/api/learn", "{\"id\": \"q1\", \"ground_truth\": 1}", &r);
+    expect_message(&r, 400, "No information stored for ID 'q1'.");
+    http_free(&r);
+    GET("/api/model/m/metrics", &r);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "n_learned")), 0, "%s", r.body);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"q3\", \"model\": \"m\"}", &r);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "DELETE", "/api/model/m", NULL, &r), 0);
+    cr_assert_eq(r.status, 204);
+    http_free(&r);
+    server_stop(&ts, SIGKILL); /* the forgets were acknowledged with the upload and the delete */
+    server_start_args(&ts, NULL, 0);
+    const char *gone[] = {"q1", "q2", "q3"};
+    for (int i = 0; i < 3; i++) {
+        char body[100], want[100];
+        snprintf(body, sizeof body, "{\"id\": \"%s\", \"ground_truth\": 1}", gone[i]);
+        snprintf(want, sizeof want, "No information stored for ID '%s'.", gone[i]);
+        POST("/api/learn", body, &r);
+        expect_message(&r, 400, want);
+        http_free(&r);
+    }
+    POST("/api/learn", "{\"id\": \"keep\", \"ground_truth\": 1}", &r); /* another model's stays */
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

@@ -358,6 +358,7 @@ rv_model_entry *rv_entry_new(rv_server *s, const char *name, rv_object *model, r
 void rv_entry_free(rv_model_entry *e);
 /* Kept predictions: keep stores a copy; take removes it (RV_ENOTFOUND if
  * absent or expired) and hands back the record bytes (malloc'ed). */
+uint64_t rv_state_forget_kept_of(rv_server *s, const char *model);
 rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint64_t *ticket);
 char *rv_state_take(rv_server *s, const char *id, size_t *len);
 void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len);

@@ -341,6 +341,37 @@ char *rv_state_take(rv_server *s, const char *id, size_t *len)
     return out;
 }
 
+/* Forgets every prediction kept for the model named model, which is being
+ * replaced or deleted (the caller holds models_lock for writing, so no
+ * predict keeps another meanwhile): a learn by their ids would score the
+ * old model's prediction in the new model's metrics. Returns the last
+ * forget's ticket (0 if none). */
+uint64_t rv_state_forget_kept_of(rv_server *s, const char *model)
+{
+    uint64_t t = 0;
+    size_t mlen = strlen(model);
+    pthread_mutex_lock(&s->kept_mu);
+    for (uint32_t i = 0; i < rv_strmap_capacity_used(&s->kept); i++) {
+        uint32_t len;
+        const char *key = rv_strmap_key_at(&s->kept, i, &len);
+        if (!key)
+            continue;
+        kept_blob *k = (kept_blob *)(uintptr_t)*rv_strmap_val_at(&s->kept, i);
+        rv_reader in; /* a record starts u8 version | bytes model (codec.c) */
+        rv_reader_init(&in, k->bytes, k->len);
+        rv_reader_u8(&in);
+        uint32_t nlen;
+        const char *name = rv_reader_bytes(&in, &nlen, 4096);
+        if (in.status == RV_OK && nlen == mlen && memcmp(name, model, mlen) == 0) {
+            t = rv_store_forget(s->store, key);
+            free(k);
+            rv_strmap_del(&s->kept, key, len);
+        }
+    }
+    pthread_mutex_unlock(&s->kept_mu);
+    return t;
+}
+
 /* Returns a taken prediction whose learn failed (bad ground truth). */
 void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len)
 {

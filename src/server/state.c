@@ -115,6 +115,8 @@ rv_status rv_state_put_model(rv_server *s, const char *name, rv_object *model, r
         free(s->default_model);
         s->default_model = d;
         t = rv_store_put_meta(s->store, "default", name, strlen(name));
+        uint64_t f = rv_state_forget_kept_of(s, name); /* those of a model this one replaces */
+        t = f > t ? f : t;
     } else if (e) {
         rv_entry_free(e);
     }
@@ -142,6 +144,8 @@ rv_status rv_state_delete_model(rv_server *s, const char *name, rv_error *err)
         s->default_model = NULL;
         t = rv_store_put_meta(s->store, "default", "", 0);
     }
+    uint64_t f = rv_state_forget_kept_of(s, name);
+    t = f > t ? f : t;
     rv_rwshard_unlock(&s->models_lock);
     pthread_mutex_unlock(&s->ckpt_mu);
     return rv_store_wait(s->store, t, err);
