@@ -1001,7 +1001,10 @@ Test(server, binary_ground_truth_is_a_truth_value_only)
     server_cleanup(&ts);
 }
 
-Test(server, an_empty_token_refuses_to_start)
+/* Starts rivulet serve with argv (and RIVULET_TOKEN set to env_token if
+ * not NULL); returns whether it exited with an error within 5 s (a server
+ * that started would serve until killed, and is killed). */
+static int refuses_to_start(const char **argv, int argc, const char *env_token)
 {
     char dir[] = "/tmp/rivulet-test-XXXXXX", db[64];
     cr_assert_not_null(mkdtemp(dir));
@@ -1011,12 +1014,16 @@ Test(server, an_empty_token_refuses_to_start)
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        const char *argv[] = {"serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--token", ""};
-        _exit(rv_serve_main(9, (char **)argv) == 0 ? 0 : 3);
+        const char *args[16] = {"serve", "--host", "127.0.0.1", "--port", "0", "--db", db};
+        for (int i = 0; i < argc && i < 9; i++)
+            args[7 + i] = argv[i];
+        if (env_token)
+            setenv("RIVULET_TOKEN", env_token, 1);
+        _exit(rv_serve_main(7 + argc, (char **)args) == 0 ? 0 : 3);
     }
     int status = 0;
     pid_t got = 0;
-    for (int i = 0; i < 500 && got == 0; i++) { /* up to 5 s; a server that started would not exit */
+    for (int i = 0; i < 500 && got == 0; i++) {
         got = waitpid(pid, &status, WNOHANG);
         if (got == 0)
             usleep(10000);
@@ -1027,8 +1034,15 @@ Test(server, an_empty_token_refuses_to_start)
     }
     unlink(db);
     rmdir(dir);
-    cr_assert_eq(got, pid, "the server started with an empty token");
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3, "status %d", status);
+    return got == pid && WIFEXITED(status) && WEXITSTATUS(status) == 3;
+}
+
+Test(server, an_empty_token_refuses_to_start)
+{
+    const char *empty[] = {"--token", ""}, *spaced[] = {"--token", " x"};
+    cr_assert(refuses_to_start(empty, 2, NULL), "--token \"\" started");
+    cr_assert(refuses_to_start(NULL, 0, ""), "RIVULET_TOKEN= started");
+    cr_assert(refuses_to_start(spaced, 2, NULL), "a token starting with a space started");
 }
 
 Test(server, kept_predictions_are_capped)
@@ -1108,6 +1122,85 @@ Test(server, kept_predictions_go_with_their_model)
     }
     POST("/api/learn", "{\"id\": \"keep\", \"ground_truth\": 1}", &r); /* another model's stays */
     cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+/* ===== second sweep ===== */
+
+Test(server, a_learn_by_id_announces_the_kept_features)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    upload_or_skip(&ts, "m", "linear_model.LinearRegression()");
+    int fd = tcp_connect(ts.port);
+    cr_assert_geq(fd, 0);
+    const char *get = "GET /api/stream/events HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(write_all(fd, get, strlen(get)), 0);
+    size_t len;
+    free(read_until_close(fd, &len, 300)); /* the stream's headers: it listens now */
+    http_resp r;
+    POST("/api/predict", "{\"features\": {\"shop\": \"store-with-a-long-name\", \"x\": 1}, \"id\": \"o1\"}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    POST("/api/learn", "{\"id\": \"o1\", \"ground_truth\": 1, \"model\": \"other\"}", &r);
+    expect_message(&r, 400, "The prediction for ID 'o1' was made by model 'm', not 'other'.");
+    http_free(&r);
+    POST("/api/learn", "{\"id\": \"o1\", \"ground_truth\": 1}", &r); /* still kept after that 400 */
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    char *events = read_until_close(fd, &len, 1000);
+    close(fd);
+    char *learn = strstr(events, "event: learn");
+    cr_assert_not_null(learn, "%s", events);
+    cr_assert_not_null(strstr(learn, "\"shop\":\"store-with-a-long-name\""), "%s", learn);
+    free(events);
+    cr_assert_eq(http_json(ts.port, "HEAD", "/api/stream/events", NULL, &r), 0);
+    cr_assert_eq(r.status, 200);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+Test(server, family_keys_past_2_53_are_refused_not_merged)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    upload_or_skip(&ts, "g", "compose.Family(linear_model.LinearRegression(), by='k')");
+    http_resp r;
+    POST("/api/learn", "{\"features\": {\"x\": 1, \"k\": 9007199254740992}, \"ground_truth\": 1, \"model\": \"g\"}", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body); /* 2^53 is exact */
+    http_free(&r);
+    POST("/api/learn", "{\"features\": {\"x\": 1, \"k\": 9007199254740993}, \"ground_truth\": 1, \"model\": \"g\"}", &r);
+    expect_message(&r, 400, NULL);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 1, \"k\": -123456789012345678}, \"model\": \"g\"}", &r);
+    expect_message(&r, 400, NULL);
+    http_free(&r);
+    GET("/api/models", &r);
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(json_object_get(r.json, "families"), "g"), "keys")), 1, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
+Test(server, untrained_models_rank_last)
+{
+    test_server ts;
+    server_start(&ts);
+    init_flavor(&ts, "regression");
+    upload_or_skip(&ts, "fresh", "linear_model.LinearRegression()");
+    upload_or_skip(&ts, "used", "linear_model.LinearRegression()");
+    http_resp r;
+    POST("/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 5, \"model\": \"used\"}", &r);
+    http_free(&r);
+    GET("/api/models/metrics?sort=MAE&order=asc", &r);
+    json_t *rows = json_object_get(r.json, "models");
+    cr_assert_eq(json_array_size(rows), 2, "%s", r.body);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "model")), "used", "%s", r.body);
     http_free(&r);
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);

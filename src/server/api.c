@@ -19,6 +19,8 @@
  */
 #include "internal.h"
 
+#include "rivulet/family.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,27 @@ static int fail_err(json_t **result, const rv_error *err)
 {
     int status = err->code == RV_ENOMEM || err->code == RV_EIO ? 500 : 400;
     return fail(result, status, err->message[0] ? err->message : rv_strerror(err->code));
+}
+
+/* A family's key names its member as text, from the feature's value: an
+ * integer past 2^53 has no exact double, and two such keys would share one
+ * member. Refused (1, with the message in result) rather than merged. */
+static int inexact_key(const rv_model_entry *e, const json_t *features, json_t **result)
+{
+    if (!e->is_family)
+        return 0;
+    const char *by = rv_family_key_feature(e->model);
+    json_t *k = json_object_get(features, by);
+    if (!json_is_integer(k))
+        return 0;
+    json_int_t v = json_integer_value(k);
+    if (v <= (1LL << 53) && v >= -(1LL << 53))
+        return 0;
+    char msg[300];
+    snprintf(msg, sizeof msg, "The key '%.100s' is an integer too large to be exact as a number"
+             " (past 2^53): send it as a string.", by);
+    fail(result, 400, msg);
+    return 1;
 }
 
 /* The id as text: strings as they are, numbers as JSON writes them. */
@@ -184,6 +207,8 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, rv_res
     json_t *features = json_object_get(payload, "features");
     if (!features)
         return fail(result, 400, "The features are missing.");
+    if (inexact_key(e, features, result))
+        return 400;
     json_t *id = json_object_get(payload, "id");
     char idbuf[256];
     if (id && !id_text(id, idbuf, sizeof idbuf))
@@ -287,6 +312,12 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
         if (rv_record_decode(&j->rec, j->kept, j->kept_len, &err) != RV_OK)
             return fail_err(result, &err);
         snprintf(model_name, sizeof model_name, "%.*s", (int)j->rec.model_len, j->rec.model);
+        if (json_is_string(name) && strcmp(json_string_value(name), model_name) != 0) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "The prediction for ID '%s' was made by model '%.200s', not '%.200s'.",
+                     j->id, model_name, json_string_value(name));
+            return fail(result, 400, msg);
+        }
         x = &j->rec.x;
         pred = &j->rec.pred;
     }
@@ -300,13 +331,13 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
         json_t *features = json_object_get(payload, "features");
         if (!features)
             return fail(result, 400, "The features are missing.");
+        if (inexact_key(e, features, result))
+            return 400;
         if (rv_json_to_event(features, &j->x, &err) != RV_OK)
             return fail_err(result, &err);
     }
     if (rv_state_learn(s, e, x, &y, pred, id ? j->id : NULL, ticket, &err) != RV_OK)
         return fail_err(result, &err);
-    free(j->kept); /* consumed: the forget is logged with the learn */
-    j->kept = NULL;
     *result = json_object();
     if (rv_announcer_active(s->sse_events)) {
         json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(x),
@@ -315,6 +346,10 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
             json_object_set(ev, "id", id);
         announce_event(s, "learn", ev);
     }
+    /* consumed: the forget is logged with the learn. Only now, as x's
+     * strings point into it (the event above read them). */
+    free(j->kept);
+    j->kept = NULL;
     return status;
 }
 

@@ -253,6 +253,12 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)
         return send_message(c, s, method, url, 413, "The body is too large.");
+    if (strcmp(method, "HEAD") == 0 && strncmp(url, "/api/stream/", 12) == 0
+        && (strcmp(url + 12, "metrics") == 0 || strcmp(url + 12, "events") == 0)) {
+        rv_resp r = {.status = 200, .content_type = "text/event-stream"}; /* no listener for HEAD */
+        rv_buf_init(&r.body);
+        return send_resp(c, s, method, url, &r);
+    }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/api/stream/metrics") == 0)
         return stream(c, s, s->sse_metrics);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/api/stream/events") == 0)

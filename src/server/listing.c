@@ -177,6 +177,7 @@ void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp)
         for (size_t i = 0; i < l.n; i++) {
             row *r = &l.rows[i];
             r->sortv = l.sort_kind == 2 ? r->n
+                       : r->n == 0 ? NAN /* no learn yet: no metric to rank by (its 0 is not a score) */
                        : r->key ? (mi >= 0 ? rv_keym_value(&r->km, f, mi) : NAN)
                                 : metric_of_json(r->metrics, sort);
         }

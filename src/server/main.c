@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <signal.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +95,9 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     size_t nf = sizeof flags / sizeof flags[0];
     for (size_t i = 0; i < nf; i++) {
         const char *env = getenv(flags[i].env);
-        if (env && *env && apply(&flags[i], env) != 0)
+        /* an empty variable counts as unset, but for the token: RIVULET_TOKEN=
+         * is refused below rather than silently run without one */
+        if (env && (*env || flags[i].str == &token) && apply(&flags[i], env) != 0)
             return -1;
     }
     for (int i = 1; i < argc; i++) {
@@ -128,9 +131,13 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         if (apply(&flags[k], value) != 0)
             return -1;
     }
-    if (token && !*token) { /* RIVULET_TOKEN="$UNSET_VAR" must not turn the guard off unnoticed */
-        fprintf(stderr, "rivulet serve: the token is empty; give a non-empty --token or RIVULET_TOKEN,"
-                        " or leave both unset to run without one\n");
+    /* RIVULET_TOKEN="$UNSET_VAR" must not turn the guard off unnoticed, and
+     * libmicrohttpd trims header values, so spaces at either end could never
+     * be sent */
+    size_t tl = token ? strlen(token) : 0;
+    if (token && (!tl || isspace((unsigned char)token[0]) || isspace((unsigned char)token[tl - 1]))) {
+        fprintf(stderr, "rivulet serve: the token is empty or starts or ends with a space; give"
+                        " another --token or RIVULET_TOKEN, or leave both unset to run without one\n");
         return -1;
     }
     c->host = host;
