@@ -84,6 +84,20 @@ Test(m5, naive_and_snaive_forecasts)
     rv_m5_panel_free(&p);
 }
 
+Test(m5, a_forecast_cannot_train_past_the_data)
+{
+    const char *ids[1] = {"HOBBIES_1_001_CA_1"};
+    rv_m5_panel p;
+    cr_assert_eq(rv_m5_panel_init(&p, ids, 1, 20, NULL), RV_OK);
+    rv_m5_forecast f;
+    rv_error err = {0};
+    cr_assert_eq(rv_m5_forecast_init(&f, &p, 21, 7, &err), RV_EINVAL); /* naive would read day 21 */
+    cr_assert_not_null(strstr(err.message, "day 21"), "%s", err.message);
+    cr_assert_eq(rv_m5_forecast_init(&f, &p, 20, 7, NULL), RV_OK);
+    rv_m5_forecast_free(&f);
+    rv_m5_panel_free(&p);
+}
+
 Test(m5, id_hierarchy)
 {
     const char *ids[2] = {"HOUSEHOLD_2_515_WI_3_evaluation", "FOODS_3_090_CA_3"};

@@ -24,6 +24,9 @@ rv_status rv_m5_forecast_init(rv_m5_forecast *f, const rv_m5_panel *p, size_t tr
     memset(f, 0, sizeof *f);
     if (horizon == 0 || horizon > 1000)
         return rv_error_set(err, RV_EINVAL, "forecast horizon %zu out of range", horizon);
+    if (train_end > p->n_days) /* the naive forecasts read the last training days */
+        return rv_error_set(err, RV_EINVAL, "training ends on day %zu, after the data's last day (%zu)",
+                            train_end, p->n_days);
     f->values = malloc(horizon * p->n_series * sizeof *f->values);
     if (!f->values)
         return rv_error_set(err, RV_ENOMEM, "out of memory");
