@@ -11,6 +11,11 @@
 #include <xxhash.h>
 
 #include <dirent.h>
+#include <unistd.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 static const char *DEF = "compose.Family(test.Counter(scale=0.5), by='id')";
@@ -158,6 +163,66 @@ static void reseal(rv_buf *b)
     uint64_t sum = XXH3_64bits(b->data, b->len - 8);
     for (int i = 0; i < 8; i++)
         b->data[b->len - 8 + (size_t)i] = (char)(sum >> (8 * i));
+}
+
+/* A snapshot written through a symlink lands in its target and leaves the
+ * link; one written to a file that is not regular (a FIFO here; /dev/null
+ * and /dev/full in the field) goes into it, never renamed over it. */
+Test(snapshot, writes_through_links_and_into_special_files)
+{
+    rv_parse_set_lookup(counter_lookup);
+    char dir[] = "/tmp/rv-snapshot-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char target[256], link[300], fifo[256];
+    snprintf(target, sizeof target, "%s/target.rvs", dir);
+    snprintf(link, sizeof link, "%s/link.rvs", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    rv_object *m = make_model();
+    run(m, 0, 20, NULL);
+    rv_error err = {0};
+    cr_assert_eq(symlink("target.rvs", link), 0);
+    cr_assert_eq(rv_snapshot_write_file(m, link, &err), RV_OK, "%s", err.message);
+    struct stat sb;
+    cr_assert_eq(lstat(link, &sb), 0);
+    cr_assert(S_ISLNK(sb.st_mode), "the link was replaced");
+    rv_object *back = rv_model_load_file(target, &err);
+    cr_assert(back, "%s", err.message);
+    rv_object_free(back);
+
+    rv_buf want;
+    rv_buf_init(&want);
+    cr_assert_eq(rv_snapshot_save(m, &want), RV_OK);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    fflush(NULL);
+    pid_t reader = fork();
+    cr_assert_neq(reader, -1);
+    if (reader == 0) { /* counts what arrives, and says it in its exit status */
+        int fd = open(fifo, O_RDONLY);
+        size_t n = 0;
+        char buf[65536];
+        for (ssize_t r; fd >= 0 && (r = read(fd, buf, sizeof buf)) > 0;)
+            n += (size_t)r;
+        _exit(n == want.len ? 0 : 1);
+    }
+    rv_status st = rv_snapshot_write_file(m, fifo, &err);
+    int status = -1;
+    for (int i = 0; i < 300 && waitpid(reader, &status, WNOHANG) == 0; i++)
+        usleep(10000);
+    if (status == -1) { /* the reader never saw a writer */
+        kill(reader, SIGKILL);
+        waitpid(reader, NULL, 0);
+    }
+    cr_assert_eq(lstat(fifo, &sb), 0);
+    int still_fifo = S_ISFIFO(sb.st_mode);
+    unlink(fifo);
+    unlink(link);
+    unlink(target);
+    rmdir(dir);
+    rv_buf_free(&want);
+    rv_object_free(m);
+    cr_assert_eq(st, RV_OK, "%s", err.message);
+    cr_assert(still_fifo, "the FIFO was replaced by a regular file");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the FIFO's reader got %d", status);
 }
 
 Test(snapshot, wrong_version_says_so)
