@@ -190,6 +190,25 @@ Test(cli, train_then_predict)
     cr_assert(strstr(slurp("out.txt"), "memory: "));
 }
 
+Test(cli, outputs_never_overwrite_an_input)
+{
+    write_data();
+    char *before = strdup(slurp("data.csv"));
+    cr_assert_eq(run("eval model.py data.csv --target y --predictions data.csv --quiet"), 2);
+    cr_assert(strstr(slurp("err.txt"), "data.csv is also an input"), "%s", slurp("err.txt"));
+    cr_assert_str_eq(slurp("data.csv"), before);
+    cr_assert_eq(run("train model.py data.csv --target y --out snap.rvs --quiet"), 0, "%s",
+                 slurp("err.txt"));
+    char *snap = strdup(slurp("snap.rvs"));
+    cr_assert_eq(run("predict snap.rvs data.csv --out snap.rvs"), 2);
+    cr_assert_str_eq(slurp("snap.rvs"), snap);
+    /* train may continue a snapshot in place: it is written whole, after the data */
+    cr_assert_eq(run("train snap.rvs data.csv --target y --out snap.rvs --quiet"), 0, "%s",
+                 slurp("err.txt"));
+    cr_assert_eq(run("inspect snap.rvs"), 0, "%s", slurp("err.txt"));
+    free(before);
+    free(snap);
+}
 
 /* ===== --parse-date ===== */
 

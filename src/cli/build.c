@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The model layer says "PATH: line L, column C: what" (or without PATH);
  * print it as compilers do, "PATH:L:C: what", so editors can jump there. */
@@ -63,11 +64,26 @@ int rv_cli_build_model(rv_cli_opts *opts, char **paths, int n, rv_object **out)
     return RV_EXIT_OK;
 }
 
-FILE *rv_cli_open_output(const char *path, int *code)
+int rv_cli_check_output(const rv_cli_opts *opts, const char *path)
+{
+    struct stat out, in;
+    if (!path || strcmp(path, "-") == 0 || stat(path, &out) != 0)
+        return RV_EXIT_OK;
+    for (int i = 0; i < opts->npos; i++)
+        if (strcmp(opts->pos[i], "-") != 0 && stat(opts->pos[i], &in) == 0 && in.st_dev == out.st_dev
+            && in.st_ino == out.st_ino)
+            return rv_cli_usage_error(opts, "%s is also an input (%s): write elsewhere", path,
+                                      opts->pos[i]);
+    return RV_EXIT_OK;
+}
+
+FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code)
 {
     *code = RV_EXIT_OK;
     if (!path || (path[0] == '-' && path[1] == '\0'))
         return stdout;
+    if ((*code = rv_cli_check_output(opts, path)))
+        return NULL;
     FILE *f = fopen(path, "w");
     if (!f)
         *code = rv_cli_fail("%s: %m", path);

@@ -159,7 +159,12 @@ int rv_cli_open_model(int argc, char **argv, unsigned verb, const char *usage,
  * position; returns RV_EXIT_RUNTIME. */
 int rv_cli_fail_model(const char *path, const char *msg);
 /* stdout for NULL or "-"; NULL with *code set on failure. */
-FILE *rv_cli_open_output(const char *path, int *code);
+/* RV_EXIT_USAGE (said) when the output path is one of the inputs (same
+ * file, by device and inode): predictions are written while the data is
+ * read, and over a model they destroy it. (train's snapshot may replace its
+ * input: it is written whole, after the data, and renamed into place.) */
+int rv_cli_check_output(const rv_cli_opts *opts, const char *path);
+FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code);
 int rv_cli_close_output(FILE *f, const char *path);
 
 /* ===== Verbs ===== */

@@ -40,7 +40,7 @@ int rv_cli_eval_main(int argc, char **argv)
     run.learn = 1;
     if ((code = rv_cli_make_metrics(&opts, model, &run)))
         goto done;
-    if (opts.predictions && !(run.predictions = rv_cli_open_output(opts.predictions, &code)))
+    if (opts.predictions && !(run.predictions = rv_cli_open_output(&opts, opts.predictions, &code)))
         goto done;
     rv_cli_catch_interrupt();
     code = rv_cli_run_data(&run, &opts, opts.pos[1]);

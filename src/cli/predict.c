@@ -25,7 +25,7 @@ int rv_cli_predict_main(int argc, char **argv)
     if (code || opts.help)
         goto done;
     run.model = model;
-    if (!(run.predictions = rv_cli_open_output(opts.out, &code)))
+    if (!(run.predictions = rv_cli_open_output(&opts, opts.out, &code)))
         goto done;
     rv_cli_catch_interrupt();
     code = rv_cli_run_data(&run, &opts, opts.pos[1]);
