@@ -296,6 +296,29 @@ Test(io, ndjson_bad_rows)
     rv_event_free(&x);
 }
 
+/* A key twice in a row is refused like a CSV column twice; an integer
+ * column refuses a number no integer type holds (1e20 was a cast out of
+ * range: undefined behaviour). */
+Test(io, ndjson_duplicate_keys_and_huge_integers)
+{
+    const char *p = write_text("dup.ndjson", "{\"y\": 3, \"y\": 100}\n{\"k\": 1e20, \"y\": 1}\n"
+                                             "{\"k\": 4, \"y\": 2}\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.skip_bad = 1;
+    rv_error err = {0};
+    cr_assert_eq(rv_stream_opts_type(&o, "k=int", &err), RV_OK, "%s", err.message);
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "k", 4);
+    cr_assert_eq(rv_stream_skipped(s), 2);
+    cr_assert_not_null(strstr(rv_stream_first_skip(s), "duplicate"), "%s", rv_stream_first_skip(s));
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
 Test(io, bad_rows_name_file_line_and_column)
 {
     const char *p = write_text("data.csv", "x,y\n1,2\n2,abc\n3,4,5\n4,\"open\n");

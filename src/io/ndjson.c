@@ -12,6 +12,7 @@
 #include "io/stream_internal.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,9 +96,9 @@ static rv_status json_value(rv_stream *s, rv_sym sym, json_t *v, rv_value *out, 
     }
     if (json_is_number(v) || json_is_boolean(v)) {
         double x = json_is_number(v) ? json_number_value(v) : json_is_true(v);
-        if (type == RV_COL_INT && x != (double)(long long)x)
-            return rv_stream_bad(s, err, "column '%s': %.17g is not an integer", rv_sym_name(sym),
-                                 x);
+        if (type == RV_COL_INT && (x != floor(x) || !(fabs(x) <= 9007199254740992.0))) /* 2^53 */
+            return rv_stream_bad(s, err, "column '%s': %.17g is not an integer exact as a double"
+                                 " (at most 2^53)", rv_sym_name(sym), x);
         if (type == RV_COL_DATE)
             return rv_stream_bad(s, err, "column '%s': a number is not a date in format '%s'",
                                  rv_sym_name(sym), fmt);
@@ -129,8 +130,9 @@ int rv_ndjson_next(rv_stream *s, rv_event *x, rv_value *y, int *has_y, rv_error 
     rv_ndjson_release(s);
     rv_arena_reset(&s->scratch);
     json_error_t jerr;
-    json_t *obj = json_loadb(line, (size_t)(end - line), JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
-                             &jerr);
+    /* a key twice is refused, as a CSV column twice is: which one counts is a guess */
+    json_t *obj = json_loadb(line, (size_t)(end - line),
+                             JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_REJECT_DUPLICATES, &jerr);
     if (!obj)
         return rv_stream_bad(s, err, "invalid JSON at column %d: %s", jerr.column, jerr.text);
     s->json = obj;
