@@ -209,6 +209,17 @@ Test(cli, outputs_never_overwrite_an_input)
     free(before);
     free(snap);
 }
+Test(cli, a_summary_that_cannot_be_written_is_an_error)
+{
+    write_data();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' eval model.py data.csv --target y --quiet >/dev/full 2>err.txt",
+             dir, bin);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st));
+    cr_assert_eq(WEXITSTATUS(st), 1, "exit %d", WEXITSTATUS(st));
+    cr_assert(strstr(slurp("err.txt"), "writing to stdout failed"), "%s", slurp("err.txt"));
+}
 
 /* ===== --parse-date ===== */
 

@@ -2,6 +2,8 @@
  * 0 ok, 1 runtime error, 2 usage error, 130 interrupted by Ctrl-C. */
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rivulet/m5.h"
@@ -20,6 +22,17 @@ static const char usage[] =
     "\n"
     "example:\n"
     "  rivulet eval model.py data.csv --target y\n";
+
+/* What a verb printed must have reached stdout: `rivulet eval ... > full-disk`
+ * exited 0 with its summary lost. */
+static int stdout_flushed(int code)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "rivulet: writing to stdout failed: %s\n", strerror(errno));
+        return code ? code : RV_EXIT_RUNTIME;
+    }
+    return code;
+}
 
 int main(int argc, char **argv)
 {
@@ -47,7 +60,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
-            return verbs[i].run(argc - 1, argv + 1);
+            return stdout_flushed(verbs[i].run(argc - 1, argv + 1));
     fprintf(stderr, "rivulet: unknown verb '%s'\n\n%s", argv[1], usage);
     return RV_EXIT_USAGE;
 }
