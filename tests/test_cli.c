@@ -220,6 +220,17 @@ Test(cli, a_summary_that_cannot_be_written_is_an_error)
     cr_assert_eq(WEXITSTATUS(st), 1, "exit %d", WEXITSTATUS(st));
     cr_assert(strstr(slurp("err.txt"), "writing to stdout failed"), "%s", slurp("err.txt"));
 }
+Test(cli, key_on_a_family_snapshot_is_refused)
+{
+    put("keyed.csv", "id,x,y\na,1,2\nb,2,4\na,3,6\n");
+    put("lin.py", "linear_model.LinearRegression()\n");
+    cr_assert_eq(run("train lin.py keyed.csv --target y --key id --out fam.rvs --quiet"), 0, "%s",
+                 slurp("err.txt"));
+    cr_assert_eq(run("train fam.rvs keyed.csv --target y --key id --out again.rvs --quiet"), 1);
+    cr_assert(strstr(slurp("err.txt"), "keyed family already (by 'id')"), "%s", slurp("err.txt"));
+    cr_assert_eq(run("train fam.rvs keyed.csv --target y --out again.rvs --quiet"), 0, "%s",
+                 slurp("err.txt"));
+}
 
 /* ===== --parse-date ===== */
 

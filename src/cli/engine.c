@@ -19,8 +19,16 @@ rv_object *rv_cli_load_model(const char *path, rv_error *err)
     return rv_model_load_file(path, err);
 }
 
+/* A model that is a family already (a trained family's snapshot) keeps its
+ * members: wrapped in another family, every key would start from scratch. */
 rv_object *rv_cli_family(rv_object *model, const char *key, rv_error *err)
 {
+    if (rv_is_family(model)) {
+        rv_error_set(err, RV_EINVAL, "the model is a keyed family already (by '%s'): drop --key",
+                     rv_family_key_feature(model));
+        rv_object_free(model);
+        return NULL;
+    }
     return rv_family_new(model, key, err);
 }
 
