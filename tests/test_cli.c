@@ -231,6 +231,14 @@ Test(cli, key_on_a_family_snapshot_is_refused)
     cr_assert_eq(run("train fam.rvs keyed.csv --target y --out again.rvs --quiet"), 0, "%s",
                  slurp("err.txt"));
 }
+Test(cli, a_target_no_row_has_is_an_error)
+{
+    put("rows.ndjson", "{\"x\": 1, \"y\": 2}\n{\"x\": 2, \"y\": 4}\n");
+    put("lin.py", "linear_model.LinearRegression()\n");
+    cr_assert_eq(run("train lin.py rows.ndjson --target Y --out m.rvs --quiet"), 1);
+    cr_assert(strstr(slurp("err.txt"), "no row has a value for the target 'Y'"), "%s", slurp("err.txt"));
+    cr_assert_eq(run("eval lin.py rows.ndjson --target y --quiet"), 0, "%s", slurp("err.txt"));
+}
 
 /* ===== --parse-date ===== */
 

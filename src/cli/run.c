@@ -356,6 +356,10 @@ int rv_cli_run_data(rv_cli_run *run, rv_cli_opts *opts, const char *data)
     }
     if (!code)
         code = loop(run, &ls, opts->quiet);
+    /* NDJSON rows without the target are predicted and not learned, so a
+     * misspelt --target learned nothing and still exited 0 */
+    if (!code && run->learn && run->rows > 0 && run->scored == 0 && !run->interrupted)
+        code = rv_cli_fail("%s: no row has a value for the target '%s'", data, opts->target);
     if (run->predictions && ls.out.len)
         fwrite(ls.out.data, 1, ls.out.len, run->predictions);
     if (run->skipped && ls.s)
