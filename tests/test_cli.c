@@ -239,6 +239,13 @@ Test(cli, a_target_no_row_has_is_an_error)
     cr_assert(strstr(slurp("err.txt"), "no row has a value for the target 'Y'"), "%s", slurp("err.txt"));
     cr_assert_eq(run("eval lin.py rows.ndjson --target y --quiet"), 0, "%s", slurp("err.txt"));
 }
+Test(cli, a_metric_must_fit_the_model)
+{
+    write_data(); /* model.py is a regressor */
+    cr_assert_eq(run("eval model.py data.csv --target y --metric Accuracy --quiet"), 2);
+    cr_assert(strstr(slurp("err.txt"), "--metric Accuracy scores classifiers"), "%s", slurp("err.txt"));
+    cr_assert_eq(run("eval model.py data.csv --target y --metric RMSE --quiet"), 0, "%s", slurp("err.txt"));
+}
 
 /* ===== --parse-date ===== */
 

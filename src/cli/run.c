@@ -15,6 +15,7 @@
  * metric, and the five worst keys.
  */
 #include "cli/cli.h"
+#include "rivulet/metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,16 @@ int rv_cli_make_metrics(const rv_cli_opts *opts, const rv_object *model, rv_cli_
                        ? rv_cli_usage_error(opts, "--metric %s: %s", name, err.message)
                        : rv_cli_fail("%s", err.message);
         run->nmetrics++;
+        /* a regressor's numbers scored by Accuracy were cut at 0.5 into
+         * classes, and a classifier's labels by MAE failed on the first row */
+        unsigned works = rv_metric_works_with(run->metrics[i]), flags = rv_estimator_flags(model);
+        if ((flags & RV_F_REGRESSOR) && !(works & RV_METRIC_REGRESSION))
+            return rv_cli_usage_error(opts, "--metric %s scores classifiers, and the model is a"
+                                            " regressor", name);
+        if ((flags & RV_F_CLASSIFIER) && !(works & (RV_METRIC_CLASSIFICATION | RV_METRIC_PROBA
+                                                    | RV_METRIC_BINARY)))
+            return rv_cli_usage_error(opts, "--metric %s scores regressors, and the model is a"
+                                            " classifier", name);
     }
     return RV_EXIT_OK;
 }
