@@ -319,6 +319,31 @@ Test(io, ndjson_duplicate_keys_and_huge_integers)
     rv_event_free(&x);
 }
 
+Test(io, a_target_that_is_not_finite_is_a_bad_row)
+{
+    const char *p = write_text("nf.csv", "x,y\n1,2\n2,nan\n3,1e400\n4,8\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.target = "y";
+    o.skip_bad = 1;
+    rv_error err = {0};
+    cr_assert_eq(rv_stream_opts_type(&o, "y=float", &err), RV_OK, "%s", err.message);
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    rv_value y;
+    int has_y = 0, rows = 0;
+    while (rv_stream_next(s, &x, &y, &has_y, &err) == 1) {
+        cr_assert(has_y && isfinite(y.num));
+        rows++;
+    }
+    cr_assert_eq(rows, 2);
+    cr_assert_eq(rv_stream_skipped(s), 2);
+    cr_assert_not_null(strstr(rv_stream_first_skip(s), "not a finite number"), "%s", rv_stream_first_skip(s));
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
 Test(io, bad_rows_name_file_line_and_column)
 {
     const char *p = write_text("data.csv", "x,y\n1,2\n2,abc\n3,4,5\n4,\"open\n");

@@ -19,6 +19,7 @@
  */
 #include "io/stream_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -278,6 +279,9 @@ int rv_csv_next(rv_stream *s, rv_event *x, rv_value *y, int *has_y, rv_error *er
         if (st)
             return st;
         if (c->is_target) {
+            if (v.kind == RV_NUM && !isfinite(v.num)) /* a bad row --skip-bad can skip */
+                return rv_stream_bad(s, err, "the target '%s' is not a finite number",
+                                     rv_sym_name(c->sym));
             *y = v;
             *has_y = 1;
         } else if (v.kind == RV_NUM ? rv_event_push_num(x, c->sym, v.num)

@@ -154,6 +154,8 @@ int rv_ndjson_next(rv_stream *s, rv_event *x, rv_value *y, int *has_y, rv_error 
         if (absent)
             continue;
         if (sym == s->target_sym && s->opts.target) {
+            if (val.kind == RV_NUM && !isfinite(val.num)) /* 1e400: a bad row --skip-bad can skip */
+                return rv_stream_bad(s, err, "the target '%s' is not a finite number", rv_sym_name(sym));
             *y = val;
             *has_y = 1;
         } else if (rv_event_set_value(x, sym, &val)) {
