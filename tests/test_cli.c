@@ -246,6 +246,14 @@ Test(cli, a_metric_must_fit_the_model)
     cr_assert(strstr(slurp("err.txt"), "--metric Accuracy scores classifiers"), "%s", slurp("err.txt"));
     cr_assert_eq(run("eval model.py data.csv --target y --metric RMSE --quiet"), 0, "%s", slurp("err.txt"));
 }
+Test(cli, train_checks_where_it_will_save_before_it_learns)
+{
+    write_data();
+    cr_assert_eq(run("train model.py missing.csv --target y --out nodir/m.rvs --quiet"), 1);
+    cr_assert(strstr(slurp("err.txt"), "nodir/m.rvs: no directory nodir"), "%s", slurp("err.txt"));
+    cr_assert_eq(run("train model.py data.csv --target y --out . --quiet"), 1);
+    cr_assert(strstr(slurp("err.txt"), "is a directory"), "%s", slurp("err.txt"));
+}
 
 /* ===== --parse-date ===== */
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The model layer says "PATH: line L, column C: what" (or without PATH);
  * print it as compilers do, "PATH:L:C: what", so editors can jump there. */
@@ -74,6 +75,22 @@ int rv_cli_check_output(const rv_cli_opts *opts, const char *path)
             && in.st_ino == out.st_ino)
             return rv_cli_usage_error(opts, "%s is also an input (%s): write elsewhere", path,
                                       opts->pos[i]);
+    return RV_EXIT_OK;
+}
+
+int rv_cli_check_out_dir(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return rv_cli_fail("%s: is a directory", path);
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash == path ? 1 : slash - path) : 1,
+             slash ? path : ".");
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return rv_cli_fail("%s: no directory %s to save into", path, dir);
+    if (access(dir, W_OK | X_OK) != 0)
+        return rv_cli_fail("%s: cannot write into %s: %m", path, dir);
     return RV_EXIT_OK;
 }
 

@@ -165,6 +165,10 @@ int rv_cli_fail_model(const char *path, const char *msg);
  * input: it is written whole, after the data, and renamed into place.) */
 int rv_cli_check_output(const rv_cli_opts *opts, const char *path);
 FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code);
+/* RV_EXIT_RUNTIME (said) when path's directory cannot take a new file, or
+ * path is a directory: train learns first and saves last, and found out
+ * only after the whole run. */
+int rv_cli_check_out_dir(const char *path);
 int rv_cli_close_output(FILE *f, const char *path);
 
 /* ===== Verbs ===== */

@@ -43,6 +43,8 @@ int rv_cli_train_main(int argc, char **argv)
                                                                        : "--target COL");
         goto done;
     }
+    if ((code = rv_cli_check_out_dir(opts.out)))
+        goto done;
     if ((code = rv_cli_build_model(&opts, opts.pos, opts.npos - 1, &model)))
         goto done;
     run.model = model;
@@ -55,7 +57,7 @@ int rv_cli_train_main(int argc, char **argv)
     rv_cli_print_summary(&run, stdout);
     rv_error err = {0};
     if (rv_cli_save(model, opts.out, &err)) {
-        code = rv_cli_fail("%s: %s", opts.out, err.message);
+        code = rv_cli_fail("%s", err.message); /* it names the file */
         goto done;
     }
     if (!opts.quiet)
