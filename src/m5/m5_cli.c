@@ -55,6 +55,29 @@ static int fail(const rv_error *err)
     return 1;
 }
 
+static const char GENERATE_USAGE[] =
+    "usage: rivulet m5 generate --out DIR [--seed N] [--items N | --series N] [--days N]"
+    " [--format kaggle|long|both]\n";
+static const char SCORE_USAGE[] =
+    "usage: rivulet m5 score --truth PATH (--forecast FILE | --benchmark naive|snaive)"
+    " [--train PATH] [--train-end N]\n";
+
+/* A size: 0 would mean the default, which for --series is all 30,490 */
+static size_t positive_arg(const char *s, const char *name)
+{
+    size_t v = count_arg(s, name);
+    if (v == 0) {
+        fprintf(stderr, "rivulet m5: %s wants a positive integer, got '%s'\n", name, s);
+        exit(2);
+    }
+    return v;
+}
+
+static int is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
 static int cmd_generate(int argc, char **argv)
 {
     rv_m5_gen_options o = {42, 0, 0, 0};
@@ -65,23 +88,25 @@ static int cmd_generate(int argc, char **argv)
         else if ((v = opt(argc, argv, &i, "--seed")))
             o.seed = count_arg(v, "--seed");
         else if ((v = opt(argc, argv, &i, "--items")))
-            o.n_items = count_arg(v, "--items");
+            o.n_items = positive_arg(v, "--items");
         else if ((v = opt(argc, argv, &i, "--series")))
-            o.n_series = count_arg(v, "--series");
+            o.n_series = positive_arg(v, "--series");
         else if ((v = opt(argc, argv, &i, "--days")))
-            o.n_days = count_arg(v, "--days");
+            o.n_days = positive_arg(v, "--days");
         else if ((v = opt(argc, argv, &i, "--format")))
             format = v;
-        else {
-            fprintf(stderr, "rivulet m5 generate: unknown argument '%s'\n", argv[i]);
+        else if (is_help(argv[i])) {
+            fputs(GENERATE_USAGE, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "rivulet m5 generate: unknown argument '%s'\n%s", argv[i], GENERATE_USAGE);
             return 2;
         }
     }
     int kaggle = strcmp(format, "kaggle") == 0 || strcmp(format, "both") == 0;
     int lng = strcmp(format, "long") == 0 || strcmp(format, "both") == 0;
     if (!out || (!kaggle && !lng)) {
-        fprintf(stderr, "usage: rivulet m5 generate --out DIR [--seed N] [--items N | --series N] "
-                        "[--days N] [--format kaggle|long|both]\n");
+        fputs(GENERATE_USAGE, stderr);
         return 2;
     }
     rv_error err = {0};
@@ -134,15 +159,17 @@ static int cmd_score(int argc, char **argv)
             bench = v;
         else if ((v = opt(argc, argv, &i, "--train-end")))
             train_end = count_arg(v, "--train-end");
-        else {
-            fprintf(stderr, "rivulet m5 score: unknown argument '%s'\n", argv[i]);
+        else if (is_help(argv[i])) {
+            fputs(SCORE_USAGE, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "rivulet m5 score: unknown argument '%s'\n%s", argv[i], SCORE_USAGE);
             return 2;
         }
     }
     if (!truth || !!forecast == !!bench ||
         (bench && strcmp(bench, "naive") != 0 && strcmp(bench, "snaive") != 0)) {
-        fprintf(stderr, "usage: rivulet m5 score --truth PATH (--forecast FILE | --benchmark "
-                        "naive|snaive) [--train PATH] [--train-end N]\n");
+        fputs(SCORE_USAGE, stderr);
         return 2;
     }
     rv_error err = {0};
