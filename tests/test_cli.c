@@ -2,6 +2,7 @@
  * Makefile's test targets) run on small files in a temporary directory. */
 #include "support.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <sys/wait.h>
@@ -253,6 +254,22 @@ Test(cli, train_checks_where_it_will_save_before_it_learns)
     cr_assert(strstr(slurp("err.txt"), "nodir/m.rvs: no directory nodir"), "%s", slurp("err.txt"));
     cr_assert_eq(run("train model.py data.csv --target y --out . --quiet"), 1);
     cr_assert(strstr(slurp("err.txt"), "is a directory"), "%s", slurp("err.txt"));
+}
+Test(cli, a_failed_run_leaves_the_old_predictions)
+{
+    write_data();
+    put("bad.csv", "x,y\n1,2\n2,oops\n");
+    put("preds.csv", "old\n");
+    cr_assert_eq(run("eval model.py bad.csv --target y --predictions preds.csv --quiet"), 1);
+    cr_assert_str_eq(slurp("preds.csv"), "old\n");
+    DIR *dh = opendir(dir); /* and no temporary file is left behind */
+    struct dirent *de;
+    while ((de = readdir(dh)))
+        cr_assert_null(strstr(de->d_name, ".tmp."), "%s left behind", de->d_name);
+    closedir(dh);
+    cr_assert_eq(run("eval model.py data.csv --target y --predictions preds.csv --quiet"), 0, "%s",
+                 slurp("err.txt"));
+    cr_assert_eq(strncmp(slurp("preds.csv"), "row,y,prediction\n", 17), 0, "%s", slurp("preds.csv"));
 }
 
 /* ===== --parse-date ===== */

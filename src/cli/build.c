@@ -94,6 +94,12 @@ int rv_cli_check_out_dir(const char *path)
     return RV_EXIT_OK;
 }
 
+/* A regular output file is written beside its name and renamed into place
+ * when the run ends well (or is interrupted: its rows so far are whole), and
+ * removed when it fails: a failed run left a file of complete-looking rows
+ * where a good one had been. One output per process. */
+static char *output_tmp;
+
 FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code)
 {
     *code = RV_EXIT_OK;
@@ -101,18 +107,48 @@ FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code)
         return stdout;
     if ((*code = rv_cli_check_output(opts, path)))
         return NULL;
-    FILE *f = fopen(path, "w");
-    if (!f)
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* /dev/stdout, a FIFO: straight in */
+        FILE *f = fopen(path, "w");
+        if (!f)
+            *code = rv_cli_fail("%s: %m", path);
+        return f;
+    }
+    size_t n = strlen(path) + 16;
+    output_tmp = malloc(n);
+    if (!output_tmp) {
+        *code = rv_cli_fail("out of memory");
+        return NULL;
+    }
+    snprintf(output_tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(output_tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
         *code = rv_cli_fail("%s: %m", path);
+        if (fd >= 0) {
+            close(fd);
+            unlink(output_tmp);
+        }
+        free(output_tmp);
+        output_tmp = NULL;
+    }
     return f;
 }
 
-int rv_cli_close_output(FILE *f, const char *path)
+int rv_cli_close_output(FILE *f, const char *path, int keep)
 {
     if (!f)
         return RV_EXIT_OK;
     int bad = ferror(f);
     bad |= f == stdout ? fflush(f) : fclose(f);
+    if (output_tmp) {
+        if (!bad && keep && rename(output_tmp, path) != 0)
+            bad = 1;
+        if (bad || !keep)
+            unlink(output_tmp);
+        free(output_tmp);
+        output_tmp = NULL;
+    }
     return bad ? rv_cli_fail("%s: write error", path ? path : "<stdout>") : RV_EXIT_OK;
 }
 

@@ -169,7 +169,8 @@ FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code);
  * path is a directory: train learns first and saves last, and found out
  * only after the whole run. */
 int rv_cli_check_out_dir(const char *path);
-int rv_cli_close_output(FILE *f, const char *path);
+/* keep = 0 (the run failed) discards a file written by rv_cli_open_output */
+int rv_cli_close_output(FILE *f, const char *path, int keep);
 
 /* ===== Verbs ===== */
 

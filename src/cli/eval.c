@@ -46,7 +46,7 @@ int rv_cli_eval_main(int argc, char **argv)
         goto done;
     rv_cli_catch_interrupt();
     code = rv_cli_run_data(&run, &opts, opts.pos[1]);
-    int out_code = rv_cli_close_output(run.predictions, opts.predictions);
+    int out_code = rv_cli_close_output(run.predictions, opts.predictions, code == RV_EXIT_OK);
     if (!code) {
         /* Predictions on stdout push the summary to stderr. */
         rv_cli_print_summary(&run, run.predictions == stdout ? stderr : stdout);

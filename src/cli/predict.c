@@ -29,7 +29,7 @@ int rv_cli_predict_main(int argc, char **argv)
         goto done;
     rv_cli_catch_interrupt();
     code = rv_cli_run_data(&run, &opts, opts.pos[1]);
-    int out_code = rv_cli_close_output(run.predictions, opts.out);
+    int out_code = rv_cli_close_output(run.predictions, opts.out, code == RV_EXIT_OK);
     if (!code)
         code = run.interrupted ? RV_EXIT_INTERRUPTED : out_code;
 done:
