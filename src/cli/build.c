@@ -122,6 +122,11 @@ FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code)
     }
     snprintf(output_tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(output_tmp);
+    if (fd >= 0) { /* the mode fopen would give, not mkstemp's 0600 */
+        mode_t mask = umask(0);
+        umask(mask);
+        fchmod(fd, 0666 & ~mask);
+    }
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         *code = rv_cli_fail("%s: %m", path);
