@@ -186,7 +186,7 @@ typedef struct rv_event {
     uint32_t slot_cap;
 } rv_event;
 
-#define RV_EVENT_SCAN_MAX 32
+#define RV_EVENT_SCAN_MAX 64
 
 void rv_event_init(rv_event *e);
 void rv_event_free(rv_event *e);
