@@ -317,6 +317,7 @@ Test(io, ndjson_duplicate_keys_and_huge_integers)
     cr_assert_not_null(strstr(rv_stream_first_skip(s), "duplicate"), "%s", rv_stream_first_skip(s));
     rv_stream_close(s);
     rv_event_free(&x);
+    rv_stream_opts_free(&o);
 }
 
 Test(io, a_target_that_is_not_finite_is_a_bad_row)
@@ -342,6 +343,7 @@ Test(io, a_target_that_is_not_finite_is_a_bad_row)
     cr_assert_not_null(strstr(rv_stream_first_skip(s), "not a finite number"), "%s", rv_stream_first_skip(s));
     rv_stream_close(s);
     rv_event_free(&x);
+    rv_stream_opts_free(&o);
 }
 
 Test(io, bad_rows_name_file_line_and_column)
