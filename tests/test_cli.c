@@ -271,6 +271,15 @@ Test(cli, a_failed_run_leaves_the_old_predictions)
                  slurp("err.txt"));
     cr_assert_eq(strncmp(slurp("preds.csv"), "row,y,prediction\n", 17), 0, "%s", slurp("preds.csv"));
 }
+Test(cli, m5_subcommands_answer_help_and_refuse_zero_sizes)
+{
+    cr_assert_eq(run("m5 generate --help"), 0);
+    cr_assert(strstr(slurp("out.txt"), "usage: rivulet m5 generate"), "%s", slurp("out.txt"));
+    cr_assert_eq(run("m5 score --help"), 0);
+    cr_assert(strstr(slurp("out.txt"), "usage: rivulet m5 score"), "%s", slurp("out.txt"));
+    cr_assert_eq(run("m5 generate --out gen --series 0"), 2); /* 0 had meant all 30,490 */
+    cr_assert(strstr(slurp("err.txt"), "--series wants a positive integer"), "%s", slurp("err.txt"));
+}
 
 /* ===== --parse-date ===== */
 
