@@ -207,6 +207,21 @@ rv_status rv_event_copy(rv_event *dst, const rv_event *src);
 rv_status rv_event_assign(rv_event *dst, const rv_event *src);
 rv_value rv_feature_value(const rv_feature *f);
 
+/* ===== Replacing a file whole (file_replace.c) ===== */
+
+/* Write to fd, close it, then end: keep renames the new contents into place
+ * (durable: the directory is synced too), keep 0 leaves the old file. Paths
+ * that are not regular files are written straight into; symlinks through.
+ * mode is the new file's, less the umask. */
+typedef struct rv_file_replace {
+    int fd;
+    char *tmp;  /* NULL when writing straight into the path */
+    char *path; /* where tmp is renamed to */
+} rv_file_replace;
+
+rv_status rv_file_replace_open(rv_file_replace *f, const char *path, unsigned mode, rv_error *err);
+rv_status rv_file_replace_end(rv_file_replace *f, int keep, int durable, rv_error *err);
+
 /* ===== Hash maps ===== */
 
 /* Open-addressing map from a 64-bit key to a 64-bit value (key 0 allowed). */

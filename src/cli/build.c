@@ -94,11 +94,11 @@ int rv_cli_check_out_dir(const char *path)
     return RV_EXIT_OK;
 }
 
-/* A regular output file is written beside its name and renamed into place
- * when the run ends well (or is interrupted: its rows so far are whole), and
- * removed when it fails: a failed run left a file of complete-looking rows
- * where a good one had been. One output per process. */
-static char *output_tmp;
+/* A predictions file is replaced whole (rv_file_replace): renamed into place
+ * when the run ends well or is interrupted (its rows so far are whole), and
+ * left as it was when the run fails, which had left a file of
+ * complete-looking rows where a good one had been. One output per process. */
+static rv_file_replace output;
 
 FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code)
 {
@@ -107,35 +107,16 @@ FILE *rv_cli_open_output(const rv_cli_opts *opts, const char *path, int *code)
         return stdout;
     if ((*code = rv_cli_check_output(opts, path)))
         return NULL;
-    struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) { /* /dev/stdout, a FIFO: straight in */
-        FILE *f = fopen(path, "w");
-        if (!f)
-            *code = rv_cli_fail("%s: %m", path);
-        return f;
-    }
-    size_t n = strlen(path) + 16;
-    output_tmp = malloc(n);
-    if (!output_tmp) {
-        *code = rv_cli_fail("out of memory");
+    rv_error err = {0};
+    if (rv_file_replace_open(&output, path, 0666, &err) != RV_OK) {
+        *code = rv_cli_fail("%s", err.message);
         return NULL;
     }
-    snprintf(output_tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(output_tmp);
-    if (fd >= 0) { /* the mode fopen would give, not mkstemp's 0600 */
-        mode_t mask = umask(0);
-        umask(mask);
-        fchmod(fd, 0666 & ~mask);
-    }
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *f = fdopen(output.fd, "w");
     if (!f) {
         *code = rv_cli_fail("%s: %m", path);
-        if (fd >= 0) {
-            close(fd);
-            unlink(output_tmp);
-        }
-        free(output_tmp);
-        output_tmp = NULL;
+        close(output.fd);
+        rv_file_replace_end(&output, 0, 0, NULL);
     }
     return f;
 }
@@ -146,13 +127,10 @@ int rv_cli_close_output(FILE *f, const char *path, int keep)
         return RV_EXIT_OK;
     int bad = ferror(f);
     bad |= f == stdout ? fflush(f) : fclose(f);
-    if (output_tmp) {
-        if (!bad && keep && rename(output_tmp, path) != 0)
-            bad = 1;
-        if (bad || !keep)
-            unlink(output_tmp);
-        free(output_tmp);
-        output_tmp = NULL;
+    if (f != stdout) {
+        rv_error err = {0};
+        if (rv_file_replace_end(&output, keep && !bad, 0, &err) != RV_OK)
+            return rv_cli_fail("%s", err.message);
     }
     return bad ? rv_cli_fail("%s: write error", path ? path : "<stdout>") : RV_EXIT_OK;
 }

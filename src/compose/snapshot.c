@@ -233,102 +233,24 @@ static rv_status write_all(int fd, const char *p, size_t n)
     return RV_OK;
 }
 
-/* fsync of the directory holding path, so the rename itself is durable. */
-static void sync_dir(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-/* Writes straight into a file that is not a regular one (/dev/null, a FIFO,
- * /dev/full, which must then fail): renaming over it would replace the
- * device node itself, and did so when run as root. */
-static rv_status write_special(const char *path, const rv_buf *b, rv_error *err)
-{
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rv_error_set(err, RV_EIO, "%s: cannot open: %s", path, strerror(errno));
-    rv_status st = RV_OK;
-    if (write_all(fd, b->data, b->len))
-        st = rv_error_set(err, RV_EIO, "%s: write failed: %s", path, strerror(errno));
-    if (close(fd) != 0 && !st)
-        st = rv_error_set(err, RV_EIO, "%s: close failed: %s", path, strerror(errno));
-    return st;
-}
-
-/* The path a symlink names, joined to the link's directory when relative;
- * NULL if it cannot be read. */
-static char *link_target(const char *link)
-{
-    char to[4096];
-    ssize_t n = readlink(link, to, sizeof to - 1);
-    if (n <= 0)
-        return NULL;
-    to[n] = '\0';
-    const char *slash = strrchr(link, '/');
-    size_t dlen = to[0] == '/' || !slash ? 0 : (size_t)(slash - link + 1);
-    char *out = malloc(dlen + (size_t)n + 1);
-    if (out)
-        snprintf(out, dlen + (size_t)n + 1, "%.*s%s", (int)dlen, link, to);
-    return out;
-}
-
-/* A new file is written beside its final name and renamed over it, so that a
- * crash never leaves half a snapshot; through a symlink, beside its target
- * (renaming would replace the link). */
-rv_status rv_snapshot_write_file(const rv_object *model, const char *given, rv_error *err)
+rv_status rv_snapshot_write_file(const rv_object *model, const char *path, rv_error *err)
 {
     rv_buf b;
     rv_buf_init(&b);
     rv_status st = rv_snapshot_save(model, &b);
     if (st) {
         rv_buf_free(&b);
-        return rv_error_set(err, st, "%s: could not encode the snapshot", given);
+        return rv_error_set(err, st, "%s: could not encode the snapshot", path);
     }
-    char *resolved = realpath(given, NULL); /* NULL when there is no such file yet */
-    struct stat sb;
-    if (!resolved && lstat(given, &sb) == 0 && S_ISLNK(sb.st_mode))
-        resolved = link_target(given); /* a link to a file not written yet */
-    if (resolved && stat(resolved, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        free(resolved);
-        st = write_special(given, &b, err);
-        rv_buf_free(&b);
-        return st;
+    rv_file_replace f; /* written whole, or the old snapshot stays */
+    if ((st = rv_file_replace_open(&f, path, 0600, err)) == RV_OK) {
+        if (write_all(f.fd, b.data, b.len) || (f.tmp && fsync(f.fd) != 0))
+            st = rv_error_set(err, RV_EIO, "%s: write failed: %s", path, strerror(errno));
+        if (close(f.fd) != 0 && !st)
+            st = rv_error_set(err, RV_EIO, "%s: close failed: %s", path, strerror(errno));
+        rv_status end = rv_file_replace_end(&f, st == RV_OK, 1, err);
+        st = st ? st : end;
     }
-    const char *path = resolved ? resolved : given;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) {
-        rv_buf_free(&b);
-        return rv_error_set(err, RV_ENOMEM, "out of memory");
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = rv_error_set(err, RV_EIO, "%s: cannot create a temporary file: %s", path, strerror(errno));
-    } else {
-        if (write_all(fd, b.data, b.len) || fsync(fd) != 0)
-            st = rv_error_set(err, RV_EIO, "%s: write failed: %s", tmp, strerror(errno));
-        if (close(fd) != 0 && !st)
-            st = rv_error_set(err, RV_EIO, "%s: close failed: %s", tmp, strerror(errno));
-        if (!st && rename(tmp, path) != 0)
-            st = rv_error_set(err, RV_EIO, "%s: rename failed: %s", path, strerror(errno));
-        if (st)
-            unlink(tmp);
-        else
-            sync_dir(path);
-    }
-    free(tmp);
-    free(resolved);
     rv_buf_free(&b);
     return st;
 }

@@ -4,7 +4,9 @@
  * Past that, every change keeps a hash index of the names whole, so that a
  * client's event of 200,000 features costs linear time, not quadratic (it
  * took 19 s and held a worker). rv_event_get only reads the index, so
- * threads may share a const event. */
+ * threads may share a const event. The index holds only positions (4 bytes
+ * a slot; the names are the items'), where rv_map64 would copy every key and
+ * value beside them. */
 #include "rivulet/core.h"
 
 #include <stdlib.h>

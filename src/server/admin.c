@@ -315,12 +315,8 @@ int rv_api_needs_auth(const char *method, const char *path)
 
 #define IS(m, p) (strcmp(req->method, (m)) == 0 && strcmp(req->path, (p)) == 0)
 
-void rv_api_dispatch(rv_server *s, const rv_req *in, rv_resp *resp)
+void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
 {
-    rv_req head_as_get = *in; /* HEAD answers as GET does; libmicrohttpd sends no body */
-    if (strcmp(in->method, "HEAD") == 0)
-        head_as_get.method = "GET";
-    const rv_req *req = &head_as_get;
     const char *model_prefix = "/api/model/";
     size_t mp = strlen(model_prefix);
     if (IS("POST", "/api/predict"))

@@ -201,6 +201,16 @@ static rv_value get_value(rv_reader *in)
 }
 
 /* The record borrows strings from the bytes p, which must outlive it. */
+const char *rv_record_model(const void *p, size_t n, uint32_t *len)
+{
+    rv_reader in;
+    rv_reader_init(&in, p, n);
+    if (rv_reader_u8(&in) != 1)
+        return NULL;
+    const char *model = rv_reader_bytes(&in, len, 4096);
+    return in.status == RV_OK ? model : NULL;
+}
+
 rv_status rv_record_decode(rv_record *r, const void *p, size_t n, rv_error *err)
 {
     rv_reader in;

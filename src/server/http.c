@@ -83,31 +83,31 @@ static enum MHD_Result send_message(struct MHD_Connection *c, rv_server *s, cons
     return send_resp(c, s, method, url, &r);
 }
 
-typedef struct header_count {
-    const char *name;
-    size_t n;
-} header_count;
+typedef struct framing {
+    size_t content_length, transfer_encoding; /* how many of each header */
+} framing;
 
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
 {
     (void)kind;
     (void)value;
-    header_count *h = cls;
-    if (strcasecmp(key, h->name) == 0)
-        h->n++;
+    framing *f = cls;
+    f->content_length += strcasecmp(key, "Content-Length") == 0;
+    f->transfer_encoding += strcasecmp(key, "Transfer-Encoding") == 0;
     return MHD_YES;
 }
 
 /* Whether the body's length is ambiguous: two Content-Length headers (the
  * first would win, and the rest of the body be read as the next request), or
  * one with Transfer-Encoding. A proxy in front may frame such a request
- * differently, which is how requests are smuggled past it. */
+ * differently, which is how requests are smuggled past it. One pass over
+ * the headers, on every request. */
 static int ambiguous_length(struct MHD_Connection *c)
 {
-    header_count cl = {"Content-Length", 0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &cl);
-    return cl.n > 1 || (cl.n == 1 && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding"));
+    framing f = {0, 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    return f.content_length > 1 || (f.content_length && f.transfer_encoding);
 }
 
 /* 0 = allowed, else the status to answer. */
@@ -354,7 +354,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_message(c, s, method, url, 413, "The body is too large.");
     if (ctx->body.oom)
         return send_message(c, s, method, url, 500, "Out of memory reading the body.");
-    rv_req req = {method, url, ctx->body.data, ctx->body.len, query_arg, c};
+    /* HEAD is routed as GET: libmicrohttpd sends the headers and no body */
+    rv_req req = {strcmp(method, "HEAD") == 0 ? "GET" : method, url, ctx->body.data, ctx->body.len,
+                  query_arg, c};
     rv_resp *resp = &ctx->resp;
     rv_api_dispatch(s, &req, resp);
     if (resp->wait) {

@@ -105,6 +105,9 @@ void rv_record_free(rv_record *r);
 rv_status rv_record_encode(rv_buf *out, const char *model, const rv_event *x, const rv_value *y,
                            const rv_prediction *p, int predicted);
 rv_status rv_record_decode(rv_record *r, const void *p, size_t n, rv_error *err);
+/* The model name a record starts with, without decoding the rest (NULL if
+ * the record is malformed); *len is its length. */
+const char *rv_record_model(const void *p, size_t n, uint32_t *len);
 
 /* ===== Stats ===== */
 

@@ -256,21 +256,36 @@ static int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
-static void sweep_expired(rv_server *s)
+/* Forgets every kept prediction for which drop holds, durably; the caller
+ * holds kept_mu. Returns the last forget's ticket (0 if none). */
+static uint64_t forget_kept_where(rv_server *s, int (*drop)(const kept_blob *, const void *),
+                                  const void *ctx)
 {
-    int64_t now = now_s();
+    uint64_t t = 0;
     for (uint32_t i = 0; i < rv_strmap_capacity_used(&s->kept); i++) {
         uint32_t len;
         const char *key = rv_strmap_key_at(&s->kept, i, &len);
         if (!key)
             continue;
         kept_blob *k = (kept_blob *)(uintptr_t)*rv_strmap_val_at(&s->kept, i);
-        if (k->expires && k->expires <= now) {
-            rv_store_forget(s->store, key);
+        if (drop(k, ctx)) {
+            t = rv_store_forget(s->store, key);
             free(k);
             rv_strmap_del(&s->kept, key, len);
         }
     }
+    return t;
+}
+
+static int expired(const kept_blob *k, const void *now)
+{
+    return k->expires && k->expires <= *(const int64_t *)now;
+}
+
+static void sweep_expired(rv_server *s)
+{
+    int64_t now = now_s();
+    forget_kept_where(s, expired, &now);
 }
 
 static rv_status kept_insert(rv_server *s, const char *id, const void *p, size_t n, int64_t expires)
@@ -346,28 +361,17 @@ char *rv_state_take(rv_server *s, const char *id, size_t *len)
  * predict keeps another meanwhile): a learn by their ids would score the
  * old model's prediction in the new model's metrics. Returns the last
  * forget's ticket (0 if none). */
+static int made_by(const kept_blob *k, const void *model)
+{
+    uint32_t len;
+    const char *name = rv_record_model(k->bytes, k->len, &len);
+    return name && len == strlen(model) && memcmp(name, model, len) == 0;
+}
+
 uint64_t rv_state_forget_kept_of(rv_server *s, const char *model)
 {
-    uint64_t t = 0;
-    size_t mlen = strlen(model);
     pthread_mutex_lock(&s->kept_mu);
-    for (uint32_t i = 0; i < rv_strmap_capacity_used(&s->kept); i++) {
-        uint32_t len;
-        const char *key = rv_strmap_key_at(&s->kept, i, &len);
-        if (!key)
-            continue;
-        kept_blob *k = (kept_blob *)(uintptr_t)*rv_strmap_val_at(&s->kept, i);
-        rv_reader in; /* a record starts u8 version | bytes model (codec.c) */
-        rv_reader_init(&in, k->bytes, k->len);
-        rv_reader_u8(&in);
-        uint32_t nlen;
-        const char *name = rv_reader_bytes(&in, &nlen, 4096);
-        if (in.status == RV_OK && nlen == mlen && memcmp(name, model, mlen) == 0) {
-            t = rv_store_forget(s->store, key);
-            free(k);
-            rv_strmap_del(&s->kept, key, len);
-        }
-    }
+    uint64_t t = forget_kept_where(s, made_by, model);
     pthread_mutex_unlock(&s->kept_mu);
     return t;
 }

@@ -150,9 +150,9 @@ void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp)
     rv_flavor f = s->flavor;
     pthread_mutex_lock(&s->metrics_mu);
     if (sort && *sort && strcmp(sort, "n") && strcmp(sort, "model") && strcmp(sort, "key")) {
-        json_t *names = rv_metrics_to_json(&s->metrics); /* the flavor's metric names */
-        int known = json_object_get(names, sort) != NULL;
-        json_decref(names);
+        int known = 0; /* one of the flavor's metrics */
+        for (int i = 0; i < s->metrics.n && !known; i++)
+            known = s->metrics.names[i] && strcmp(s->metrics.names[i], sort) == 0;
         if (!known) {
             pthread_mutex_unlock(&s->metrics_mu);
             rv_rwshard_unlock(&s->models_lock);

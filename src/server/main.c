@@ -158,16 +158,17 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     return 0;
 }
 
+/* Replaced whole, so a reader polling for it never sees half a number. */
 static void write_port_file(const char *path, int port)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    rv_file_replace f;
+    if (rv_file_replace_open(&f, path, 0666, NULL) != RV_OK)
         return;
-    fprintf(f, "%d\n", port);
-    fclose(f);
-    rename(tmp, path);
+    char text[16];
+    int n = snprintf(text, sizeof text, "%d\n", port);
+    int ok = write(f.fd, text, (size_t)n) == n;
+    ok &= close(f.fd) == 0;
+    rv_file_replace_end(&f, ok, 0, NULL);
 }
 
 int rv_serve_main(int argc, char **argv)
