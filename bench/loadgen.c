@@ -43,7 +43,6 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +66,7 @@ typedef struct {
     long body_left;   /* -1 until the response headers are parsed */
     int status;
     int close_after;  /* the server said Connection: close */
+    int want_out;     /* registered for EPOLLOUT: a write was cut short */
 } conn;
 
 typedef struct {
@@ -84,7 +84,7 @@ typedef struct {
     char *req;
     size_t req_len;
     /* state */
-    int ep, tfd;
+    int ep;
     conn *conns;
     int *idle;
     int nidle;
@@ -200,6 +200,7 @@ static void conn_open(loadgen *g, conn *c)
     c->fd = fd;
     c->busy = 0;
     c->in_len = 0;
+    c->want_out = 0;
 }
 
 static void set_idle(loadgen *g, conn *c)
@@ -242,8 +243,11 @@ static void conn_write(loadgen *g, conn *c)
     while (c->sent < g->req_len) {
         ssize_t n = write(c->fd, g->req + c->sent, g->req_len - c->sent);
         if (n < 0 && errno == EAGAIN) {
-            struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-            epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &ev);
+            if (!c->want_out) {
+                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+                epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &ev);
+                c->want_out = 1;
+            }
             return;
         }
         if (n < 0) {
@@ -252,8 +256,11 @@ static void conn_write(loadgen *g, conn *c)
         }
         c->sent += (size_t)n;
     }
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-    epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (c->want_out) { /* a syscall saved per request: most writes go out whole */
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(g->ep, EPOLL_CTL_MOD, c->fd, &ev);
+        c->want_out = 0;
+    }
 }
 
 static void conn_send(loadgen *g, conn *c, double due)
@@ -357,34 +364,21 @@ static void conn_read(loadgen *g, conn *c)
 
 /* ===== The run ===== */
 
-static void arm_timer(loadgen *g, double at)
-{
-    struct itimerspec its = {0};
-    its.it_value.tv_sec = (time_t)at;
-    its.it_value.tv_nsec = (long)((at - (double)(time_t)at) * 1e9);
-    if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-        its.it_value.tv_nsec = 1;
-    timerfd_settime(g->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-}
-
-/* Fixed rate: hands every request that is due to an idle connection, then
- * sets the timer for the next one. */
-static void dispatch(loadgen *g)
+/* Fixed rate: hands every request that is due to an idle connection.
+ * Returns when the next one is due if a connection is idle to take it, or
+ * +inf when only an answer can let the run go on. */
+static double dispatch(loadgen *g)
 {
     double t = now();
     while (g->issued < g->max_requests) {
         double due = g->t_start + (double)g->issued / g->rate;
-        if (due >= g->t_end)
-            return;
-        if (due > t) {
-            if (g->nidle)
-                arm_timer(g, due);
-            return;
-        }
-        if (!g->nidle)
-            return;
+        if (due >= g->t_end || !g->nidle)
+            return INFINITY;
+        if (due > t)
+            return due;
         conn_send(g, &g->conns[g->idle[--g->nidle]], due);
     }
+    return INFINITY;
 }
 
 static void run(loadgen *g)
@@ -404,22 +398,26 @@ static void run(loadgen *g)
             g->running = 0;
             deadline = t + GRACE_S;
         }
-        if (g->running && g->rate > 0)
-            dispatch(g);
+        double wake = deadline;
+        if (g->running && g->rate > 0) {
+            double due = dispatch(g);
+            if (due < wake)
+                wake = due;
+        }
         if (!g->running && (g->nidle == g->nconns || t >= deadline))
             break;
-        int timeout = (int)ceil((deadline - t) * 1e3);
-        int n = epoll_wait(g->ep, evs, 256, timeout < 1 ? 1 : timeout > 100 ? 100 : timeout);
+        /* The wait ends when the next request is due, to the nanosecond
+         * (epoll_pwait2, no timer to arm), or at most 100 ms on. */
+        double wait = wake - now();
+        wait = wait < 0 ? 0 : wait > 0.1 ? 0.1 : wait;
+        struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+        int n = epoll_pwait2(g->ep, evs, 256, &ts, NULL);
+        if (n < 0 && errno == ENOSYS) /* before Linux 5.11: whole milliseconds, rounded up */
+            n = epoll_wait(g->ep, evs, 256, (int)ceil(wait * 1e3));
         if (n < 0 && errno != EINTR)
-            die("epoll_wait");
+            die("epoll_pwait2");
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
-            if (!c) {
-                uint64_t ticks;
-                if (read(g->tfd, &ticks, sizeof ticks) < 0 && errno != EAGAIN)
-                    die("timerfd");
-                continue;
-            }
             if (evs[i].events & EPOLLOUT)
                 conn_write(g, c);
             if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -512,11 +510,8 @@ int main(int argc, char **argv)
 
     prctl(PR_SET_TIMERSLACK, 1UL); /* wake up on time for due requests */
     g.ep = epoll_create1(EPOLL_CLOEXEC);
-    g.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (g.ep < 0 || g.tfd < 0)
-        die("epoll/timerfd");
-    struct epoll_event tev = {.events = EPOLLIN, .data.ptr = NULL};
-    epoll_ctl(g.ep, EPOLL_CTL_ADD, g.tfd, &tev);
+    if (g.ep < 0)
+        die("epoll");
     g.conns = calloc((size_t)g.nconns, sizeof *g.conns);
     g.idle = calloc((size_t)g.nconns, sizeof *g.idle);
     if (!g.conns || !g.idle)
@@ -530,7 +525,6 @@ int main(int argc, char **argv)
     int rc = g.non2xx || g.errors || !g.completed ? 1 : 0;
     for (int i = 0; i < g.nconns; i++)
         close(g.conns[i].fd);
-    close(g.tfd);
     close(g.ep);
     free(g.conns);
     free(g.idle);
