@@ -85,29 +85,40 @@ static enum MHD_Result send_message(struct MHD_Connection *c, rv_server *s, cons
 
 typedef struct framing {
     size_t content_length, transfer_encoding; /* how many of each header */
+    const char *unknown_coding;               /* a Transfer-Encoding other than chunked */
 } framing;
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     (void)kind;
-    (void)value;
     framing *f = cls;
     f->content_length += strcasecmp(key, "Content-Length") == 0;
-    f->transfer_encoding += strcasecmp(key, "Transfer-Encoding") == 0;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            f->unknown_coding = value ? value : "";
+    }
     return MHD_YES;
 }
 
-/* Whether the body's length is ambiguous: two Content-Length headers (the
- * first would win, and the rest of the body be read as the next request), or
- * one with Transfer-Encoding. A proxy in front may frame such a request
- * differently, which is how requests are smuggled past it. One pass over
- * the headers, on every request. */
-static int ambiguous_length(struct MHD_Connection *c)
+/* Whether the body's framing can be trusted, in one pass over the headers
+ * on every request: 0, or the status to answer (and close the connection).
+ * - 400: the length is ambiguous, with two Content-Length headers (the
+ *   first would win, and the rest of the body be read as the next request)
+ *   or one with Transfer-Encoding. A proxy in front may frame such a
+ *   request differently, which is how requests are smuggled past it.
+ * - 501: a Transfer-Encoding other than chunked (gzip, "gzip, chunked").
+ *   libmicrohttpd 0.9.75 then reads the body until the client closes, so
+ *   the client waited for the idle timeout with no answer. */
+static int bad_framing(struct MHD_Connection *c, const char **coding)
 {
-    framing f = {0, 0};
+    framing f = {0, 0, NULL};
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-    return f.content_length > 1 || (f.content_length && f.transfer_encoding);
+    *coding = f.unknown_coding;
+    if (f.content_length > 1 || (f.content_length && f.transfer_encoding) || f.transfer_encoding > 1)
+        return 400;
+    return f.unknown_coding ? 501 : 0;
 }
 
 /* 0 = allowed, else the status to answer. */
@@ -237,11 +248,17 @@ static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const
 static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
-    if (ambiguous_length(c)) {
+    const char *coding;
+    int framing_status = bad_framing(c, &coding);
+    if (framing_status) {
         rv_resp r = {.close = 1};
         rv_buf_init(&r.body);
-        rv_resp_message(&r, 400, "The body's length is ambiguous: send one Content-Length, or"
-                                 " Transfer-Encoding alone.");
+        if (framing_status == 400)
+            rv_resp_message(&r, 400, "The body's length is ambiguous: send one Content-Length, or"
+                                     " Transfer-Encoding: chunked alone.");
+        else
+            rv_resp_message(&r, 501, "Transfer-Encoding '%.60s' is not supported: send the body with"
+                                     " Content-Length, or Transfer-Encoding: chunked.", coding);
         return send_resp(c, s, method, url, &r);
     }
     if (s->cfg.token && s->cfg.token[0] && rv_api_needs_auth(method, url)) {
