@@ -12,6 +12,23 @@
  *
  * Format directives: %Y (4 digits), %m, %d (1-2 digits), %H, %M, %S
  * (parsed, unused), %j (day of year, 1-3 digits), %% and literal bytes.
+ * As in strptime, %j wins over %m and %d (month and day are derived from it),
+ * and a format without %Y reads its dates in 1900, a common year: '%m-%d'
+ * refuses 02-29, and the yearday of 03-01 is 60.
+ *
+ * Construction checks the format, because a bad one would add no features on
+ * any row and the model would quietly learn without them. It fails on an
+ * unsupported directive ('%b', '%Q', a lone '%' at the end), on a requested
+ * part the format cannot give, and when no part is requested. Each part
+ * needs (any one line suffices):
+ *   wday     %Y %m %d  |  %Y %j     (a weekday needs a whole date)
+ *   day      %d        |  %j
+ *   month    %m        |  %j
+ *   year     %Y
+ *   yearday  %m %d     |  %j
+ * The defaults fill the rest (year 1900, month 1, day 1), but a part made
+ * only of defaults would be a constant, so it is refused.
+ *
  * No allocation: the date is parsed in place, and the last parsed string is
  * cached (up to 32 bytes) because consecutive rows usually share a date. The
  * cache is per thread, not per instance: transform stays read-only (safe for
@@ -19,9 +36,10 @@
  * The weekday comes from the days-from-civil count (proleptic Gregorian).
  *
  * Edge cases: a missing, numeric or unparseable x[on], or an impossible date
- * (2021-02-30), adds no features. */
+ * (2021-02-30), adds no features (creme's semantics for a bad row). */
 #include "rivulet/compose.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +90,72 @@ static rv_object *dp_new(rv_sym on, const char *format, unsigned parts, rv_error
     return &d->base;
 }
 
+/* ===== Checking the format ===== */
+
+/* A format's directives as bits: bit i is DIRECTIVES[i]. */
+static const char DIRECTIVES[] = "YmdjHMS%";
+enum { D_Y = 1, D_M = 2, D_D = 4, D_J = 8 };
+#define SUPPORTED                                                                                   \
+    "the supported directives are %%Y %%m %%d %%H %%M %%S %%j and %%%%; other bytes match themselves"
+
+/* What each part needs from the format: either set of directives suffices. */
+static const struct {
+    unsigned either[2];
+    const char *text;
+} part_needs[5] = {
+    {{D_Y | D_M | D_D, D_Y | D_J}, "%Y with %m and %d, or %Y with %j"}, /* wday */
+    {{D_D, D_J}, "%d or %j"},                                           /* day */
+    {{D_M, D_J}, "%m or %j"},                                           /* month */
+    {{D_Y, D_Y}, "%Y"},                                                 /* year */
+    {{D_M | D_D, D_J}, "%m and %d, or %j"},                             /* yearday */
+};
+
+/* The directives fmt uses (bits of DIRECTIVES), or -1 with *bad at the byte
+ * after an unsupported '%' (the terminating NUL for a lone '%' at the end). */
+static int format_directives(const char *fmt, const char **bad)
+{
+    unsigned have = 0;
+    for (; *fmt; fmt++) {
+        if (*fmt != '%')
+            continue;
+        const char *p = *++fmt ? strchr(DIRECTIVES, *fmt) : NULL;
+        if (!p) {
+            *bad = fmt;
+            return -1;
+        }
+        have |= 1u << (p - DIRECTIVES);
+    }
+    return (int)have;
+}
+
+/* RV_OK if fmt uses only supported directives and gives every part in parts;
+ * otherwise an error at the 'format' argument naming what is wrong. */
+static rv_status format_check(const rv_args *args, const char *const *sig, const char *fmt,
+                              unsigned parts, rv_error *err)
+{
+    const rv_arg *at = rv_args_find(args, sig, "format");
+    const char *bad = NULL;
+    int have = format_directives(fmt, &bad);
+    if (have < 0) {
+        unsigned char c = (unsigned char)*bad;
+        char what[64];
+        if (!c)
+            snprintf(what, sizeof what, "a lone '%%' at the end (write %%%% for a literal '%%')");
+        else if (c > ' ' && c < 0x7f)
+            snprintf(what, sizeof what, "an unsupported directive '%%%c'", c);
+        else
+            snprintf(what, sizeof what, "an unsupported directive, '%%' then byte 0x%02x", c);
+        return rv_args_error(args, at, err, RV_EINVAL, "format '%s' has %s; " SUPPORTED, fmt, what);
+    }
+    for (int i = 0; i < 5; i++) {
+        unsigned a = part_needs[i].either[0], b = part_needs[i].either[1];
+        if (parts & (1u << i) && ((unsigned)have & a) != a && ((unsigned)have & b) != b)
+            return rv_args_error(args, at, err, RV_EINVAL, "format '%s' cannot give %s: %s needs %s", fmt,
+                                 part_names[i], part_names[i], part_needs[i].text);
+    }
+    return RV_OK;
+}
+
 static rv_object *dp_create(const rv_args *args, rv_error *err)
 {
     static const char *const sig[] = {"on", "format", "wday", "day", "month", "year", "yearday", NULL};
@@ -90,6 +174,13 @@ static rv_object *dp_create(const rv_args *args, rv_error *err)
             return NULL;
         parts |= flag[i] ? 1u << i : 0;
     }
+    if (!parts) {
+        rv_args_error(args, NULL, err, RV_EINVAL,
+                      "no part requested: set one of wday, day, month, year, yearday to True");
+        return NULL;
+    }
+    if (format_check(args, sig, format, parts, err))
+        return NULL;
     return dp_new(rv_sym_intern_cstr(on), format, parts, err);
 }
 
@@ -136,7 +227,7 @@ static long days_from_civil(long y, int m, int d)
 static int parse(const char *fmt, const char *s, size_t len, double v[5])
 {
     const char *end = s + len;
-    int y = 1900, m = 1, d = 1, jday = 0, tmp;
+    int y = 1900, m = 1, d = 1, jday = -1, tmp; /* jday -1: no %j */
     for (; *fmt; fmt++) {
         if (*fmt != '%') {
             if (s == end || *s++ != *fmt)
@@ -156,8 +247,8 @@ static int parse(const char *fmt, const char *s, size_t len, double v[5])
     if (s != end || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
         return 0;
     long days = days_from_civil(y, m, d);
-    if (jday) { /* %j wins over month/day, as strptime's */
-        if (jday > 365 + leap(y))
+    if (jday >= 0) { /* %j wins over month/day, as strptime's */
+        if (jday < 1 || jday > 365 + leap(y)) /* 000 is no day, as strptime says */
             return 0;
         days = days_from_civil(y, 1, 1) + jday - 1;
         for (m = 1; jday > month_days(y, m); m++)
