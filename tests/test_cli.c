@@ -161,6 +161,20 @@ Test(cli, bad_data_names_the_line_and_skip_bad_counts)
     cr_assert_eq(value_after(slurp("out.txt"), "skipped: "), 1);
 }
 
+/* A quote never closed is reported at the line where it opened; --skip-bad
+ * skips that row alone, where it used to swallow the rest of the file. */
+Test(cli, a_quote_never_closed_is_one_bad_row)
+{
+    put("model.py", MODEL);
+    put("quote.csv", "x,y\n1,2\n2,\"3\n1,3\n2,5\n");
+    cr_assert_eq(run("eval model.py quote.csv --target y"), 1);
+    cr_assert(strstr(slurp("err.txt"), "quote.csv:3: a quoted field opened here is never closed"),
+              "%s", slurp("err.txt"));
+    cr_assert_eq(run("eval model.py quote.csv --target y --skip-bad"), 0, "%s", slurp("err.txt"));
+    cr_assert_eq(value_after(slurp("out.txt"), "rows: "), 3);
+    cr_assert_eq(value_after(slurp("out.txt"), "skipped: "), 1);
+}
+
 Test(cli, train_then_predict)
 {
     write_data();
@@ -551,9 +565,8 @@ Test(cli, ctrl_c_stops_train_with_the_summary_and_a_whole_snapshot, .timeout = 1
     pid_t pid = spawn_train(&fd, model);
     uint64_t row = 0;
     cr_assert_eq(write(fd, "id,date,y\n", 10), 10);
-    /* Feed until 4 MB have gone into the pipe: the reader takes 1 MiB blocks
-     * and the pipe holds 64 KiB, so the command is then inside its data loop
-     * with rows learned. */
+    /* Feed until 4 MB have gone into the pipe, which holds 64 KiB: the
+     * command is then inside its data loop with rows learned. */
     size_t fed = 0;
     while (fed < (4u << 20)) {
         int n = feed(fd, &row);

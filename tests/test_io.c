@@ -4,6 +4,9 @@
 
 #include <math.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
 #include <zlib.h>
 
 static char tmpdir[64];
@@ -364,7 +367,7 @@ Test(io, bad_rows_name_file_line_and_column)
     cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
     cr_assert_str_eq(err.message, "data.csv:4: expected 2 fields, found 3");
     cr_assert_eq(rv_stream_next(s, &x, NULL, NULL, &err), RV_EINVAL);
-    cr_assert_str_eq(err.message, "data.csv:5: unterminated quoted field");
+    cr_assert_str_eq(err.message, "data.csv:5: a quoted field opened here is never closed");
     expect_end(s, &x);
     rv_stream_close(s);
 
@@ -532,4 +535,300 @@ Test(io, rows_crossing_block_boundaries)
     expect_end(s, &x);
     rv_stream_close(s);
     rv_event_free(&x);
+}
+
+/* ===== Quotes never closed, records past the limit ===== */
+
+/* Reads the stream to its end, skipping nothing: the values of column or key
+ * "x" of the rows, and the messages of the bad rows, in order. */
+static void read_all(rv_stream *s, double *xs, size_t *nx, char (*msgs)[512], size_t *nmsg)
+{
+    rv_event x;
+    rv_event_init(&x);
+    rv_error err = {0};
+    int rc;
+    *nx = *nmsg = 0;
+    while ((rc = rv_stream_next(s, &x, NULL, NULL, &err)) != 0) {
+        cr_assert(rc == 1 || rc == RV_EINVAL, "rc %d: %s", rc, err.message);
+        cr_assert_lt(*nx + *nmsg, 1000000, "the stream never ends");
+        if (rc == 1)
+            xs[(*nx)++] = rv_event_get(&x, rv_sym_intern_cstr("x"))->num;
+        else if (*nmsg < 4)
+            snprintf(msgs[(*nmsg)++], 512, "%s", err.message);
+    }
+    rv_event_free(&x);
+}
+
+/* A quote that is never closed used to make the rest of the file one field
+ * (every later row lost, even with skip_bad). Now it is reported at the line
+ * where it opened, here line 4 of a row that starts on line 3, and reading
+ * resumes on the line after. */
+Test(io, a_quote_never_closed_costs_only_its_row)
+{
+    const char *p = write_text("q.csv", "x,y\n1,2\n\"a\nb\",\"open\n4,5\n6,7\n");
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.display_name = "q.csv";
+    rv_stream *s = open_ok(p, &o);
+    double xs[8];
+    char msgs[4][512];
+    size_t nx, nmsg;
+    read_all(s, xs, &nx, msgs, &nmsg);
+    cr_assert_eq(nmsg, 1);
+    cr_assert_str_eq(msgs[0], "q.csv:4: a quoted field opened here is never closed");
+    cr_assert_eq(nx, 3);
+    cr_assert(xs[0] == 1 && xs[1] == 4 && xs[2] == 6);
+    rv_stream_close(s);
+
+    o.skip_bad = 1;
+    s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    next_ok(s, &x, NULL, NULL);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "x", 4);
+    cr_assert_eq(rv_stream_line(s), 5);
+    next_ok(s, &x, NULL, NULL);
+    assert_num(&x, "y", 7);
+    expect_end(s, &x);
+    cr_assert_eq(rv_stream_skipped(s), 1);
+    cr_assert_str_eq(rv_stream_first_skip(s), msgs[0]);
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+/* (16 MiB, the limit in src/io/stream_internal.h) + 1 MiB of text: lines of
+ * `line` (ending in '\n') when given, else one line of 'z' without an end. */
+static char *past_the_limit(const char *head, const char *line, const char *tail, size_t *len)
+{
+    size_t body = 17u << 20, nh = strlen(head), nt = strlen(tail);
+    char *text = malloc(nh + body + nt + 1);
+    cr_assert_not_null(text);
+    memcpy(text, head, nh);
+    if (line) {
+        size_t nl = strlen(line);
+        body -= body % nl;
+        for (size_t i = 0; i < body; i += nl)
+            memcpy(text + nh + i, line, nl);
+    } else {
+        memset(text + nh, 'z', body);
+    }
+    memcpy(text + nh + body, tail, nt + 1);
+    *len = nh + body + nt;
+    return text;
+}
+
+/* A quote left open before a long stretch of good rows: the reader gives up
+ * at the limit instead of reading the file into memory, and the rows after
+ * the quote's line are read. */
+Test(io, a_quote_open_past_the_limit_stops_there, .timeout = 60)
+{
+    const char *line = "5,zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\n";
+    size_t len;
+    char *text = past_the_limit("x,y\n1,2\n3,\"never closed\n", line, "7,8\n", &len);
+    const char *p = write_file("open.csv", text, len, 0);
+    free(text);
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.display_name = "open.csv";
+    o.skip_bad = 1;
+    rv_stream *s = open_ok(p, &o);
+    rv_event x;
+    rv_event_init(&x);
+    size_t rows = 0;
+    double last = 0;
+    while (rv_stream_next(s, &x, NULL, NULL, NULL) == 1) {
+        rows++;
+        last = rv_event_get(&x, rv_sym_intern_cstr("x"))->num;
+    }
+    cr_assert_eq(rows, 1 + (17u << 20) / strlen(line) + 1);
+    cr_assert_eq(last, 7);
+    cr_assert_eq(rv_stream_skipped(s), 1);
+    cr_assert_str_eq(rv_stream_first_skip(s), "open.csv:3: a quoted field opened here is not "
+                                              "closed within 16 MiB (the longest record read)");
+    rv_stream_close(s);
+    rv_event_free(&x);
+}
+
+/* A line with no end within the limit (say a file that is not text) is one
+ * bad row, in CSV and NDJSON alike, and reading resumes after it. */
+Test(io, a_record_past_the_limit_is_a_bad_row, .timeout = 60)
+{
+    size_t len;
+    char *text = past_the_limit("x,y\n1,2\n", NULL, "\n4,5\n", &len);
+    const char *p = write_file("long.csv", text, len, 0);
+    free(text);
+    rv_stream_opts o;
+    rv_stream_opts_init(&o);
+    o.display_name = "long.csv";
+    rv_stream *s = open_ok(p, &o);
+    double xs[8];
+    char msgs[4][512];
+    size_t nx, nmsg;
+    read_all(s, xs, &nx, msgs, &nmsg);
+    cr_assert_eq(nmsg, 1);
+    cr_assert_str_eq(msgs[0], "long.csv:3: a record longer than 16 MiB (the longest read): no line "
+                              "end within it");
+    cr_assert_eq(nx, 2);
+    cr_assert(xs[0] == 1 && xs[1] == 4);
+    cr_assert_eq(rv_stream_line(s), 4);
+    rv_stream_close(s);
+
+    text = past_the_limit("{\"x\": 1}\n\"", NULL, "\"\n{\"x\": 3}\n", &len);
+    p = write_file("long.ndjson", text, len, 0);
+    free(text);
+    o.display_name = "long.ndjson";
+    s = open_ok(p, &o);
+    read_all(s, xs, &nx, msgs, &nmsg);
+    cr_assert_eq(nmsg, 1);
+    cr_assert_str_eq(msgs[0], "long.ndjson:2: a line longer than 16 MiB (the longest read)");
+    cr_assert_eq(nx, 2);
+    cr_assert(xs[0] == 1 && xs[1] == 3);
+    rv_stream_close(s);
+}
+
+/* ===== Rows from a pipe arrive as they are written ===== */
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One line from fd within `seconds`, without its '\n'; "" on timeout or end. */
+static const char *report_line(int fd, double seconds)
+{
+    static char line[600];
+    size_t n = 0;
+    double deadline = now_seconds() + seconds;
+    while (n + 1 < sizeof line) {
+        int left = (int)((deadline - now_seconds()) * 1000);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&p, 1, left) != 1 || read(fd, line + n, 1) != 1)
+            break;
+        if (line[n] == '\n')
+            break;
+        n++;
+    }
+    line[n] = '\0';
+    return line;
+}
+
+/* The child's side: reads "-" (the pipe) and reports each row's "x" as a
+ * line on report, then "end" or "error: ...". */
+static void report_rows(int report)
+{
+    rv_error err = {0};
+    rv_stream *s = rv_stream_open("-", NULL, &err);
+    if (!s) {
+        dprintf(report, "error: %s\n", err.message);
+        _exit(1);
+    }
+    rv_event x;
+    rv_event_init(&x);
+    int rc;
+    while ((rc = rv_stream_next(s, &x, NULL, NULL, &err)) == 1) {
+        const rv_feature *f = rv_event_get(&x, rv_sym_intern_cstr("x"));
+        dprintf(report, "%g\n", f && f->kind == RV_NUM ? f->num : NAN);
+    }
+    dprintf(report, rc == 0 ? "end\n" : "error: %s\n", err.message);
+    _exit(0);
+}
+
+/* Compresses text as one more piece of a gzip stream, flushed so that the
+ * reader can inflate all of it now (as `gzip` would not, but a producer
+ * may); finish ends the stream. Returns the bytes to write. */
+static size_t gzip_piece(z_stream *z, const char *text, int finish, unsigned char *out, size_t cap)
+{
+    z->next_in = (unsigned char *)text;
+    z->avail_in = (uInt)strlen(text);
+    z->next_out = out;
+    z->avail_out = (uInt)cap;
+    cr_assert_neq(deflate(z, finish ? Z_FINISH : Z_SYNC_FLUSH), Z_STREAM_ERROR);
+    cr_assert_eq(z->avail_in, 0);
+    return cap - z->avail_out;
+}
+
+/* Writes pieces[i] to a reader's stdin through a pipe kept open, and expects
+ * the reader to report want[i] within 2 s (a row is handed on once its line
+ * is complete, not once 1 MiB has gathered), or nothing within 0.2 s when
+ * want[i] is ""; then closes the pipe and expects "end". Every wait is
+ * bounded. */
+static void rows_arrive_while_the_pipe_is_open(const char *const *pieces, const char *const *want,
+                                               size_t n, int gz)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int data[2], report[2];
+    cr_assert_eq(pipe(data), 0);
+    cr_assert_eq(pipe(report), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(data[0], 0);
+        close(data[0]);
+        close(data[1]);
+        close(report[0]);
+        report_rows(report[1]);
+    }
+    close(data[0]);
+    close(report[1]);
+    z_stream z = {0};
+    cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    unsigned char out[4096];
+    for (size_t i = 0; i < n; i++) {
+        const void *bytes = pieces[i];
+        size_t len = strlen(pieces[i]);
+        if (gz) {
+            len = gzip_piece(&z, pieces[i], 0, out, sizeof out);
+            bytes = out;
+        }
+        cr_assert_eq(write(data[1], bytes, len), (ssize_t)len);
+        const char *got = report_line(report[0], want[i][0] ? 2.0 : 0.2);
+        if (strcmp(got, want[i]) != 0)
+            kill(pid, SIGKILL);
+        cr_assert_str_eq(got, want[i], "piece %zu: %s", i, got[0] ? got : "no row within 2 s");
+    }
+    if (gz) {
+        size_t len = gzip_piece(&z, "", 1, out, sizeof out);
+        cr_assert_eq(write(data[1], out, len), (ssize_t)len);
+    }
+    deflateEnd(&z);
+    close(data[1]);
+    const char *got = report_line(report[0], 2.0);
+    int status = 0;
+    for (double stop = now_seconds() + 2.0; waitpid(pid, &status, WNOHANG) == 0;) {
+        if (now_seconds() > stop) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            break;
+        }
+        usleep(1000);
+    }
+    close(report[0]);
+    cr_assert_str_eq(got, "end");
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+Test(io, csv_rows_from_a_pipe_arrive_while_it_is_open, .timeout = 20)
+{
+    const char *pieces[] = {"x,y\n1,10\n", "2,20\n", "3,", "30\n"};
+    const char *want[] = {"1", "2", "", "3"};
+    /* "": nothing may come of half a row */
+    rows_arrive_while_the_pipe_is_open(pieces, want, 4, 0);
+}
+
+Test(io, ndjson_rows_from_a_pipe_arrive_while_it_is_open, .timeout = 20)
+{
+    /* a first read of blank lines does not yet tell the format */
+    const char *pieces[] = {"\n", "{\"x\": 1}\n", "{\"x\": 2}\n"};
+    const char *want[] = {"", "1", "2"};
+    rows_arrive_while_the_pipe_is_open(pieces, want, 3, 0);
+}
+
+Test(io, gzip_rows_from_a_pipe_arrive_while_it_is_open, .timeout = 20)
+{
+    const char *pieces[] = {"x,y\n1,10\n", "2,20\n"};
+    const char *want[] = {"1", "2"};
+    rows_arrive_while_the_pipe_is_open(pieces, want, 2, 1);
 }

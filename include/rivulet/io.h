@@ -20,7 +20,12 @@
  * null an absent feature; nested arrays/objects are an error). Either may be
  * gzip-compressed (recognised by its magic bytes, not its name). The path "-"
  * reads standard input. The format is sniffed: a first non-blank byte '{'
- * means NDJSON, anything else CSV (or set opts.format).
+ * means NDJSON, anything else CSV (or set opts.format). A record (a CSV row,
+ * quoted newlines included, or an NDJSON line) holds at most 16 MiB.
+ *
+ * Pipes. Input is read as it arrives: from a pipe or terminal (`tail -f
+ * data.csv | ...`, a process writing a row a second) rv_stream_next returns
+ * a row as soon as its line is complete, without waiting for more data.
  *
  * Values. An empty field is an absent feature. By default a field that reads
  * fully as a decimal number ("12", "-3.5e2", " 7 ") is a number, anything else
@@ -43,7 +48,13 @@
  * Errors. Bad data names the file, the line where the row starts and the
  * column: "data.csv:1042: column 'y': 'abc' is not a number". With
  * opts.skip_bad such rows are counted (rv_stream_skipped), the first message
- * is kept (rv_stream_first_skip), and reading goes on. I/O errors and a bad
+ * is kept (rv_stream_first_skip), and reading goes on. A quoted field that is
+ * never closed is bad data reported at the line where it opened ("data.csv:12:
+ * a quoted field opened here is never closed"), and reading resumes on the
+ * line after that one; so is a record past the 16 MiB limit (resuming after
+ * the line of its open quote, else of the point where the limit fell).
+ * Without skip_bad, rv_stream_next may be
+ * called again after bad data and goes on the same way. I/O errors and a bad
  * header always stop the stream.
  */
 #ifndef RIVULET_IO_H

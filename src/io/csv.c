@@ -2,9 +2,9 @@
  *
  * A record is found first, then split into fields in place:
  *
- *   - fast path: the bytes up to the next '\n' hold no '"'. The record is that
- *     line (minus a trailing '\r') and fields are the spans between
- *     delimiters, found with memchr. Nothing is copied.
+ *   - fast path: the bytes up to the next '\n' hold no '"' opening a field.
+ *     The record is that line (minus a trailing '\r') and fields are the
+ *     spans between delimiters, found with memchr. Nothing is copied.
  *   - quoted path: a '"' opening a field starts a quoted field that runs to
  *     the next lone '"' (a doubled "" is one quote) and may hold delimiters
  *     and newlines. The record is scanned to its end without writing, then
@@ -14,8 +14,18 @@
  *
  * When the buffer ends inside a record, stream.c moves the partial record to
  * the front and reads more, growing the buffer only for a record larger than
- * it. Blank lines are skipped. Line numbers count physical lines, so a row
- * with quoted newlines reports the line where it starts.
+ * it; the scan resumes where it stopped. Blank lines are skipped. Line
+ * numbers count physical lines, so a row with quoted newlines reports the
+ * line where it starts.
+ *
+ * A quoted field that is never closed, or a record longer than
+ * RV_STREAM_MAX_RECORD, is bad data. RFC 4180 lets a quoted field span lines,
+ * so an unclosed quote shows only at the end of the input (or at the limit);
+ * it is reported at the line where the field opened, and reading resumes on
+ * the line after that one, since a stray quote in one row is the likely
+ * cause. (A second stray quote further on closes the first one: the rows
+ * between then read as one field, which no reader can tell apart from a
+ * real multi-line field.)
  */
 #include "io/stream_internal.h"
 
@@ -23,44 +33,65 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SCAN_MORE = 0, SCAN_FOUND = 1, SCAN_UNTERMINATED = 2 };
+enum { SCAN_MORE = 0, SCAN_FOUND = 1, SCAN_UNCLOSED = 2 };
 
-/* Finds the end of a record holding quotes: *end is its terminating '\n', or
- * e when the input ends there. */
-static int scan_quoted(const char *b, const char *e, int eof, char delim, const char **end)
+/* Looks for the end of the record at b within [b, lim), resuming where the
+ * previous call stopped (s->scanned): a record that arrives in many reads is
+ * scanned once. A '"' opening a field (at the record's start or after a
+ * delimiter) starts a quoted field, which runs to the next lone '"'; any
+ * other '"' is a plain character. Returns SCAN_FOUND with *end at the
+ * record's '\n' (or at lim when the input ends there), SCAN_MORE when
+ * [b, lim) ends inside the record, or SCAN_UNCLOSED when the input ends
+ * inside a quoted field. eof: the input ends at lim. */
+static int scan_record(rv_stream *s, const char *b, const char *lim, int eof, const char **end)
 {
-    const char *p = b;
-    int at_start = 1;
-    while (p < e) {
-        if (at_start && *p == '"') {
-            p++;
-            for (;;) {
-                const char *q = memchr(p, '"', (size_t)(e - p));
-                if (!q)
-                    return eof ? SCAN_UNTERMINATED : SCAN_MORE;
-                if (q + 1 == e) {
-                    if (!eof)
-                        return SCAN_MORE;
-                    p = e;
-                    break;
-                }
+    const char *p = b + s->scanned;
+    while (p < lim) {
+        if (s->in_quote) {
+            const char *q = memchr(p, '"', (size_t)(lim - p));
+            if (!q) {
+                p = lim;
+            } else if (q + 1 == lim && !eof) {
+                p = q; /* "" or the closing quote: the next read tells */
+                break;
+            } else if (q + 1 < lim && q[1] == '"') {
+                p = q + 2;
+            } else {
+                s->in_quote = 0;
                 p = q + 1;
-                if (*p != '"')
-                    break;
-                p++;
             }
-            at_start = 0;
             continue;
         }
-        if (*p == '\n') {
-            *end = p;
+        const char *nl = memchr(p, '\n', (size_t)(lim - p));
+        const char *stop = nl ? nl : lim;
+        const char *q = memchr(p, '"', (size_t)(stop - p));
+        while (q && q > b && q[-1] != s->delim)
+            q = memchr(q + 1, '"', (size_t)(stop - q - 1));
+        if (q) {
+            s->in_quote = s->has_quotes = 1;
+            s->quote_at = (size_t)(q - b);
+            p = q + 1;
+            continue;
+        }
+        if (nl) {
+            *end = nl;
             return SCAN_FOUND;
         }
-        at_start = *p == delim;
-        p++;
+        p = lim;
     }
-    *end = e;
-    return eof ? SCAN_FOUND : SCAN_MORE;
+    s->scanned = (size_t)(p - b);
+    if (!eof)
+        return SCAN_MORE;
+    if (s->in_quote)
+        return SCAN_UNCLOSED;
+    *end = lim;
+    return SCAN_FOUND;
+}
+
+static void reset_scan(rv_stream *s)
+{
+    s->scanned = s->quote_at = 0;
+    s->in_quote = s->has_quotes = 0;
 }
 
 static size_t count_newlines(const char *p, const char *e)
@@ -73,24 +104,48 @@ static size_t count_newlines(const char *p, const char *e)
     return n;
 }
 
+/* Gives up on the record at b: a quoted field in it is never closed, or it
+ * runs past RV_STREAM_MAX_RECORD (the scan stopped at lim). The error names
+ * the line where the open quoted field began, else the record's first line.
+ * Reading resumes on the line after that quote's (else after lim's): a stray
+ * quote costs its own row, not the rows after it. */
+static int give_up_record(rv_stream *s, const char *b, const char *lim, int found, rv_error *err)
+{
+    int quote = s->in_quote;
+    const char *from = quote ? b + s->quote_at : lim;
+    uint64_t from_line = s->line + count_newlines(b, from);
+    s->row_line = quote ? from_line : s->line;
+    s->line = from_line + 1;
+    s->start = (size_t)(from - s->buf);
+    s->skip_line = 1;
+    reset_scan(s);
+    unsigned mib = RV_STREAM_MAX_RECORD >> 20;
+    if (found == SCAN_UNCLOSED)
+        return rv_stream_bad(s, err, "a quoted field opened here is never closed");
+    if (quote)
+        return rv_stream_bad(s, err, "a quoted field opened here is not closed within %u MiB "
+                             "(the longest record read)", mib);
+    return rv_stream_bad(s, err, "a record longer than %u MiB (the longest read): no line end "
+                         "within it", mib);
+}
+
 /* Finds the next record: [*rec, *rec_end) without its line ending. Returns 1,
  * 0 at the end of input, or an error. */
 static int next_record(rv_stream *s, char **rec, char **rec_end, int *quoted, rv_error *err)
 {
     for (;;) {
-        char *b = s->buf + s->start, *e = s->buf + s->end;
-        char *nl = memchr(b, '\n', (size_t)(e - b));
-        char *lim = nl ? nl : e;
-        const char *end = NULL;
-        int found;
-        *quoted = memchr(b, '"', (size_t)(lim - b)) != NULL;
-        if (!*quoted) {
-            found = nl || s->eof;
-            end = lim;
-        } else {
-            found = scan_quoted(b, e, s->eof, s->delim, &end);
+        if (s->skip_line) {
+            rv_status st = rv_stream_drop_line(s, err);
+            if (st < 0)
+                return st;
         }
-        if (found == SCAN_MORE) {
+        char *b = s->buf + s->start, *e = s->buf + s->end;
+        /* The scan stops past the limit as if the input paused there, so a
+         * long record is refused alike however the reads cut it. */
+        char *lim = (size_t)(e - b) > RV_STREAM_MAX_RECORD ? b + RV_STREAM_MAX_RECORD + 1 : e;
+        const char *end = NULL;
+        int found = scan_record(s, b, lim, s->eof && lim == e, &end);
+        if (found == SCAN_MORE && (size_t)(lim - b) <= RV_STREAM_MAX_RECORD) {
             rv_status st = rv_stream_fill(s, err);
             if (st < 0)
                 return st;
@@ -98,13 +153,13 @@ static int next_record(rv_stream *s, char **rec, char **rec_end, int *quoted, rv
         }
         if (b == e)
             return 0;
+        if (found != SCAN_FOUND)
+            return give_up_record(s, b, lim, found, err);
         s->row_line = s->line;
-        if (found == SCAN_UNTERMINATED) {
-            s->start = s->end;
-            return rv_stream_bad(s, err, "unterminated quoted field");
-        }
+        *quoted = s->has_quotes;
         s->line += 1 + (*quoted ? count_newlines(b, end) : 0);
         s->start = (size_t)(end - s->buf) + (end < e);
+        reset_scan(s);
         *rec = b;
         *rec_end = (char *)end;
         if (*rec_end > *rec && (*rec_end)[-1] == '\r')

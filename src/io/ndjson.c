@@ -34,30 +34,48 @@ void rv_ndjson_release(rv_stream *s)
     }
 }
 
-/* The next non-blank line [*line, *end); 1, 0 at the end, or an error. */
+/* The next non-blank line [*line, *end); 1, 0 at the end, or an error. A
+ * line past RV_STREAM_MAX_RECORD is bad data, and reading resumes after it. */
 static int next_line(rv_stream *s, char **line, char **end, rv_error *err)
 {
     for (;;) {
-        char *b = s->buf + s->start, *e = s->buf + s->end;
-        char *nl = memchr(b, '\n', (size_t)(e - b));
-        if (!nl && !s->eof) {
-            rv_status st = rv_stream_fill(s, err);
+        if (s->skip_line) {
+            rv_status st = rv_stream_drop_line(s, err);
             if (st < 0)
                 return st;
-            continue;
         }
+        char *b = s->buf + s->start, *e = s->buf + s->end;
+        /* Searched as far as the limit, from where the last search stopped. */
+        char *lim = (size_t)(e - b) > RV_STREAM_MAX_RECORD ? b + RV_STREAM_MAX_RECORD + 1 : e;
+        char *nl = memchr(b + s->scanned, '\n', (size_t)(lim - b) - s->scanned);
+        if (!nl && !(s->eof && lim == e)) {
+            s->scanned = (size_t)(lim - b);
+            if ((size_t)(lim - b) <= RV_STREAM_MAX_RECORD) {
+                rv_status st = rv_stream_fill(s, err);
+                if (st < 0)
+                    return st;
+                continue;
+            }
+            s->scanned = 0;
+            s->row_line = s->line++;
+            s->start = (size_t)(lim - s->buf);
+            s->skip_line = 1;
+            return rv_stream_bad(s, err, "a line longer than %u MiB (the longest read)",
+                                 RV_STREAM_MAX_RECORD >> 20);
+        }
+        s->scanned = 0;
         if (b == e)
             return 0;
-        char *lim = nl ? nl : e;
+        char *stop = nl ? nl : e;
         s->row_line = s->line++;
-        s->start = (size_t)(lim - s->buf) + (nl != NULL);
+        s->start = (size_t)(stop - s->buf) + (nl != NULL);
         char *p = b;
-        while (p < lim && strchr(" \t\r", *p))
+        while (p < stop && strchr(" \t\r", *p))
             p++;
-        if (p == lim)
+        if (p == stop)
             continue;
         *line = b;
-        *end = lim;
+        *end = stop;
         return 1;
     }
 }
@@ -123,7 +141,7 @@ static rv_status json_value(rv_stream *s, rv_sym sym, json_t *v, rv_value *out, 
 
 int rv_ndjson_next(rv_stream *s, rv_event *x, rv_value *y, int *has_y, rv_error *err)
 {
-    char *line, *end;
+    char *line = NULL, *end = NULL;
     int rc = next_line(s, &line, &end, err);
     if (rc <= 0)
         return rc;

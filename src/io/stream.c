@@ -1,12 +1,13 @@
-/* The stream: opening a file (or stdin), gzip detection, the block buffer,
+/* The stream: opening a file (or stdin), the block buffer, format sniffing,
  * column type options, bad-data messages and the format-independent parts of
  * reading rows. CSV and NDJSON parsing live in csv.c and ndjson.c.
  *
- * Input goes through zlib's gzread on every path: gzdopen reads a gzip file
- * (recognised by its magic bytes, multi-member files included) and passes any
- * other file through unchanged, reading straight into our buffer when asked
- * for large blocks, so plain files pay no extra copy. The buffer starts at
- * 1 MiB and doubles only when a single record does not fit.
+ * Input comes through input.c: read(2), inflated when the data is gzip. A
+ * read returns what is there, so rows from a pipe are handed on as soon as
+ * their line is complete, while a regular file fills the buffer a block at a
+ * time. The buffer starts at 1 MiB and doubles only when a single record does
+ * not fit; the readers refuse a record past RV_STREAM_MAX_RECORD, so it never
+ * grows past twice that.
  */
 #include "io/stream_internal.h"
 
@@ -219,27 +220,30 @@ rv_status rv_stream_fill(rv_stream *s, rv_error *err)
         s->buf = nb;
         s->cap = cap;
     }
-    size_t want = s->cap - s->end;
-    if (want > (1u << 30))
-        want = 1u << 30;
-    int n = gzread(s->gz, s->buf + s->end, (unsigned)want);
-    if (n < 0) {
-        int zerr;
-        const char *msg = gzerror(s->gz, &zerr);
-        return rv_error_set(err, RV_EIO, "%s: read error: %s", s->name,
-                            zerr == Z_ERRNO ? strerror(errno) : msg);
-    }
-    if (n == 0) {
-        /* A truncated gzip file reads as end of input with an error set. */
-        int zerr;
-        const char *msg = gzerror(s->gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_STREAM_END)
-            return rv_error_set(err, RV_EIO, "%s: %s", s->name, msg);
+    long n = rv_input_read(&s->in, s->buf + s->end, s->cap - s->end, s->name, err);
+    if (n < 0)
+        return (rv_status)n;
+    if (n == 0)
         s->eof = 1;
-    }
     s->end += (size_t)n;
     s->buf[s->end] = '\0';
-    return n;
+    return (rv_status)n;
+}
+
+rv_status rv_stream_drop_line(rv_stream *s, rv_error *err)
+{
+    for (;;) {
+        char *nl = memchr(s->buf + s->start, '\n', s->end - s->start);
+        if (nl || s->eof) {
+            s->start = nl ? (size_t)(nl + 1 - s->buf) : s->end;
+            s->skip_line = 0;
+            return RV_OK;
+        }
+        s->start = s->end; /* nothing kept, so the buffer does not grow */
+        rv_status st = rv_stream_fill(s, err);
+        if (st < 0)
+            return st;
+    }
 }
 
 /* ===== Open, read, close ===== */
@@ -256,23 +260,29 @@ static rv_status open_input(rv_stream *s, const char *path, rv_error *err)
         close(fd);
         return rv_error_set(err, RV_EIO, "%s: is a directory", s->name);
     }
-    s->gz = gzdopen(fd, "rb");
-    if (!s->gz) {
-        close(fd);
-        return rv_error_set(err, RV_ENOMEM, "%s: out of memory", s->name);
-    }
-    gzbuffer(s->gz, 1u << 17);
+    rv_input_init(&s->in, fd);
     return RV_OK;
 }
 
-static rv_stream_format sniff(rv_stream *s)
+/* The first non-blank byte (after a BOM) tells the format. A pipe's first
+ * read may hold only blank lines, so reading goes on until that byte is
+ * there, the input ends, or a block of blanks is buffered (then CSV). */
+static rv_status sniff(rv_stream *s, rv_stream_format *format, rv_error *err)
 {
-    size_t i = s->start;
-    if (s->end - i >= 3 && memcmp(s->buf + i, "\xEF\xBB\xBF", 3) == 0)
-        i += 3;
-    while (i < s->end && strchr(" \t\r\n", s->buf[i]))
-        i++;
-    return i < s->end && s->buf[i] == '{' ? RV_STREAM_NDJSON : RV_STREAM_CSV;
+    for (;;) {
+        size_t i = s->start;
+        if (s->end - i >= 3 && memcmp(s->buf + i, "\xEF\xBB\xBF", 3) == 0)
+            i += 3;
+        while (i < s->end && strchr(" \t\r\n", s->buf[i]))
+            i++;
+        if (i < s->end || s->eof || s->end - s->start >= RV_STREAM_BLOCK) {
+            *format = i < s->end && s->buf[i] == '{' ? RV_STREAM_NDJSON : RV_STREAM_CSV;
+            return RV_OK;
+        }
+        rv_status st = rv_stream_fill(s, err);
+        if (st < 0)
+            return st;
+    }
 }
 
 static rv_status copy_opts(rv_stream *s, const rv_stream_opts *o, rv_error *err)
@@ -315,16 +325,18 @@ rv_stream *rv_stream_open(const char *path, const rv_stream_opts *opts, rv_error
     s->buf = malloc(s->cap + 1);
     s->delim = opts->delimiter ? opts->delimiter : ',';
     s->line = 1;
+    rv_input_init(&s->in, -1);
     rv_status st = !s->name || !s->buf ? rv_error_set(err, RV_ENOMEM, "out of memory")
                                        : copy_opts(s, opts, err);
     if (!st)
         st = open_input(s, path, err);
     if (!st && (st = rv_stream_fill(s, err)) > 0)
         st = RV_OK;
-    if (!st) {
-        s->format = opts->format ? opts->format : sniff(s);
+    s->format = opts->format;
+    if (!st && !s->format)
+        st = sniff(s, &s->format, err);
+    if (!st)
         st = s->format == RV_STREAM_NDJSON ? rv_ndjson_init(s, err) : rv_csv_read_header(s, err);
-    }
     if (st < 0) {
         rv_stream_close(s);
         return NULL;
@@ -374,8 +386,7 @@ const char *rv_stream_name(const rv_stream *s) { return s->name; }
 
 uint64_t rv_stream_bytes_read(const rv_stream *s)
 {
-    z_off_t off = gzoffset(s->gz);
-    return off < 0 ? 0 : (uint64_t)off;
+    return rv_input_offset(&s->in);
 }
 
 size_t rv_stream_columns(const rv_stream *s, const char *const **names)
@@ -388,8 +399,7 @@ void rv_stream_close(rv_stream *s)
 {
     if (!s)
         return;
-    if (s->gz)
-        gzclose(s->gz);
+    rv_input_close(&s->in);
     rv_ndjson_release(s);
     free(s->spec_syms);
     rv_arena_free(&s->scratch);

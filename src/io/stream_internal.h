@@ -6,6 +6,36 @@
 
 #include <zlib.h>
 
+/* The longest record (a CSV row, quoted newlines included, or an NDJSON line)
+ * a stream reads. Past it the record is bad data rather than a buffer that
+ * grows with the file: a quote that is never closed would otherwise make the
+ * rest of the file one field, held in memory. Far above any real row, so that
+ * only such mistakes meet it; the buffer stays under twice this size. */
+#define RV_STREAM_MAX_RECORD (16u << 20)
+
+/* The input: a file descriptor read with read(2), inflated when the data is
+ * gzip (input.c). */
+typedef struct rv_input {
+    int fd;
+    int gzip;      /* 1 gzip, 0 plain, -1 until the first bytes tell */
+    int in_member; /* inside a gzip member (its trailer not yet read) */
+    int ended;     /* end of the data seen: no more reads */
+    int zlib_ready;
+    z_stream z;
+    unsigned char *zbuf; /* compressed bytes: z.next_in points into it */
+    size_t zcap;
+    uint64_t fd_bytes;   /* bytes read from fd */
+} rv_input;
+
+void rv_input_init(rv_input *in, int fd);
+/* Reads at most cap bytes into dst, returning as soon as some are available
+ * (a pipe's partial data included): the count (> 0), 0 at the end of the
+ * input, or a negative rv_status with err set ("NAME: ..."). */
+long rv_input_read(rv_input *in, char *dst, size_t cap, const char *name, rv_error *err);
+/* Bytes of the file consumed (compressed bytes for gzip). */
+uint64_t rv_input_offset(const rv_input *in);
+void rv_input_close(rv_input *in); /* closes the descriptor */
+
 typedef struct rv_stream_col {
     rv_sym sym;
     rv_col_type type;
@@ -14,7 +44,7 @@ typedef struct rv_stream_col {
 } rv_stream_col;
 
 struct rv_stream {
-    gzFile gz;
+    rv_input in;
     char *name;
     rv_stream_opts opts; /* deep copy: specs and target owned */
     char *target_copy;
@@ -27,6 +57,15 @@ struct rv_stream {
     char *buf;
     size_t cap, start, end;
     int eof;
+
+    /* The search for the end of the record at buf[start], kept across
+     * refills so that a record arriving in many reads is scanned once.
+     * Offsets count from start (the buffer is compacted under them). */
+    size_t scanned;   /* bytes of the record already scanned */
+    size_t quote_at;  /* CSV: where the quoted field still open began */
+    int in_quote;     /* CSV: the scan stopped inside a quoted field */
+    int has_quotes;   /* CSV: the record holds a quoted field */
+    int skip_line;    /* a record was given up: drop input through the next '\n' */
 
     uint64_t line;     /* line number of the byte at buf[start] */
     uint64_t row_line; /* line where the last returned row starts */
@@ -52,6 +91,10 @@ struct rv_stream {
 /* Reads more input after compacting the buffer (growing it when a record
  * fills it). Returns bytes added (> 0), 0 at end of input, or RV_EIO. */
 rv_status rv_stream_fill(rv_stream *s, rv_error *err);
+/* Drops input through the next '\n' (reading as needed) and clears
+ * s->skip_line: a reader that gave up on a record sets it, so that reading
+ * resumes on the next line. Returns RV_OK or an I/O error. */
+rv_status rv_stream_drop_line(rv_stream *s, rv_error *err);
 /* Records a bad-data error for the row starting at s->row_line. */
 rv_status rv_stream_bad(rv_stream *s, rv_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
