@@ -495,6 +495,7 @@ Test(cli, train_select_keeps_the_best_candidate_per_key)
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
 
@@ -554,6 +555,51 @@ static pid_t spawn_train(int *in_fd, const char *model)
     close(p[0]);
     *in_fd = p[1];
     return pid;
+}
+
+/* Waits up to ms for fd to hold bytes, and returns what it holds ("" if none). */
+static char *read_within(int fd, int ms, char *buf, size_t cap)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ssize_t n = poll(&p, 1, ms) == 1 ? read(fd, buf, cap - 1) : 0;
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
+/* A producer that writes a row now and then (`tail -f`, a process that logs
+ * a row a second) gets each row's prediction as it comes, not when 64 KiB of
+ * them have gathered or its input ends. */
+Test(cli, predictions_for_a_slow_pipe_come_as_its_rows_do, .timeout = 60)
+{
+    put("m.river", "preprocessing.StandardScaler() | linear_model.LinearRegression()\n");
+    signal(SIGPIPE, SIG_IGN);
+    int in[2], out[2];
+    cr_assert_eq(pipe(in), 0);
+    cr_assert_eq(pipe(out), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        if (chdir(dir))
+            _exit(99);
+        execl(bin, "rivulet", "eval", "m.river", "-", "--target", "y", "--predictions", "-", "--quiet",
+              (char *)NULL);
+        _exit(98);
+    }
+    close(in[0]);
+    close(out[1]);
+    char buf[4096];
+    cr_assert_eq(write(in[1], "x,y\n1,2\n", 8), 8);
+    cr_assert_str_eq(read_within(out[0], 5000, buf, sizeof buf), "row,y,prediction\n1,2,0\n");
+    cr_assert_eq(write(in[1], "2,3\n", 4), 4);
+    cr_assert_eq(strncmp(read_within(out[0], 5000, buf, sizeof buf), "2,3,", 4), 0, "got '%s'", buf);
+    close(in[1]);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+    close(out[0]);
 }
 
 Test(cli, ctrl_c_stops_train_with_the_summary_and_a_whole_snapshot, .timeout = 120)

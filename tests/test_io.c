@@ -411,6 +411,9 @@ Test(io, forced_types)
     cr_assert_eq(rv_stream_opts_type(&o, "i=double", &err), RV_EINVAL);
     cr_assert_eq(rv_stream_opts_type(&o, "noequals", &err), RV_EINVAL);
     cr_assert_eq(rv_stream_opts_date(&o, "d=%Y-%j", &err), RV_EINVAL);
+    cr_assert_eq(rv_stream_opts_date(&o, "d=%Y-%m-%d%", &err), RV_EINVAL); /* every value would fail */
+    cr_assert(strstr(err.message, "a lone '%' at the end"), "%s", err.message);
+    cr_assert_eq(rv_stream_opts_date(&o, "d=%Y%%%m", &err), RV_OK);
     /* A typed column that the file lacks is reported when opening. */
     cr_assert_eq(rv_stream_opts_type(&o, "zz=int", &err), RV_OK);
     cr_assert_null(rv_stream_open(p, &o, &err));

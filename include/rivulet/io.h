@@ -131,6 +131,11 @@ uint64_t rv_stream_total_bytes(const rv_stream *s);
 rv_stream_format rv_stream_get_format(const rv_stream *s);
 size_t rv_stream_columns(const rv_stream *s, const char *const **names);
 const char *rv_stream_name(const rv_stream *s);
+/* fn(ctx) runs before a read that would wait for its producer (a pipe with
+ * nothing in it yet), never for a regular file: the moment to flush what
+ * was written for the rows before, so a slow producer's rows are answered
+ * as they come. NULL fn: no call. */
+void rv_stream_on_wait(rv_stream *s, void (*fn)(void *ctx), void *ctx);
 void rv_stream_close(rv_stream *s); /* NULL-safe */
 
 /* ===== Conversions, shared with other readers ===== */

@@ -294,6 +294,19 @@ static void on_result(void *ctx, uint64_t row, const rv_value *y, const rv_predi
         write_prediction(run, &ls->out, row + 1, has_y ? y : NULL, pred, idx);
 }
 
+/* Before the input waits for its producer: what the rows so far gave goes
+ * out, so predictions for a slow pipe come as its rows do (rows held by the
+ * sharded evaluation still come a few hundred rows late). */
+static void flush_predictions(void *ctx)
+{
+    loop_state *ls = ctx;
+    if (ls->out.len) {
+        fwrite(ls->out.data, 1, ls->out.len, ls->run->predictions);
+        rv_buf_reset(&ls->out);
+    }
+    fflush(ls->run->predictions);
+}
+
 static int loop(rv_cli_run *run, loop_state *ls, int quiet)
 {
     rv_error err = {0};
@@ -304,7 +317,7 @@ static int loop(rv_cli_run *run, loop_state *ls, int quiet)
         int code = step_row(run, ls, has_y);
         if (code)
             return code;
-        /* The byte count asks zlib (a seek): only when the bar may draw. */
+        /* The byte count is cheap, but the bar only redraws every 4,096 rows. */
         if (ls->bar.enabled && (run->rows & 4095) == 0)
             rv_progress_update(&ls->bar, run->rows, rv_stream_bytes_read(ls->s));
     }
@@ -351,6 +364,8 @@ int rv_cli_run_data(rv_cli_run *run, rv_cli_opts *opts, const char *data)
     ls.s = rv_stream_open(data, &opts->stream, &err);
     if (!ls.s)
         code = rv_cli_fail("%s", err.message);
+    else if (run->predictions)
+        rv_stream_on_wait(ls.s, flush_predictions, &ls);
     ls.run = run;
     unsigned threads = opts->threads ? (unsigned)opts->threads : rv_cli_cores();
     if (!code && run->learn && threads > 1 && rv_cli_is_family(run->model)) {

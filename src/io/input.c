@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Compressed bytes read per read(2), as gzbuffer(1 << 17) had them. */
@@ -32,13 +33,21 @@ void rv_input_init(rv_input *in, int fd)
     memset(in, 0, sizeof *in);
     in->fd = fd;
     in->gzip = -1;
+    struct stat st;
+    in->may_wait = fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode));
 }
 
 /* read(2), retried after a signal and waited on when the descriptor was left
  * non-blocking by whoever passed it (a shell or a parent process), so that
  * both behave as a blocking read. Returns bytes (0 at the end) or -1. */
-static ssize_t read_some(int fd, void *dst, size_t cap)
+static ssize_t read_some(rv_input *in, void *dst, size_t cap)
 {
+    int fd = in->fd;
+    if (in->on_wait && in->may_wait) { /* nothing to read yet: the caller's turn */
+        struct pollfd ready = {.fd = fd, .events = POLLIN};
+        if (poll(&ready, 1, 0) == 0)
+            in->on_wait(in->on_wait_ctx);
+    }
     for (;;) {
         ssize_t n = read(fd, dst, cap);
         if (n >= 0)
@@ -65,7 +74,7 @@ static rv_status detect_gzip(rv_input *in, char *dst, size_t cap, ssize_t *n, co
                              rv_error *err)
 {
     while (*n == 1 && (unsigned char)dst[0] == 0x1f) {
-        ssize_t more = read_some(in->fd, dst + 1, cap - 1);
+        ssize_t more = read_some(in, dst + 1, cap - 1);
         if (more < 0)
             return read_error(name, err);
         if (more == 0)
@@ -98,7 +107,7 @@ static long refill_compressed(rv_input *in, const char *name, rv_error *err)
     if (z->avail_in && z->next_in != in->zbuf)
         memmove(in->zbuf, z->next_in, z->avail_in);
     z->next_in = in->zbuf;
-    ssize_t n = read_some(in->fd, in->zbuf + z->avail_in, in->zcap - z->avail_in);
+    ssize_t n = read_some(in, in->zbuf + z->avail_in, in->zcap - z->avail_in);
     if (n < 0)
         return read_error(name, err);
     in->fd_bytes += (uint64_t)n;
@@ -154,7 +163,7 @@ static long inflate_some(rv_input *in, char *dst, size_t cap, const char *name, 
 /* Plain data: read(2) straight into dst. */
 static long read_plain(rv_input *in, char *dst, size_t cap, const char *name, rv_error *err)
 {
-    ssize_t n = read_some(in->fd, dst, cap);
+    ssize_t n = read_some(in, dst, cap);
     if (n < 0)
         return read_error(name, err);
     in->fd_bytes += (uint64_t)n;

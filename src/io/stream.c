@@ -47,14 +47,18 @@ static rv_stream_colspec *find_spec(const rv_stream_opts *o, const char *name, s
 
 static rv_status check_date_format(const char *f, rv_error *err)
 {
-    for (; *f; f++)
-        if (*f == '%' && !strchr("YmdHMS%", *++f))
+    for (; *f; f++) {
+        if (*f != '%')
+            continue;
+        if (!*++f) /* strchr would find the terminator in the list */
+            return rv_error_set(err, RV_EINVAL, "date format: a lone '%%' at the end (write %%%% for"
+                                                " a literal '%%')");
+        if (!strchr("YmdHMS%", *f))
             return rv_error_set(err, RV_EINVAL,
                                 "date format: unsupported directive '%%%c' (use %%Y %%m %%d %%H "
                                 "%%M %%S)",
-                                *f ? *f : ' ');
-        else if (!*f)
-            break;
+                                *f);
+    }
     return RV_OK;
 }
 
@@ -383,6 +387,12 @@ const char *rv_stream_first_skip(const rv_stream *s) { return s->first_skip; }
 uint64_t rv_stream_total_bytes(const rv_stream *s) { return s->total; }
 rv_stream_format rv_stream_get_format(const rv_stream *s) { return s->format; }
 const char *rv_stream_name(const rv_stream *s) { return s->name; }
+
+void rv_stream_on_wait(rv_stream *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->in.on_wait = fn;
+    s->in.on_wait_ctx = ctx;
+}
 
 uint64_t rv_stream_bytes_read(const rv_stream *s)
 {

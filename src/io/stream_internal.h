@@ -25,6 +25,9 @@ typedef struct rv_input {
     unsigned char *zbuf; /* compressed bytes: z.next_in points into it */
     size_t zcap;
     uint64_t fd_bytes;   /* bytes read from fd */
+    int may_wait;        /* not a regular file: a read can wait for a producer */
+    void (*on_wait)(void *ctx); /* rv_stream_on_wait */
+    void *on_wait_ctx;
 } rv_input;
 
 void rv_input_init(rv_input *in, int fd);
