@@ -566,13 +566,9 @@ static char *read_within(int fd, int ms, char *buf, size_t cap)
     return buf;
 }
 
-/* A producer that writes a row now and then (`tail -f`, a process that logs
- * a row a second) gets each row's prediction as it comes, not when 64 KiB of
- * them have gathered or its input ends. */
-Test(cli, predictions_for_a_slow_pipe_come_as_its_rows_do, .timeout = 60)
+/* rivulet eval m.river - ... with pipes for its stdin and stdout. */
+static pid_t spawn_eval_on_pipes(const char *const *extra, int *in_fd, int *out_fd)
 {
-    put("m.river", "preprocessing.StandardScaler() | linear_model.LinearRegression()\n");
-    signal(SIGPIPE, SIG_IGN);
     int in[2], out[2];
     cr_assert_eq(pipe(in), 0);
     cr_assert_eq(pipe(out), 0);
@@ -582,24 +578,55 @@ Test(cli, predictions_for_a_slow_pipe_come_as_its_rows_do, .timeout = 60)
         dup2(in[0], 0);
         dup2(out[1], 1);
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        const char *argv[16] = {"rivulet", "eval", "m.river", "-", "--target", "y",
+                                "--predictions", "-", "--quiet"};
+        for (int n = 9; extra && *extra && n < 15; extra++)
+            argv[n++] = *extra;
         if (chdir(dir))
             _exit(99);
-        execl(bin, "rivulet", "eval", "m.river", "-", "--target", "y", "--predictions", "-", "--quiet",
-              (char *)NULL);
+        execv(bin, (char *const *)argv);
         _exit(98);
     }
     close(in[0]);
     close(out[1]);
+    *in_fd = in[1];
+    *out_fd = out[0];
+    return pid;
+}
+
+/* Writes each row, expects its answer's start within 5 s, then closes the
+ * input and expects a clean exit. */
+static void answers_come_as_rows_do(const char *const *extra, const char *header, const char *rows[2],
+                                    const char *answers[2])
+{
+    int in, out;
+    pid_t pid = spawn_eval_on_pipes(extra, &in, &out);
     char buf[4096];
-    cr_assert_eq(write(in[1], "x,y\n1,2\n", 8), 8);
-    cr_assert_str_eq(read_within(out[0], 5000, buf, sizeof buf), "row,y,prediction\n1,2,0\n");
-    cr_assert_eq(write(in[1], "2,3\n", 4), 4);
-    cr_assert_eq(strncmp(read_within(out[0], 5000, buf, sizeof buf), "2,3,", 4), 0, "got '%s'", buf);
-    close(in[1]);
+    cr_assert_eq(write(in, header, strlen(header)), (ssize_t)strlen(header));
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(write(in, rows[i], strlen(rows[i])), (ssize_t)strlen(rows[i]));
+        read_within(out, 5000, buf, sizeof buf);
+        cr_assert_eq(strncmp(buf, answers[i], strlen(answers[i])), 0, "row %d: got '%s'", i + 1, buf);
+    }
+    close(in);
     int st = 0;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
-    close(out[0]);
+    close(out);
+}
+
+/* A producer that writes a row now and then (`tail -f`, a process that logs
+ * a row a second) gets each row's prediction as it comes, not when 64 KiB of
+ * them have gathered or its input ends; a family on two threads as well. */
+Test(cli, predictions_for_a_slow_pipe_come_as_its_rows_do, .timeout = 60)
+{
+    put("m.river", "preprocessing.StandardScaler() | linear_model.LinearRegression()\n");
+    signal(SIGPIPE, SIG_IGN);
+    answers_come_as_rows_do(NULL, "x,y\n", (const char *[]){"1,2\n", "2,3\n"},
+                            (const char *[]){"row,y,prediction\n1,2,0\n", "2,3,"});
+    const char *family[] = {"--key", "k", "--threads", "2", NULL};
+    answers_come_as_rows_do(family, "k,x,y\n", (const char *[]){"a,1,2\n", "b,2,3\n"},
+                            (const char *[]){"row,y,prediction,key\n1,2,0,a\n", "2,3,0,b\n"});
 }
 
 Test(cli, ctrl_c_stops_train_with_the_summary_and_a_whole_snapshot, .timeout = 120)

@@ -65,6 +65,9 @@ void rv_progressive_par_set_callback(rv_progressive_par *pp, rv_progressive_cb c
 /* Queues one row (x and y are copied; y NULL or RV_NONE: predict only). */
 rv_status rv_progressive_par_step(rv_progressive_par *pp, const rv_event *x, const rv_value *y,
                                   rv_error *err);
+/* Waits for every queued row and reports it (metrics, callback), as when the
+ * input pauses; more steps may follow. */
+rv_status rv_progressive_par_drain(rv_progressive_par *pp, rv_error *err);
 /* Waits for every queued row, updates the metrics, then learns every pair
  * still waiting for its delay (end of stream). More steps may follow. */
 rv_status rv_progressive_par_finish(rv_progressive_par *pp, rv_error *err);

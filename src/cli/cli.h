@@ -113,6 +113,8 @@ rv_cli_par *rv_cli_par_new(rv_object *family, rv_object **metrics, size_t n, lon
 rv_status rv_cli_par_step(rv_cli_par *pp, const rv_event *x, const rv_value *y, rv_error *err);
 /* Waits for every row, then learns the pairs still waiting for their delay. */
 rv_status rv_cli_par_finish(rv_cli_par *pp, rv_error *err);
+/* Reports every row queued so far (the input is waiting). */
+rv_status rv_cli_par_drain(rv_cli_par *pp, rv_error *err);
 void rv_cli_par_free(rv_cli_par *pp);
 /* Whether model is a keyed family (compose.Family). */
 int rv_cli_is_family(const rv_object *model);

@@ -129,6 +129,11 @@ rv_status rv_cli_par_step(rv_cli_par *p, const rv_event *x, const rv_value *y, r
     return rv_progressive_par_step(p->pp, x, y, err);
 }
 
+rv_status rv_cli_par_drain(rv_cli_par *p, rv_error *err)
+{
+    return rv_progressive_par_drain(p->pp, err);
+}
+
 rv_status rv_cli_par_finish(rv_cli_par *p, rv_error *err)
 {
     return rv_progressive_par_finish(p->pp, err);

@@ -295,11 +295,16 @@ static void on_result(void *ctx, uint64_t row, const rv_value *y, const rv_predi
 }
 
 /* Before the input waits for its producer: what the rows so far gave goes
- * out, so predictions for a slow pipe come as its rows do (rows held by the
- * sharded evaluation still come a few hundred rows late). */
+ * out, so predictions for a slow pipe come as its rows do. The sharded
+ * evaluation first reports the rows it holds; a failure there is reported
+ * by the next step. */
 static void flush_predictions(void *ctx)
 {
     loop_state *ls = ctx;
+    if (ls->par) {
+        rv_error err = {0};
+        (void)rv_cli_par_drain(ls->par, &err);
+    }
     if (ls->out.len) {
         fwrite(ls->out.data, 1, ls->out.len, ls->run->predictions);
         rv_buf_reset(&ls->out);

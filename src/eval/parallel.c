@@ -699,6 +699,12 @@ static int acks_ready(const void *arg)
     return atomic_load(&((rv_progressive_par *)pp)->acks) == pp->nthreads - 1;
 }
 
+rv_status rv_progressive_par_drain(rv_progressive_par *pp, rv_error *err)
+{
+    drain(pp, 1);
+    return pp->failed ? fail(pp, 0, NULL, err) : RV_OK;
+}
+
 rv_status rv_progressive_par_finish(rv_progressive_par *pp, rv_error *err)
 {
     drain(pp, 1);
