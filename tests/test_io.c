@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <zlib.h>
 
 static char tmpdir[64];
@@ -834,4 +835,129 @@ Test(io, gzip_rows_from_a_pipe_arrive_while_it_is_open, .timeout = 20)
     const char *pieces[] = {"x,y\n1,10\n", "2,20\n"};
     const char *want[] = {"1", "2"};
     rows_arrive_while_the_pipe_is_open(pieces, want, 2, 1);
+}
+
+/* ===== A pipe that delivers a few bytes at a time reads as the file ===== */
+
+/* Everything the stream gives, as text: each row's line and features, each
+ * bad row's message (with the stream's name as F), and how it ended. */
+static void transcript(rv_stream *s, rv_buf *out)
+{
+    rv_event x;
+    rv_event_init(&x);
+    rv_error err = {0};
+    const char *name = rv_stream_name(s);
+    size_t name_len = strlen(name);
+    for (int i = 0; i < 1000; i++) {
+        int rc = rv_stream_next(s, &x, NULL, NULL, &err);
+        if (rc == 0) {
+            rv_buf_puts(out, "end\n");
+            break;
+        }
+        if (rc < 0) {
+            const char *m = err.message;
+            int named = strncmp(m, name, name_len) == 0; /* "NAME:LINE: ..." */
+            rv_buf_printf(out, "error %d: %s%s\n", rc, named ? "F" : "", named ? m + name_len : m);
+            if (rc != RV_EINVAL)
+                break;
+            continue;
+        }
+        rv_buf_printf(out, "line %llu:", (unsigned long long)rv_stream_line(s));
+        for (uint32_t k = 0; k < x.n; k++) {
+            const rv_feature *f = &x.items[k];
+            if (f->kind == RV_NUM)
+                rv_buf_printf(out, " %s=%.17g", rv_sym_name(f->name), f->num);
+            else
+                rv_buf_printf(out, " %s='%.*s'", rv_sym_name(f->name), (int)f->len, f->str);
+        }
+        rv_buf_puts(out, "\n");
+    }
+    rv_event_free(&x);
+}
+
+/* The transcript of bytes read as stdin from a pipe, written by a child in
+ * pieces of 1 to 13 bytes with a pause after each, so that most reads return
+ * part of a line, a quoted field or a gzip block. */
+static void pipe_transcript(const unsigned char *bytes, size_t len, rv_buf *out)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        close(p[0]);
+        static const size_t sizes[] = {1, 2, 3, 5, 7, 11, 13};
+        for (size_t at = 0, i = 0; at < len; i++) {
+            size_t n = sizes[i % 7] < len - at ? sizes[i % 7] : len - at;
+            if (write(p[1], bytes + at, n) != (ssize_t)n)
+                _exit(1);
+            at += n;
+            usleep(100);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    cr_assert_eq(dup2(p[0], 0), 0);
+    close(p[0]);
+    rv_error err = {0};
+    rv_stream *s = rv_stream_open("-", NULL, &err);
+    if (s)
+        transcript(s, out);
+    else
+        rv_buf_puts(out, "open failed\n");
+    rv_stream_close(s);
+    int status;
+    waitpid(pid, &status, 0);
+}
+
+static void file_transcript(const char *path, rv_buf *out)
+{
+    rv_error err = {0};
+    rv_stream *s = rv_stream_open(path, NULL, &err);
+    if (s)
+        transcript(s, out);
+    else
+        rv_buf_puts(out, "open failed\n");
+    rv_stream_close(s);
+}
+
+Test(io, a_pipe_that_trickles_reads_as_the_file, .timeout = 60)
+{
+    const char *inputs[] = {
+        /* CSV: BOM, CRLF, quoted newlines and quotes, blank lines, a bad
+         * number of fields, no newline at the end */
+        "\xef\xbb\xbfs,n\r\n\"a,\"\"b\"\"\nc\",1\r\n\r\nplain,2\n\n\"x\"\"\",3\nonly\n\"\",4",
+        /* a quote never closed in the middle */
+        "s,n\nok,1\n\"broken,2\nnext,3\nlast,4\n",
+        /* NDJSON: blank lines, a bad row, a string with escapes, no final newline */
+        "{\"x\": 1, \"s\": \"a\\nb\\u00e9\"}\n\n{\"x\": }\n  {\"x\": 2.5e3}\n{\"x\": 3}",
+        /* CSV whose header only arrives in pieces, then one long row */
+        "a,b,c,d,e,f,g,h\n1,2,3,4,5,6,7,8\n",
+    };
+    for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+        for (int gz = 0; gz < 2; gz++) {
+            char name[32];
+            snprintf(name, sizeof name, "in%zu%s", i, gz ? ".gz" : "");
+            const char *path = write_file(name, inputs[i], strlen(inputs[i]), gz);
+            rv_buf want, got;
+            rv_buf_init(&want);
+            rv_buf_init(&got);
+            file_transcript(path, &want);
+            FILE *f = fopen(path, "rb"); /* the file's own bytes: gzip data holds NULs */
+            cr_assert_not_null(f);
+            unsigned char raw[4096];
+            size_t len = fread(raw, 1, sizeof raw, f);
+            fclose(f);
+            pipe_transcript(raw, len, &got);
+            rv_buf_put(&want, "", 1);
+            rv_buf_put(&got, "", 1);
+            cr_assert_str_eq(got.data, want.data, "input %zu%s", i, gz ? " (gzip)" : "");
+            cr_assert_not_null(strstr(want.data, "line "), "input %zu: no row read: %s", i, want.data);
+            static const char *const also[] = {"s='a,\"b\"\nc'", "never closed", "error -1: F:3:", "h=8"};
+            cr_assert_not_null(strstr(want.data, also[i]), "input %zu: %s", i, want.data);
+            rv_buf_free(&want);
+            rv_buf_free(&got);
+        }
+    }
 }
