@@ -809,3 +809,32 @@ Test(cli, threads_give_identical_results, .timeout = 120)
     free(want_out);
     free(want_preds);
 }
+
+/* An untrained classifier answers {} (no class known yet). creme and River
+ * leave such an answer out of the metrics ("if y_pred != {} and y_pred is not
+ * None"); the CLI had stopped on it at the first row, so no classifier that
+ * starts empty (KNNClassifier) could be evaluated at all. */
+Test(cli, a_classifier_s_empty_first_answer_is_left_out_of_the_metrics)
+{
+    put("knn.river", "neighbors.KNNClassifier()\n");
+    /* Rows 2 and 3 are predicted from earlier rows that are all 'a': both
+     * right, so Accuracy is 2/2 (it would be 2/3 with row 1 counted wrong). */
+    put("c.csv", "x,y\n1,a\n1,a\n1,a\n");
+    cr_assert_eq(run("eval knn.river c.csv --target y"), 0, "%s", slurp("err.txt"));
+    cr_assert(strstr(slurp("out.txt"), "rows: 3\nAccuracy: 1\n"), "%s", slurp("out.txt"));
+    /* Per key, on one thread and on two: each key's first row is left out of
+     * its metric but counted among its rows; key w (one row) has no score. */
+    put("k.csv", "k,x,y\nu,1,a\nv,1,b\nu,1,a\nv,1,b\nw,1,a\n");
+    const char *threads[] = {"1", "2"};
+    for (int i = 0; i < 2; i++) {
+        char args[128];
+        snprintf(args, sizeof args, "eval knn.river k.csv --target y --key k --threads %s", threads[i]);
+        cr_assert_eq(run(args), 0, "%s", slurp("err.txt"));
+        const char *out = slurp("out.txt");
+        cr_assert(strstr(out, "rows: 5\nAccuracy: 1\nkeys: 3\n"), "%s", out);
+        cr_assert(strstr(out, "rows per key: min 1, mean 1.6666666666666667, max 2\n"), "%s", out);
+        cr_assert(strstr(out, "Accuracy per key: mean 1\n"), "%s", out);
+        cr_assert(strstr(out, "worst keys by Accuracy: ") && strstr(out, " u (1)") && strstr(out, " v (1)")
+                      && !strstr(out, " w ("), "%s", out); /* ties in either order */
+    }
+}

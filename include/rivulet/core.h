@@ -395,6 +395,10 @@ rv_status rv_prediction_set_proba(rv_prediction *p, rv_sym label, double proba);
 void rv_prediction_clear(rv_prediction *p);
 /* The most probable label (first among ties), RV_SYM_NONE if empty. */
 rv_sym rv_prediction_argmax(const rv_prediction *p);
+/* A classifier's answer before it has seen a class ({} in creme and River).
+ * Progressive validation leaves it out of the metrics, as both do
+ * ("if y_pred != {} and y_pred is not None: metric.update(...)"). */
+int rv_prediction_is_empty(const rv_prediction *p);
 rv_status rv_prediction_copy(rv_prediction *dst, const rv_prediction *src);
 
 /* Class labels are symbols of their text: booleans are "True" and "False"

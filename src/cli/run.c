@@ -21,7 +21,8 @@
 #include <string.h>
 
 typedef struct key_stat {
-    uint64_t n;
+    uint64_t n;      /* rows with a target */
+    uint64_t scored; /* of which the metric saw (not a classifier's empty first answer) */
     rv_object *metric;
 } key_stat;
 
@@ -102,7 +103,7 @@ static rv_status per_key_index(rv_cli_run *run, const rv_event *x, uint32_t *idx
             pk->stats = st;
             pk->cap = cap;
         }
-        pk->stats[pk->n].n = 0;
+        pk->stats[pk->n].n = pk->stats[pk->n].scored = 0;
         pk->stats[pk->n].metric = NULL;
         if (run->nmetrics && !(pk->stats[pk->n].metric = rv_object_clone(run->metrics[0], err)))
             return err->code;
@@ -120,6 +121,9 @@ static rv_status per_key_score(rv_cli_run *run, uint32_t idx, const rv_value *y,
     if (idx == NO_KEY || !pk || !pk->stats[idx].metric)
         return RV_OK;
     pk->stats[idx].n++;
+    if (rv_prediction_is_empty(pred))
+        return RV_OK;
+    pk->stats[idx].scored++;
     return rv_cli_metric_update(pk->stats[idx].metric, y, pred, err);
 }
 
@@ -439,7 +443,7 @@ static void print_per_key(const rv_cli_run *run, FILE *out)
     if (!pk || pk->n == 0 || run->nmetrics == 0)
         return;
     uint64_t lo = UINT64_MAX, hi = 0, total = 0;
-    size_t nk = 0;
+    size_t nk = 0, nscored = 0;
     double sum = 0;
     for (size_t i = 0; i < pk->n; i++) {
         uint64_t n = pk->stats[i].n;
@@ -448,31 +452,37 @@ static void print_per_key(const rv_cli_run *run, FILE *out)
         lo = n < lo ? n : lo;
         hi = n > hi ? n : hi;
         total += n;
-        sum += rv_cli_metric_get(pk->stats[i].metric);
         nk++;
+        if (pk->stats[i].scored) { /* a key seen once by a classifier has no score yet */
+            sum += rv_cli_metric_get(pk->stats[i].metric);
+            nscored++;
+        }
     }
     if (!nk)
         return;
     const char *name = run->metrics[0]->cls->name;
     fprintf(out, "keys: %zu\nrows per key: min %llu, mean ", nk, (unsigned long long)lo);
     print_num(out, (double)total / (double)nk);
-    fprintf(out, ", max %llu\n%s per key: mean ", (unsigned long long)hi, name);
-    print_num(out, sum / (double)nk);
+    fprintf(out, ", max %llu\n", (unsigned long long)hi);
+    if (!nscored)
+        return;
+    fprintf(out, "%s per key: mean ", name);
+    print_num(out, sum / (double)nscored);
     /* Sort a copy by metric, worst first; remember each key's position. */
-    key_stat *order = malloc(nk * sizeof *order);
+    key_stat *order = malloc(nscored * sizeof *order);
     if (!order)
         return;
     size_t m = 0;
     for (size_t i = 0; i < pk->n; i++) {
-        if (!pk->stats[i].n)
+        if (!pk->stats[i].scored)
             continue;
         order[m] = pk->stats[i];
         order[m++].n = i; /* reuse n as the key's index */
     }
     sort_metric = run->metrics[0];
-    qsort(order, nk, sizeof *order, worse_first);
+    qsort(order, nscored, sizeof *order, worse_first);
     fprintf(out, "\nworst keys by %s:", name);
-    for (size_t i = 0; i < nk && i < 5; i++) {
+    for (size_t i = 0; i < nscored && i < 5; i++) {
         uint32_t len;
         const char *k = rv_strmap_key_at(&pk->index, (uint32_t)order[i].n, &len);
         fprintf(out, "%s %.*s (", i ? "," : "", (int)len, k);

@@ -77,6 +77,11 @@ rv_status rv_prediction_set_proba(rv_prediction *p, rv_sym label, double proba)
     return RV_OK;
 }
 
+int rv_prediction_is_empty(const rv_prediction *p)
+{
+    return p->kind == RV_PRED_PROBA && p->n == 0;
+}
+
 rv_sym rv_prediction_argmax(const rv_prediction *p)
 {
     rv_sym best = RV_SYM_NONE;

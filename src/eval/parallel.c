@@ -582,7 +582,7 @@ static void drain(rv_progressive_par *pp, int all)
             continue;
         }
         for (size_t f = 0; f < pp->nmodels; f++) {
-            if (r->has_y) {
+            if (r->has_y && !rv_prediction_is_empty(&r->pred[f])) {
                 for (size_t i = 0; i < pp->nmetrics; i++) {
                     rv_error e = {0};
                     if (rv_metric_update(pp->metrics[f * pp->nmetrics + i], &r->y, &r->pred[f], &e)) {

@@ -113,7 +113,7 @@ rv_status rv_progressive_step(rv_progressive *pv, const rv_event *x, const rv_va
     pv->count++;
     if (!y || y->kind == RV_NONE)
         return RV_OK;
-    for (size_t i = 0; i < pv->nmetrics; i++)
+    for (size_t i = 0; i < pv->nmetrics && !rv_prediction_is_empty(pred); i++)
         if ((s = rv_metric_update(pv->metrics[i], y, pred, err)))
             return s;
     if (!pv->delay)
