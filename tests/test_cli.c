@@ -838,3 +838,39 @@ Test(cli, a_classifier_s_empty_first_answer_is_left_out_of_the_metrics)
                       && !strstr(out, " w ("), "%s", out); /* ties in either order */
     }
 }
+
+/* --metric as a River user writes it: a name, a call, or a wrapper such as
+ * Rolling, named in full in the summary; an unknown name is answered with
+ * the closest one and the list. */
+Test(cli, metrics_are_named_or_written_as_in_river)
+{
+    put("m.river", "linear_model.LinearRegression()\n");
+    /* The untrained model predicts 0, then learns: rows 2-4 give errors
+     * that differ, so MAE over all 4 rows and over the last 2 differ. */
+    put("n.csv", "x,y\n1,2\n2,3\n3,5\n4,4\n");
+    cr_assert_eq(run("eval m.river n.csv --target y --metric MAE --metric 'metrics.MAE()'"
+                     " --metric 'metrics.Rolling(metrics.MAE(), 2)' --metric 'Rolling(MAE(), 4)'"),
+                 0, "%s", slurp("err.txt"));
+    const char *out = slurp("out.txt");
+    double mae = value_after(out, "\nMAE: "), rolling2 = value_after(out, "window_size=2): "),
+           rolling4 = value_after(out, "window_size=4): ");
+    cr_assert(strstr(out, "rows: 4\nMAE: "), "%s", out);
+    cr_assert_eq(value_after(strstr(out, "\nMAE: ") + 1, "\nMAE: "), mae, "%s", out); /* MAE twice, alike */
+    cr_assert_eq(rolling4, mae, "a window over every row is the MAE: %s", out);
+    cr_assert_neq(rolling2, mae, "%s", out);
+    cr_assert(strstr(out, "metrics.Rolling(metrics.MAE(), window_size=2): "), "%s", out);
+
+    cr_assert_eq(run("eval m.river n.csv --target y --metric mae"), 2);
+    const char *err = slurp("err.txt");
+    cr_assert(strstr(err, "unknown metric 'mae', did you mean 'MAE'?"), "%s", err);
+    cr_assert(strstr(err, "SMAPE") && strstr(err, "Accuracy") && strstr(err, "Rolling"), "%s", err);
+    cr_assert_eq(run("eval m.river n.csv --target y --metric 'preprocessing.StandardScaler()'"), 2);
+    cr_assert(strstr(slurp("err.txt"), "not a metric"), "%s", slurp("err.txt"));
+    cr_assert_eq(run("eval m.river n.csv --target y --metric 'Rolling(MAE, 2)'"), 2);
+    cr_assert(strstr(slurp("err.txt"), "'MAE' must be called, as in MAE()"), "%s", slurp("err.txt"));
+
+    /* a target the header lacks: the message lists what it has */
+    cr_assert_eq(run("eval m.river n.csv --target sales"), 1);
+    cr_assert(strstr(slurp("err.txt"), "no target column 'sales' in the header (columns: x, y)"), "%s",
+              slurp("err.txt"));
+}

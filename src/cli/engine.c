@@ -44,9 +44,19 @@ rv_status rv_cli_save(const rv_object *model, const char *path, rv_error *err)
 
 /* ===== Metrics and progressive validation ===== */
 
+/* A metric's name (MAE, metrics.MAE), or an expression in River's syntax as
+ * a River user writes it: metrics.MAE(), metrics.Rolling(metrics.MAE(), 7). */
 rv_object *rv_cli_metric_new(const char *name, rv_error *err)
 {
-    return rv_metric_new(name, err);
+    if (!strchr(name, '('))
+        return rv_metric_new(name, err);
+    rv_object *m = rv_model_parse(name, strlen(name), NULL, err);
+    if (m && m->cls->kind != RV_CLASS_METRIC) {
+        rv_error_set(err, RV_EINVAL, "'%s' is a %s.%s, not a metric", name, m->cls->module, m->cls->name);
+        rv_object_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 double rv_cli_metric_get(const rv_object *m)

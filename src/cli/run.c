@@ -437,6 +437,20 @@ static int worse_first(const void *a, const void *b)
 
 /* Over the keys with at least one scored row (a key seen only on rows
  * without target has nothing to summarise). */
+/* A metric's name in the summary: its class (MAE), or for a wrapper such as
+ * Rolling its whole expression, since "Rolling" alone says neither what nor
+ * over how many rows. */
+static void print_metric_name(FILE *out, const rv_object *m)
+{
+    rv_buf b;
+    rv_buf_init(&b);
+    if (strcmp(m->cls->name, "Rolling") == 0 && rv_object_describe(m, &b) == RV_OK && b.len)
+        fprintf(out, "%.*s", (int)b.len, b.data);
+    else
+        fputs(m->cls->name, out);
+    rv_buf_free(&b);
+}
+
 static void print_per_key(const rv_cli_run *run, FILE *out)
 {
     per_key *pk = run->per_key;
@@ -460,13 +474,13 @@ static void print_per_key(const rv_cli_run *run, FILE *out)
     }
     if (!nk)
         return;
-    const char *name = run->metrics[0]->cls->name;
     fprintf(out, "keys: %zu\nrows per key: min %llu, mean ", nk, (unsigned long long)lo);
     print_num(out, (double)total / (double)nk);
     fprintf(out, ", max %llu\n", (unsigned long long)hi);
     if (!nscored)
         return;
-    fprintf(out, "%s per key: mean ", name);
+    print_metric_name(out, run->metrics[0]);
+    fputs(" per key: mean ", out);
     print_num(out, sum / (double)nscored);
     /* Sort a copy by metric, worst first; remember each key's position. */
     key_stat *order = malloc(nscored * sizeof *order);
@@ -481,7 +495,9 @@ static void print_per_key(const rv_cli_run *run, FILE *out)
     }
     sort_metric = run->metrics[0];
     qsort(order, nscored, sizeof *order, worse_first);
-    fprintf(out, "\nworst keys by %s:", name);
+    fputs("\nworst keys by ", out);
+    print_metric_name(out, run->metrics[0]);
+    fputc(':', out);
     for (size_t i = 0; i < nscored && i < 5; i++) {
         uint32_t len;
         const char *k = rv_strmap_key_at(&pk->index, (uint32_t)order[i].n, &len);
@@ -499,7 +515,8 @@ void rv_cli_print_summary(const rv_cli_run *run, FILE *out)
     if (run->skipped)
         fprintf(out, "skipped: %llu\n", (unsigned long long)run->skipped);
     for (size_t i = 0; i < run->nmetrics && run->learn; i++) {
-        fprintf(out, "%s: ", run->metrics[i]->cls->name);
+        print_metric_name(out, run->metrics[i]);
+        fputs(": ", out);
         print_num(out, rv_cli_metric_get(run->metrics[i]));
         fputc('\n', out);
     }

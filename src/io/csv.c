@@ -30,6 +30,7 @@
 #include "io/stream_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,6 +253,20 @@ static int next_fields(rv_stream *s, size_t *nf, rv_error *err)
     }
 }
 
+/* "columns: a, b, c" for an error about the header (a static buffer: the
+ * message is made at once; at most 400 bytes, then "..."). */
+static const char *header_list(const rv_stream *s, size_t nf)
+{
+    static _Thread_local char list[440];
+    size_t used = (size_t)snprintf(list, sizeof list, "columns:");
+    for (size_t i = 0; i < nf && used < 400; i++) {
+        int n = snprintf(list + used, sizeof list - used, "%s %s", i ? "," : "", s->colnames[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (used >= 400)
+        snprintf(list + 400, sizeof list - 400, " ...");
+    return list;
+}
 static rv_status setup_columns(rv_stream *s, size_t nf, rv_error *err)
 {
     s->cols = calloc(nf ? nf : 1, sizeof *s->cols);
@@ -280,16 +295,16 @@ static rv_status setup_columns(rv_stream *s, size_t nf, rv_error *err)
         found_target |= c->is_target;
     }
     if (!found_target)
-        return rv_error_set(err, RV_ENOTFOUND, "%s: no target column '%s' in the header",
-                            s->name, s->opts.target);
+        return rv_error_set(err, RV_ENOTFOUND, "%s: no target column '%s' in the header (%s)",
+                            s->name, s->opts.target, header_list(s, nf));
     for (size_t k = 0; k < s->opts.nspecs; k++) {
         rv_sym sym = rv_sym_intern_cstr(s->opts.specs[k].name);
         int known = 0;
         for (size_t i = 0; i < nf; i++)
             known |= s->cols[i].sym == sym;
         if (!known)
-            return rv_error_set(err, RV_ENOTFOUND, "%s: no column '%s' in the header", s->name,
-                                s->opts.specs[k].name);
+            return rv_error_set(err, RV_ENOTFOUND, "%s: no column '%s' in the header (%s)", s->name,
+                                s->opts.specs[k].name, header_list(s, nf));
     }
     s->ncols = nf;
     return RV_OK;
