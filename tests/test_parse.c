@@ -399,3 +399,24 @@ Test(reference, m5_example_files_match_creme)
     rv_object_free(knn);
     rv_object_free(lm);
 }
+
+/* River code pastes with its import lines: they are checked and ignored
+ * (names resolve through the registry), and river.X / creme.X name X. */
+Test(parse, river_imports_are_read_and_ignored)
+{
+    expect_probe("from river import compose, linear_model\nimport river\nProbe(1)", "test.Probe(1)");
+    expect_probe("from river import (compose,\n    linear_model,)\nimport river.linear_model, math\n"
+                 "m = Probe(2)\nm",
+                 "test.Probe(2)");
+    expect_probe("from creme.test import Probe\nriver.test.Probe(3)", "test.Probe(3)");
+    expect_probe("creme.test.Probe(4)", "test.Probe(4)");
+    expect_error("import numpy as np\nProbe()",
+                 "line 1, column 8: cannot import 'numpy': a definition may import from river, creme or "
+                 "math only (their names need no import)");
+    expect_error("from river import linear_model as lm\nlm.Probe()",
+                 "line 1, column 32: 'as' is not supported: write the module's own name (linear_model.X)");
+    expect_error("import river as r\nProbe()",
+                 "line 1, column 14: 'as' is not supported: write the module's own name");
+    expect_error("from river import\nProbe()", "line 1, column 18: unexpected end of line");
+    expect_error("from river linear_model\nProbe()", "line 1, column 12: unexpected 'linear_model'");
+}

@@ -4,7 +4,16 @@
  * Grammar (tokens from lex.c; newlines inside brackets are not tokens):
  *
  *   program   := { statement (NEWLINE | EOF) }
- *   statement := NAME '=' expr | expr
+ *   statement := NAME '=' expr | expr | import
+ *   import    := 'import' dotted {',' dotted}
+ *              | 'from' dotted 'import' ( names | '(' names [','] ')' )
+ *   names     := NAME {',' NAME}
+ *
+ * Imports are read and ignored, so River code pastes with its import lines:
+ * names resolve through the registry whatever was imported. They must
+ * import from river, creme or math (anything else would be a function
+ * rivulet does not have), and 'as' is refused, since an alias would not
+ * resolve. A leading 'river.' or 'creme.' on a class name is dropped.
  *   expr      := sum { '|' sum }              a | b | c  -> one Pipeline
  *   sum       := unary { '+' unary }          estimators -> one TransformerUnion,
  *                                             lists -> their concatenation
@@ -288,12 +297,96 @@ static rv_status define(rv_parser *P, const rv_token *t, rv_arg *val)
     return RV_OK;
 }
 
+static int tok_is(const rv_token *t, const char *word)
+{
+    return t->kind == RV_TOK_NAME && t->srclen == strlen(word) && !memcmp(t->src, word, t->srclen);
+}
+
+/* One imported module path: it must be rooted at river, creme or math. */
+static rv_status import_path(rv_parser *P)
+{
+    rv_token *root = rv_parse_next(P);
+    if (root->kind != RV_TOK_NAME)
+        return rv_parse_unexpected(P, root);
+    if (!tok_is(root, "river") && !tok_is(root, "creme") && !tok_is(root, "math"))
+        return rv_parse_fail(P, root->line, root->col, RV_EINVAL,
+                             "cannot import '%.*s': a definition may import from river, creme or math "
+                             "only (their names need no import)",
+                             (int)root->srclen, root->src);
+    while (rv_tok_is_op(rv_parse_peek(P), '.')) {
+        rv_parse_next(P);
+        rv_token *part = rv_parse_next(P);
+        if (part->kind != RV_TOK_NAME)
+            return rv_parse_unexpected(P, part);
+    }
+    return RV_OK;
+}
+
+/* NAME {',' NAME}, or with '(' ')' around it (then it may end with ','). */
+static rv_status import_names(rv_parser *P)
+{
+    int paren = rv_tok_is_op(rv_parse_peek(P), '(');
+    if (paren)
+        rv_parse_next(P);
+    for (;;) {
+        rv_token *t = rv_parse_next(P);
+        if (t->kind != RV_TOK_NAME)
+            return rv_parse_unexpected(P, t);
+        if (tok_is(rv_parse_peek(P), "as")) {
+            rv_token *as = rv_parse_peek(P);
+            return rv_parse_fail(P, as->line, as->col, RV_EINVAL,
+                                 "'as' is not supported: write the module's own name (%.*s.X)",
+                                 (int)t->srclen, t->src);
+        }
+        if (!rv_tok_is_op(rv_parse_peek(P), ','))
+            break;
+        rv_parse_next(P);
+        if (paren && rv_tok_is_op(rv_parse_peek(P), ')'))
+            break;
+    }
+    if (paren) {
+        rv_token *close = rv_parse_next(P);
+        if (!rv_tok_is_op(close, ')'))
+            return rv_parse_unexpected(P, close);
+    }
+    return RV_OK;
+}
+
+/* 'import a.b, c' or 'from a.b import (x, y)': checked, then ignored. */
+static rv_status parse_import(rv_parser *P)
+{
+    rv_token *kw = rv_parse_next(P);
+    rv_status st;
+    if (tok_is(kw, "from")) {
+        if ((st = import_path(P)))
+            return st;
+        rv_token *imp = rv_parse_next(P);
+        if (!tok_is(imp, "import"))
+            return rv_parse_unexpected(P, imp);
+        return import_names(P);
+    }
+    for (;;) {
+        if ((st = import_path(P)))
+            return st;
+        rv_token *next = rv_parse_peek(P);
+        if (tok_is(next, "as"))
+            return rv_parse_fail(P, next->line, next->col, RV_EINVAL,
+                                 "'as' is not supported: write the module's own name");
+        if (!rv_tok_is_op(next, ','))
+            return RV_OK;
+        rv_parse_next(P);
+    }
+}
+
 static rv_status parse_statement(rv_parser *P, rv_arg *last)
 {
     rv_token *t = rv_parse_peek(P);
     rv_arg v;
     rv_status st;
-    if (t->kind == RV_TOK_NAME && rv_tok_is_op(rv_parse_peek2(P), '=')) {
+    if ((tok_is(t, "import") || tok_is(t, "from")) && rv_parse_peek2(P)->kind == RV_TOK_NAME) {
+        if ((st = parse_import(P)))
+            return st;
+    } else if (t->kind == RV_TOK_NAME && rv_tok_is_op(rv_parse_peek2(P), '=')) {
         if (rv_parse_is_constant(t))
             return rv_parse_fail(P, t->line, t->col, RV_EINVAL, "cannot assign to %.*s", (int)t->srclen, t->src);
         rv_parse_next(P);
