@@ -874,3 +874,26 @@ Test(cli, metrics_are_named_or_written_as_in_river)
     cr_assert(strstr(slurp("err.txt"), "no target column 'sales' in the header (columns: x, y)"), "%s",
               slurp("err.txt"));
 }
+
+/* rivulet list: what a definition can use, read from the registry: all of
+ * it, one module, or one class and whether it needs arguments. */
+Test(cli, list_shows_the_registry)
+{
+    cr_assert_eq(run("list"), 0, "%s", slurp("err.txt"));
+    char *all = strdup(slurp("out.txt"));
+    const char *expect[] = {"\nlinear_model\n  LinearRegression ", "\nmetrics\n  Accuracy ", "  MAE ",
+                            "\npreprocessing\n", "  StandardScaler ", "  KNNClassifier ", "  dateparts "};
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
+        cr_assert(strstr(all, expect[i]), "missing '%s' in:\n%s", expect[i], all);
+    free(all);
+    cr_assert_eq(run("list LinearRegression"), 0);
+    const char *one = slurp("out.txt");
+    cr_assert(strstr(one, "linear_model.LinearRegression: ") && strstr(one, "InverseScaling"), "%s", one);
+    cr_assert(strstr(one, "with no arguments: linear_model.LinearRegression()\n"), "%s", one);
+    cr_assert_eq(run("list metrics.Rolling"), 0);
+    cr_assert(strstr(slurp("out.txt"), "needs arguments: "), "%s", slurp("out.txt"));
+    cr_assert_eq(run("list preprocessing"), 0);
+    cr_assert(strstr(slurp("out.txt"), "MinMaxScaler") && !strstr(slurp("out.txt"), "LinearRegression"));
+    cr_assert_eq(run("list StandardScalr"), 2);
+    cr_assert(strstr(slurp("err.txt"), "did you mean 'StandardScaler'?"), "%s", slurp("err.txt"));
+}

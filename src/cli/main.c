@@ -16,6 +16,7 @@ static const char usage[] =
     "  train MODEL DATA       learn from a stream and save a snapshot (--out)\n"
     "  predict SNAPSHOT DATA  predictions for a stream, without learning\n"
     "  inspect SNAPSHOT       definition, keys, memory and metrics of a model\n"
+    "  list [NAME]            what a definition can use; NAME: with its defaults\n"
     "  serve                  the HTTP server (Chantilly's API)\n"
     "  m5                     the M5 forecasting walk-through\n"
     "  --version              print the version\n"
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
     } verbs[] = {
         {"eval", rv_cli_eval_main},       {"train", rv_cli_train_main},
         {"predict", rv_cli_predict_main}, {"inspect", rv_cli_inspect_main},
-        {"serve", rv_serve_main},
+        {"list", rv_cli_list_main},       {"serve", rv_serve_main},
         {"m5", rv_m5_main},
     };
     if (argc < 2) {

@@ -48,7 +48,8 @@ const rv_class rv_class_linear_model_linear_regression = {
     .module = "linear_model",
     .name = "LinearRegression",
     .flags = RV_F_REGRESSOR,
-    .doc = "Linear regression trained online by a gradient optimizer",
+    .doc = "Linear regression trained online by a gradient optimizer (creme 0.5.1's defaults: "
+           "SGD(InverseScaling(0.01, power=0.25)), where River's is SGD(0.01))",
     .create = create,
     .describe = describe,
     GLM_CLASS_FUNCS,
