@@ -747,6 +747,9 @@ Test(cli, select_between_the_example_pipelines_then_predict_exactly, .timeout = 
         double got = strtod(end + 1, &end);
         cr_assert_eq(memcmp(&got, &pred.num, sizeof got), 0, "row %d: %.17g != %.17g", n, got,
                      pred.num);
+        const rv_feature *id = rv_event_get(&x, rv_sym_intern_cstr("id")); /* the family's key, as eval writes it */
+        cr_assert(*end == ',' && !strncmp(end + 1, id->str, id->len) && end[1 + id->len] == '\n', "row %d: %.40s", n,
+                  end);
         line = strchr(end, '\n') + 1;
     }
     cr_assert_eq(n, 8 * 40);

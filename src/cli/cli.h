@@ -116,6 +116,8 @@ rv_status rv_cli_par_finish(rv_cli_par *pp, rv_error *err);
 /* Reports every row queued so far (the input is waiting). */
 rv_status rv_cli_par_drain(rv_cli_par *pp, rv_error *err);
 void rv_cli_par_free(rv_cli_par *pp);
+/* The key feature of a keyed family (borrowed), NULL for any other model. */
+const char *rv_cli_family_key(const rv_object *model);
 /* Whether model is a keyed family (compose.Family). */
 int rv_cli_is_family(const rv_object *model);
 /* The number of cores online (at least 1). */

@@ -159,6 +159,11 @@ void rv_cli_par_free(rv_cli_par *p)
 
 int rv_cli_is_family(const rv_object *model) { return rv_is_family(model); }
 
+const char *rv_cli_family_key(const rv_object *model)
+{
+    return rv_is_family(model) ? rv_family_key_feature(model) : NULL;
+}
+
 unsigned rv_cli_cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -6,7 +6,8 @@ static const char usage[] =
     "\n"
     "Predicts every row of DATA with the saved model, without learning, and\n"
     "writes the CSV row,y,prediction (y is the --target column when given,\n"
-    "else empty) to stdout or FILE. Numbers read back to the exact doubles.\n"
+    "else empty) to stdout or FILE, plus the key for a keyed family, as eval\n"
+    "writes it. Numbers read back to the exact doubles.\n"
     "\n"
     "  --out FILE           write the predictions there instead of stdout\n"
     "  --target COL         copy this column into y (it is not given to the model)\n"
@@ -25,6 +26,7 @@ int rv_cli_predict_main(int argc, char **argv)
     if (code || opts.help)
         goto done;
     run.model = model;
+    opts.key = rv_cli_family_key(model); /* a family's answers name their key, as eval's do */
     if (!(run.predictions = rv_cli_open_output(&opts, opts.out, &code)))
         goto done;
     rv_cli_catch_interrupt();
