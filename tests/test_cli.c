@@ -900,3 +900,23 @@ Test(cli, list_shows_the_registry)
     cr_assert_eq(run("list StandardScalr"), 2);
     cr_assert(strstr(slurp("err.txt"), "did you mean 'StandardScaler'?"), "%s", slurp("err.txt"));
 }
+
+/* A binary classifier's target is a truth value. The library reads any
+ * other number as true, as creme did, so a regression target once scored
+ * Accuracy 1 with exit 0. */
+Test(cli, a_binary_classifier_refuses_a_target_that_is_not_a_truth_value)
+{
+    put("lr.river", "linear_model.LogisticRegression()\n");
+    put("ok.csv", "x,y\n1,1\n2,0\n3,true\n4,False\n");
+    cr_assert_eq(run("eval lr.river ok.csv --target y"), 0, "%s", slurp("err.txt"));
+    cr_assert(strstr(slurp("out.txt"), "rows: 4\nAccuracy: "), "%s", slurp("out.txt"));
+    put("reg.csv", "x,y\n1,1\n2,3.5\n");
+    cr_assert_eq(run("eval lr.river reg.csv --target y"), 1);
+    cr_assert(strstr(slurp("err.txt"), "reg.csv:3: the target of a binary classifier is 0 or 1, true or false; "
+                                       "got 3.5 (a regression target? use a regressor)"),
+              "%s", slurp("err.txt"));
+    put("labels.csv", "x,y\n1,cat\n");
+    cr_assert_eq(run("eval lr.river labels.csv --target y --key x --threads 2"), 1);
+    cr_assert(strstr(slurp("err.txt"), "got cat (one of several classes? use a multiclass classifier"), "%s",
+              slurp("err.txt"));
+}

@@ -248,11 +248,36 @@ typedef struct loop_state {
     rv_progress bar;
 } loop_state;
 
+/* A binary classifier's target must be a truth value: 0, 1, true, false.
+ * The library reads any other number as true (creme did the same), so a
+ * regression target given to a binary classifier scored Accuracy 1. */
+static int binary_target_ok(const rv_value *y)
+{
+    if (y->kind == RV_NUM)
+        return y->num == 0 || y->num == 1;
+    int truth;
+    return rv_value_truth(y, &truth, NULL) == RV_OK;
+}
+
 static int step_row(rv_cli_run *run, loop_state *ls, int has_y)
 {
     rv_error err = {0};
     uint32_t idx;
     run->rows++;
+    if (has_y && (rv_estimator_flags(run->model) & RV_F_BINARY_ONLY) && !binary_target_ok(&ls->y)) {
+        rv_buf text;
+        rv_buf_init(&text);
+        put_value(&text, &ls->y);
+        int code = rv_cli_fail("%s:%llu: the target of a binary classifier is 0 or 1, true or false; "
+                               "got %s (%s)",
+                               rv_stream_name(ls->s), (unsigned long long)rv_stream_line(ls->s),
+                               rv_buf_cstr(&text),
+                               ls->y.kind == RV_NUM ? "a regression target? use a regressor"
+                                                    : "one of several classes? use a multiclass "
+                                                      "classifier, such as neighbors.KNNClassifier");
+        rv_buf_free(&text);
+        return code;
+    }
     rv_status st = per_key_index(run, &ls->x, &idx, &err);
     if (!st && ls->par) {
         if (fifo_push(&ls->keys, idx))
