@@ -920,3 +920,22 @@ Test(cli, a_binary_classifier_refuses_a_target_that_is_not_a_truth_value)
     cr_assert(strstr(slurp("err.txt"), "got cat (one of several classes? use a multiclass classifier"), "%s",
               slurp("err.txt"));
 }
+
+/* A key is text, as River's iter_csv reads it: the stores 01 and 1 are two
+ * keys (read as numbers they had been one model). NDJSON's number 1 and
+ * string "1" name one key, as the server's families do. */
+Test(cli, keys_are_read_as_text)
+{
+    put("m.river", "linear_model.LinearRegression()\n");
+    put("k.csv", "store,x,y\n01,1,2\n1,2,3\n01,3,5\n1,4,4\n");
+    cr_assert_eq(run("eval m.river k.csv --target y --key store"), 0, "%s", slurp("err.txt"));
+    const char *out = slurp("out.txt");
+    cr_assert(strstr(out, "keys: 2\n") && strstr(out, " 01 (") && strstr(out, " 1 ("), "%s", out);
+    put("k.ndjson", "{\"store\": 1, \"x\": 1, \"y\": 2}\n{\"store\": \"1\", \"x\": 2, \"y\": 3}\n");
+    cr_assert_eq(run("eval m.river k.ndjson --target y --key store"), 0, "%s", slurp("err.txt"));
+    cr_assert(strstr(slurp("out.txt"), "keys: 1\n"), "%s", slurp("out.txt"));
+    /* a key column the header lacks is named, with the columns there are */
+    cr_assert_eq(run("eval m.river k.csv --target y --key shop"), 1);
+    cr_assert(strstr(slurp("err.txt"), "no column 'shop' in the header (columns: store, x, y)"), "%s",
+              slurp("err.txt"));
+}

@@ -380,6 +380,12 @@ int rv_cli_run_data(rv_cli_run *run, rv_cli_opts *opts, const char *data)
         rv_stream_opts_set(&opts->stream, opts->target, RV_COL_FLOAT, NULL, &err))
         return rv_cli_fail("%s", err.message);
     opts->stream.target = opts->target;
+    /* A key is read as text, as River's iter_csv reads every column: the
+     * stores 01 and 1 are two keys (as numbers they were one), and a number
+     * in NDJSON keys as its shortest text, as before. */
+    if (opts->key && rv_stream_opts_get(&opts->stream, opts->key) == RV_COL_AUTO &&
+        rv_stream_opts_set(&opts->stream, opts->key, RV_COL_STR, NULL, &err))
+        return rv_cli_fail("%s", err.message);
     if (opts->key) {
         run->key = rv_sym_intern_cstr(opts->key);
         per_key *pk = calloc(1, sizeof *pk);
