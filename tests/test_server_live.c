@@ -607,6 +607,37 @@ Test(server, predicts_of_new_keys_leave_a_family_empty, .timeout = 120)
     server_cleanup(&ts);
 }
 
+/* Feature names are kept for the life of the process, so a client sending
+ * ever new ones would grow the server until it died. Past the limit a
+ * request naming a new one is a 400; names already kept go on working, and
+ * the server restarts with the limit applying only to client requests
+ * (stored events replay whatever names they hold). */
+Test(server, max_feature_names_refuses_new_names_and_keeps_serving, .timeout = 60)
+{
+    test_server ts;
+    const char *extra[] = {"--max-feature-names", "60", NULL};
+    setup(&ts, extra);
+    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 1, \"features\": {\"x\": 1}}", 201);
+    char big[8192];
+    size_t n = (size_t)snprintf(big, sizeof big, "{\"features\": {");
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(big + n, sizeof big - n, "%s\"hostile_%d\": %d", i ? ", " : "", i, i);
+    snprintf(big + n, sizeof big - n, "}}");
+    http_resp r;
+    cr_assert_eq(http_json(ts.port, "POST", "/api/predict", big, &r), 0);
+    cr_expect_eq(r.status, 400, "%d %s", r.status, r.body);
+    cr_expect(strstr(r.body, "--max-feature-names") != NULL, "%s", r.body);
+    http_free(&r);
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 2}}", 200);
+    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2, \"features\": {\"x\": 2}}", 201);
+    server_stop(&ts, SIGKILL);
+    server_start_args(&ts, extra, 0);
+    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 3}}", 200);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
+
 Test(server, max_family_keys_refuses_a_new_key, .timeout = 60)
 {
     test_server ts;

@@ -24,6 +24,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* ===== JSON -> event and target ===== */
@@ -37,7 +38,18 @@
 
 static _Thread_local rv_sym sym_cache[SYM_CACHE_SLOTS];
 
-static rv_sym intern_cached(const char *key, size_t len)
+/* Feature names are interned for the life of the process (sym.c), so a
+ * client sending ever new names (200,000 per request, say) would grow the
+ * server's memory until it died. Past this many names, a request that names
+ * a new one is refused instead; names already kept go on working. The count
+ * is read without the intern lock, so concurrent requests may pass it by a
+ * few names: the bound is on memory, not exact. */
+static _Atomic size_t name_limit;
+
+void rv_codec_set_name_limit(size_t limit) { atomic_store(&name_limit, limit); }
+
+/* RV_SYM_NONE with *over set: key is new and the limit is reached. */
+static rv_sym intern_cached(const char *key, size_t len, int *over)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
@@ -46,6 +58,11 @@ static rv_sym intern_cached(const char *key, size_t len)
     rv_sym s = *slot;
     if (s != RV_SYM_NONE && rv_sym_len(s) == len && memcmp(rv_sym_name(s), key, len) == 0)
         return s;
+    size_t limit = atomic_load(&name_limit);
+    if (limit && rv_sym_count() >= limit && (s = rv_sym_lookup(key, len)) == RV_SYM_NONE) {
+        *over = 1;
+        return RV_SYM_NONE;
+    }
     s = rv_sym_intern(key, len);
     if (s != RV_SYM_NONE)
         *slot = s;
@@ -59,7 +76,14 @@ rv_status rv_json_to_event(const json_t *j, rv_event *out, rv_error *err)
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)j, key, v) {
-        rv_sym name = intern_cached(key, strlen(key));
+        int over = 0;
+        rv_sym name = intern_cached(key, strlen(key), &over);
+        if (over)
+            return rv_error_set(err, RV_EINVAL,
+                                "Feature '%.100s' is a name this server has not seen, and it already keeps "
+                                "%zu feature names, its limit (--max-feature-names): names are kept for "
+                                "the life of the process.",
+                                key, rv_sym_count());
         if (name == RV_SYM_NONE)
             return rv_error_set(err, RV_ENOMEM, "out of memory");
         rv_status st = RV_OK;

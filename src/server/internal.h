@@ -81,8 +81,11 @@ rv_status rv_engine_metrics_load(rv_metric_set *ms, rv_reader *in);
 
 /* ===== Codec ===== */
 
-/* JSON object of features -> event (strings copied into the event). */
+/* JSON object of features -> event (strings copied into the event). A name
+ * never seen before is refused (RV_EINVAL) once the process keeps `limit`
+ * names (rv_codec_set_name_limit; 0, the default, is no limit). */
 rv_status rv_json_to_event(const json_t *j, rv_event *out, rv_error *err);
+void rv_codec_set_name_limit(size_t limit);
 json_t *rv_event_to_json(const rv_event *e);
 /* A ground truth for the flavor: regression a number; classes a label
  * (true/false become "True"/"False"). String storage borrows from j. */
@@ -285,6 +288,7 @@ typedef struct rv_config {
     size_t max_kept;      /* at most this many kept at once (0 = no cap) */
     int checkpoint_every; /* learns per model between checkpoints (at least) */
     size_t max_family_keys; /* a learn creating key n + 1 of a family is refused (0 = unlimited) */
+    size_t max_feature_names; /* a request naming feature n + 1 of the process is refused (0 = unlimited) */
     int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */
     int sse_keepalive_ms;
     int verbose;          /* log each request (never the token) */

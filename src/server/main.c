@@ -19,7 +19,8 @@ static const char USAGE[] =
     "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads MAXCONN] [--workers N]\n"
     "                     [--token T]\n"
     "                     [--max-body BYTES] [--timeout S] [--keep-ttl S] [--max-kept N]\n"
-    "                     [--checkpoint-every N] [--max-family-keys N] [--port-file PATH]\n"
+    "                     [--checkpoint-every N] [--max-family-keys N] [--max-feature-names N]\n"
+    "                     [--port-file PATH]\n"
     "                     [--sse-keepalive-ms MS] [--verbose]\n"
     "                     [--test-slow-learn-ms MS]   (tests only: learns of events with\n"
     "                                                  a feature `slow` take this long)\n"
@@ -73,7 +74,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
          every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers(),
-         max_kept = 1000000;
+         max_kept = 1000000, max_names = 1000000;
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
@@ -89,6 +90,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
         {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
         {"max-family-keys", "RIVULET_MAX_FAMILY_KEYS", 1, NULL, &max_keys, 0, 1l << 40},
+        {"max-feature-names", "RIVULET_MAX_FEATURE_NAMES", 1, NULL, &max_names, 0, 1l << 40},
         {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
         {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000},
     };
@@ -154,6 +156,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->sse_keepalive_ms = (int)keepalive;
     c->port_file = port_file;
     c->max_family_keys = (size_t)max_keys;
+    c->max_feature_names = (size_t)max_names;
     c->test_learn_delay_ms = (int)delay;
     return 0;
 }
@@ -181,6 +184,7 @@ int rv_serve_main(int argc, char **argv)
         free(s);
         return rc < 0 ? 2 : 0;
     }
+    rv_codec_set_name_limit(s->cfg.max_feature_names);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
