@@ -547,8 +547,14 @@ const rv_class *rv_class_find(const char *qualified_name);
 const rv_class *rv_class_find_kind(const char *qualified_name, rv_class_kind kind);
 /* All registered classes, NULL-terminated. */
 const rv_class *const *rv_class_all(void);
-/* The registered name closest to an unknown one (edit distance), or NULL. */
+/* The registered name closest to an unknown one (edit distance; a name equal
+ * but for case is closest), or NULL. */
 const char *rv_class_suggest(const char *name);
+/* The same among the classes of one kind. */
+const char *rv_class_suggest_kind(const char *name, rv_class_kind kind);
+/* A name as River code may write it after `import river`: without its
+ * leading "river." or "creme." (q itself otherwise). */
+const char *rv_class_local_name(const char *q);
 /* Creates an object from a class name and args. */
 rv_object *rv_create(const char *qualified_name, const rv_args *args, rv_error *err);
 

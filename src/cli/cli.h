@@ -136,6 +136,7 @@ typedef struct rv_cli_run {
     int interrupted;
     double seconds;
     rv_sym key;           /* RV_SYM_NONE when not keyed */
+    int binary_target;    /* the model is a binary classifier: targets are truth values */
     void *per_key;        /* per-key summary state */
 } rv_cli_run;
 

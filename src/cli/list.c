@@ -90,9 +90,7 @@ int rv_cli_list_main(int argc, char **argv)
         print_classes(NULL);
         return RV_EXIT_OK;
     }
-    const char *q = argv[1];
-    if (!strncmp(q, "river.", 6) || !strncmp(q, "creme.", 6))
-        q += 6;
+    const char *q = rv_class_local_name(argv[1]);
     const rv_class *c = rv_class_find(q);
     if (c)
         return print_class(c);

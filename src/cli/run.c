@@ -264,7 +264,7 @@ static int step_row(rv_cli_run *run, loop_state *ls, int has_y)
     rv_error err = {0};
     uint32_t idx;
     run->rows++;
-    if (has_y && (rv_estimator_flags(run->model) & RV_F_BINARY_ONLY) && !binary_target_ok(&ls->y)) {
+    if (has_y && run->binary_target && !binary_target_ok(&ls->y)) {
         rv_buf text;
         rv_buf_init(&text);
         put_value(&text, &ls->y);
@@ -380,13 +380,14 @@ int rv_cli_run_data(rv_cli_run *run, rv_cli_opts *opts, const char *data)
         rv_stream_opts_set(&opts->stream, opts->target, RV_COL_FLOAT, NULL, &err))
         return rv_cli_fail("%s", err.message);
     opts->stream.target = opts->target;
-    /* A key is read as text, as River's iter_csv reads every column: the
-     * stores 01 and 1 are two keys (as numbers they were one), and a number
-     * in NDJSON keys as its shortest text, as before. */
-    if (opts->key && rv_stream_opts_get(&opts->stream, opts->key) == RV_COL_AUTO &&
-        rv_stream_opts_set(&opts->stream, opts->key, RV_COL_STR, NULL, &err))
-        return rv_cli_fail("%s", err.message);
+    run->binary_target = (rv_estimator_flags(run->model) & RV_F_BINARY_ONLY) != 0;
     if (opts->key) {
+        /* A key is read as text, as River's iter_csv reads every column: the
+         * stores 01 and 1 are two keys (as numbers they were one), and a
+         * number in NDJSON keys as its shortest text, as before. */
+        if (rv_stream_opts_get(&opts->stream, opts->key) == RV_COL_AUTO &&
+            rv_stream_opts_set(&opts->stream, opts->key, RV_COL_STR, NULL, &err))
+            return rv_cli_fail("%s", err.message);
         run->key = rv_sym_intern_cstr(opts->key);
         per_key *pk = calloc(1, sizeof *pk);
         if (!pk)
@@ -466,8 +467,6 @@ static int worse_first(const void *a, const void *b)
     return (bigger ? x < y : x > y) ? -1 : 1;
 }
 
-/* Over the keys with at least one scored row (a key seen only on rows
- * without target has nothing to summarise). */
 /* A metric's name in the summary: its class (MAE), or for a wrapper such as
  * Rolling its whole expression, since "Rolling" alone says neither what nor
  * over how many rows. */
@@ -482,6 +481,9 @@ static void print_metric_name(FILE *out, const rv_object *m)
     rv_buf_free(&b);
 }
 
+/* Keys and rows per key over the keys with a target; the metric's mean and
+ * the worst keys over those with a scored row (a classifier's key seen once
+ * has only its empty first answer). */
 static void print_per_key(const rv_cli_run *run, FILE *out)
 {
     per_key *pk = run->per_key;

@@ -297,18 +297,13 @@ static rv_status define(rv_parser *P, const rv_token *t, rv_arg *val)
     return RV_OK;
 }
 
-static int tok_is(const rv_token *t, const char *word)
-{
-    return t->kind == RV_TOK_NAME && t->srclen == strlen(word) && !memcmp(t->src, word, t->srclen);
-}
-
 /* One imported module path: it must be rooted at river, creme or math. */
 static rv_status import_path(rv_parser *P)
 {
     rv_token *root = rv_parse_next(P);
     if (root->kind != RV_TOK_NAME)
         return rv_parse_unexpected(P, root);
-    if (!tok_is(root, "river") && !tok_is(root, "creme") && !tok_is(root, "math"))
+    if (!rv_tok_is_word(root, "river") && !rv_tok_is_word(root, "creme") && !rv_tok_is_word(root, "math"))
         return rv_parse_fail(P, root->line, root->col, RV_EINVAL,
                              "cannot import '%.*s': a definition may import from river, creme or math "
                              "only (their names need no import)",
@@ -332,7 +327,7 @@ static rv_status import_names(rv_parser *P)
         rv_token *t = rv_parse_next(P);
         if (t->kind != RV_TOK_NAME)
             return rv_parse_unexpected(P, t);
-        if (tok_is(rv_parse_peek(P), "as")) {
+        if (rv_tok_is_word(rv_parse_peek(P), "as")) {
             rv_token *as = rv_parse_peek(P);
             return rv_parse_fail(P, as->line, as->col, RV_EINVAL,
                                  "'as' is not supported: write the module's own name (%.*s.X)",
@@ -357,11 +352,11 @@ static rv_status parse_import(rv_parser *P)
 {
     rv_token *kw = rv_parse_next(P);
     rv_status st;
-    if (tok_is(kw, "from")) {
+    if (rv_tok_is_word(kw, "from")) {
         if ((st = import_path(P)))
             return st;
         rv_token *imp = rv_parse_next(P);
-        if (!tok_is(imp, "import"))
+        if (!rv_tok_is_word(imp, "import"))
             return rv_parse_unexpected(P, imp);
         return import_names(P);
     }
@@ -369,7 +364,7 @@ static rv_status parse_import(rv_parser *P)
         if ((st = import_path(P)))
             return st;
         rv_token *next = rv_parse_peek(P);
-        if (tok_is(next, "as"))
+        if (rv_tok_is_word(next, "as"))
             return rv_parse_fail(P, next->line, next->col, RV_EINVAL,
                                  "'as' is not supported: write the module's own name");
         if (!rv_tok_is_op(next, ','))
@@ -383,7 +378,7 @@ static rv_status parse_statement(rv_parser *P, rv_arg *last)
     rv_token *t = rv_parse_peek(P);
     rv_arg v;
     rv_status st;
-    if ((tok_is(t, "import") || tok_is(t, "from")) && rv_parse_peek2(P)->kind == RV_TOK_NAME) {
+    if ((rv_tok_is_word(t, "import") || rv_tok_is_word(t, "from")) && rv_parse_peek2(P)->kind == RV_TOK_NAME) {
         if ((st = parse_import(P)))
             return st;
     } else if (t->kind == RV_TOK_NAME && rv_tok_is_op(rv_parse_peek2(P), '=')) {

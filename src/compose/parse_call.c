@@ -252,11 +252,9 @@ rv_status rv_parse_name(rv_parser *P, rv_class_kind hint, rv_arg *out)
         return parse_float_call(P, t, out);
     if (strcmp(name, "range") == 0)
         return rv_parse_range(P, t, out);
-    /* river.linear_model.X and creme.linear_model.X, as pasted from River
-     * code that imported only the package, name linear_model.X */
-    const char *bare = name;
-    if (!strncmp(bare, "river.", 6) || !strncmp(bare, "creme.", 6))
-        bare += 6;
+    /* river.linear_model.X, as pasted from River code that imported only
+     * the package, names linear_model.X */
+    const char *bare = rv_class_local_name(name);
     const rv_class *cls = lookup(bare, hint);
     return cls ? parse_call(P, cls, t, out) : unknown_class(P, t, bare);
 }

@@ -5,6 +5,7 @@
 #include "rivulet/core.h"
 
 #include <string.h>
+#include <strings.h>
 
 extern const rv_class *const rv_registry[];
 
@@ -49,20 +50,29 @@ const rv_class *rv_class_find_kind(const char *q, rv_class_kind kind)
     return rv_class_find(q);
 }
 
-const char *rv_class_suggest(const char *name)
+const char *rv_class_suggest_kind(const char *name, rv_class_kind kind)
 {
     const char *dot = strrchr(name, '.');
     const char *bare = dot ? dot + 1 : name;
     const char *best = NULL;
     size_t bd = strlen(bare) / 3 + 2;
     for (size_t i = 0; rv_registry[i]; i++) {
-        size_t d = rv_edit_distance(bare, rv_registry[i]->name);
+        if (kind && rv_registry[i]->kind != kind)
+            continue;
+        size_t d = strcasecmp(bare, rv_registry[i]->name) == 0 ? 0 : rv_edit_distance(bare, rv_registry[i]->name);
         if (d < bd) {
             bd = d;
             best = rv_registry[i]->name;
         }
     }
     return best;
+}
+
+const char *rv_class_suggest(const char *name) { return rv_class_suggest_kind(name, 0); }
+
+const char *rv_class_local_name(const char *q)
+{
+    return strncmp(q, "river.", 6) == 0 || strncmp(q, "creme.", 6) == 0 ? q + 6 : q;
 }
 
 rv_object *rv_create(const char *q, const rv_args *args, rv_error *err)

@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 static const rv_metric_ops *metric_ops(const rv_object *o) { return o->cls->ops; }
 
@@ -69,16 +68,12 @@ rv_object *rv_metric_new(const char *name, rv_error *err)
     if (!c || c->kind != RV_CLASS_METRIC) {
         /* the closest metric's name, then all of them: a user guessing names
          * ("MAPE", "mae") learns the choice at once */
-        const char *dot = strrchr(name, '.'), *bare = dot ? dot + 1 : name, *best = NULL;
-        size_t best_d = strlen(bare) / 3 + 2;
+        const char *best = rv_class_suggest_kind(name, RV_CLASS_METRIC);
         char names[512] = "";
         size_t used = 0;
         for (const rv_class *const *k = rv_class_all(); *k; k++) {
             if ((*k)->kind != RV_CLASS_METRIC)
                 continue;
-            size_t d = strcasecmp(bare, (*k)->name) == 0 ? 0 : rv_edit_distance(bare, (*k)->name);
-            if (d < best_d)
-                best_d = d, best = (*k)->name;
             int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", (*k)->name);
             used = n > 0 && used + (size_t)n < sizeof names ? used + (size_t)n : used;
         }
