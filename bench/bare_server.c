@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, memory ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END,
         (size_t)memory, MHD_OPTION_END);
     rv_acceptor *acceptor = NULL;
-    if (!d || (even_accept && !(acceptor = rv_acceptor_start(listen_fd, d, NULL, 0, &err)))) {
+    if (!d || (even_accept && !(acceptor = rv_acceptor_start(listen_fd, d, NULL, 0, NULL, NULL, &err)))) {
         fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;
     }

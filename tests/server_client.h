@@ -218,4 +218,41 @@ static inline void server_cleanup(test_server *ts)
         fprintf(stderr, "could not remove %s\n", ts->dir);
 }
 
+/* Opens a stream and waits (bounded) for its headers. */
+static inline int open_stream(int port, const char *path)
+{
+    int fd = tcp_connect(port);
+    cr_assert_geq(fd, 0);
+    char req[200];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    cr_assert_eq(write_all(fd, req, (size_t)n), 0);
+    char buf[4096];
+    size_t len = 0;
+    double end = now_s() + 5;
+    while (now_s() < end && !memmem(buf, len, "\r\n\r\n", 4) && len < sizeof buf) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) > 0) {
+            ssize_t r = recv(fd, buf + len, 1, 0); /* byte by byte: stop at the headers */
+            cr_assert_gt(r, 0, "stream closed before its headers");
+            len += (size_t)r;
+        }
+    }
+    cr_assert(memmem(buf, len, "text/event-stream", 17), "no event stream: %.*s", (int)len, buf);
+    return fd;
+}
+
+/* Sends GET /healthz on fd and says whether a 200 came back within 2 s. */
+static inline int healthz_answers(int fd)
+{
+    const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (write_all(fd, req, sizeof req - 1) != 0)
+        return 0;
+    char buf[64] = {0};
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 2000) <= 0)
+        return 0;
+    ssize_t r = recv(fd, buf, sizeof buf - 1, 0);
+    return r > 0 && strstr(buf, " 200 ") != NULL;
+}
+
 #endif

@@ -22,7 +22,10 @@
  * on their own mutexes (found with --threads 4 and six connections at once).
  * So the server gives the daemon a limit it never reaches and counts open
  * connections itself: a connection past the cap is closed unanswered, as
- * libmicrohttpd's own accept does. Stopping shuts the socket down, which
+ * libmicrohttpd's own accept does, unless the owner's make_room hook frees a
+ * slot for it (rivulet serve shuts down a connection long idle: deadline.c).
+ * The slot frees when libmicrohttpd closes that connection, so the count
+ * may pass the cap by the evictions in flight. Stopping shuts the socket down, which
  * wakes the blocked accept(); nothing is accepted after rv_acceptor_stop.
  */
 #include "server/acceptor.h"
@@ -44,6 +47,8 @@ struct rv_acceptor {
     struct MHD_Daemon *daemon;
     atomic_int *open; /* connections handed over and not closed yet (NULL: no cap) */
     int cap;
+    int (*make_room)(void *); /* at the cap: 1 if it freed a slot (NULL: none) */
+    void *room_ctx;
     atomic_int stop;
     pthread_t thread;
 };
@@ -90,7 +95,8 @@ static void *accept_loop(void *arg)
         socklen_t len = sizeof peer;
         int c = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (c >= 0) {
-            if (a->open && atomic_fetch_add(a->open, 1) >= a->cap) {
+            if (a->open && atomic_fetch_add(a->open, 1) >= a->cap
+                && !(a->make_room && a->make_room(a->room_ctx))) {
                 atomic_fetch_sub(a->open, 1);
                 close(c);
             } else if (MHD_add_connection(a->daemon, c, (struct sockaddr *)&peer, len) != MHD_YES && a->open) {
@@ -106,7 +112,8 @@ static void *accept_loop(void *arg)
     return NULL;
 }
 
-rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, int cap, rv_error *err)
+rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, int cap,
+                               int (*make_room)(void *), void *room_ctx, rv_error *err)
 {
     rv_acceptor *a = calloc(1, sizeof *a);
     if (a) {
@@ -114,6 +121,8 @@ rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, in
         a->daemon = daemon;
         a->open = open;
         a->cap = cap;
+        a->make_room = make_room;
+        a->room_ctx = room_ctx;
         atomic_init(&a->stop, 0);
     }
     if (!a || pthread_create(&a->thread, NULL, accept_loop, a) != 0) {

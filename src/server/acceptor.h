@@ -16,11 +16,13 @@ rv_status rv_listen_tcp(const char *host, int *port, int *fd, rv_error *err);
 /* Accepts on listen_fd from a new thread and hands each connection to the
  * daemon (a struct MHD_Daemon *); takes over listen_fd. NULL with err.
  * With open set, it enforces the cap on connections itself: *open counts
- * the connections handed over, a new one past cap is closed unanswered, and
+ * the connections handed over, a new one past cap is closed unanswered
+ * unless make_room (if not NULL) returns 1 for having freed a slot, and
  * the daemon's owner must decrement *open as each connection closes
  * (MHD_CONNECTION_NOTIFY_CLOSED). The daemon's own limit must then be high
  * enough never to refuse one (see acceptor.c). */
-rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, int cap, rv_error *err);
+rv_acceptor *rv_acceptor_start(int listen_fd, void *daemon, atomic_int *open, int cap,
+                               int (*make_room)(void *), void *room_ctx, rv_error *err);
 /* Stops accepting, joins the thread, closes the socket, frees. NULL is fine. */
 void rv_acceptor_stop(rv_acceptor *a);
 

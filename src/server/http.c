@@ -1,6 +1,7 @@
 /* libmicrohttpd glue: a pool of --workers threads (default: twice the cores), each
  * running its own epoll loop and fed connections by acceptor.c, which spreads
- * them evenly; a cap on connections and an idle timeout,
+ * them evenly; a cap on connections, an idle timeout and a deadline for
+ * receiving each request (deadline.c, which also frees slots at the cap),
  * bodies gathered up to the size limit, bearer-token checks, and the
  * hand-off to the router.
  *
@@ -18,6 +19,7 @@
  */
 #include "internal.h"
 #include "server/acceptor.h"
+#include "server/deadline.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -42,7 +44,15 @@ typedef struct conn_ctx {
     struct MHD_Connection *conn;
     rv_resp resp;  /* an answer waiting for resp.wait to commit */
     int has_resp;
+    int tracked;         /* clock is in s->deadlines */
+    rv_conn_clock clock; /* the deadline for receiving each request */
 } conn_ctx;
+
+static conn_ctx *socket_ctx(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const char *method,
                                  const char *url, rv_resp *r)
@@ -171,6 +181,9 @@ static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announc
     }
     MHD_add_response_header(mr, "Content-Type", "text/event-stream");
     MHD_add_response_header(mr, "Cache-Control", "no-cache");
+    conn_ctx *ctx = socket_ctx(c);
+    if (ctx)
+        rv_conn_clock_serving(&ctx->clock); /* a stream is served for as long as it lasts */
     enum MHD_Result ok = MHD_queue_response(c, 200, mr);
     MHD_destroy_response(mr);
     rv_counter_add(&s->n_requests);
@@ -248,6 +261,10 @@ static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const
 static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
+    conn_ctx *ctx = socket_ctx(c); /* made when the connection opened */
+    if (!ctx)
+        return MHD_NO;
+    rv_conn_clock_serving(&ctx->clock); /* answered here, or told below that a body comes */
     const char *coding;
     int framing_status = bad_framing(c, &coding);
     if (framing_status) {
@@ -280,10 +297,7 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
         return stream(c, s, s->sse_metrics);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/api/stream/events") == 0)
         return stream(c, s, s->sse_events);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    conn_ctx *ctx = ci ? ci->socket_context : NULL; /* made when the connection opened */
-    if (!ctx)
-        return MHD_NO;
+    rv_conn_clock_headers(&ctx->clock);
     *con_cls = ctx;
     return MHD_YES;
 }
@@ -297,15 +311,22 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     conn_ctx *ctx = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_STARTED && !ctx) {
         ctx = calloc(1, sizeof *ctx);
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ctx) {
             rv_buf_init(&ctx->body);
             rv_buf_init(&ctx->resp.body);
             ctx->conn = c;
+            if (fd && s->deadlines) {
+                rv_deadlines_track(s->deadlines, &ctx->clock, fd->connect_fd);
+                ctx->tracked = 1;
+            }
         }
         *socket_context = ctx;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         atomic_fetch_sub(&s->open_conns, 1); /* acceptor.c counted it in */
         if (ctx) {
+            if (ctx->tracked) /* before libmicrohttpd closes the descriptor */
+                rv_deadlines_untrack(s->deadlines, &ctx->clock);
             rv_buf_free(&ctx->body);
             rv_buf_free(&ctx->resp.body);
             free(ctx);
@@ -360,6 +381,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (ctx->has_resp) /* resumed after its commit */
         return answer_held(c, s, method, url, ctx);
     if (*upload_size) {
+        rv_conn_clock_body(&ctx->clock, *upload_size);
         if (!ctx->too_large && ctx->body.len + *upload_size <= s->cfg.max_body)
             rv_buf_put(&ctx->body, upload, *upload_size);
         else
@@ -367,6 +389,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
+    rv_conn_clock_serving(&ctx->clock);
     if (ctx->too_large)
         return send_message(c, s, method, url, 413, "The body is too large.");
     if (ctx->body.oom)
@@ -390,21 +413,25 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)c;
     (void)toe;
     conn_ctx *ctx = *con_cls;
-    if (ctx) { /* ready for the connection's next request; a big body's buffer is not kept */
-        if (ctx->body.cap > 65536) {
-            rv_buf_free(&ctx->body);
-            rv_buf_init(&ctx->body);
-        }
-        rv_buf_reset(&ctx->body);
-        rv_buf_free(&ctx->resp.body);
-        ctx->resp = (rv_resp){0};
-        rv_buf_init(&ctx->resp.body);
-        ctx->too_large = ctx->has_resp = 0;
-        *con_cls = NULL;
+    if (!ctx) { /* answered on its first call: only the clock to restart */
+        if ((ctx = socket_ctx(c)))
+            rv_conn_clock_next(&ctx->clock);
+        return;
     }
+    /* ready for the connection's next request; a big body's buffer is not kept */
+    rv_conn_clock_next(&ctx->clock);
+    if (ctx->body.cap > 65536) {
+        rv_buf_free(&ctx->body);
+        rv_buf_init(&ctx->body);
+    }
+    rv_buf_reset(&ctx->body);
+    rv_buf_free(&ctx->resp.body);
+    ctx->resp = (rv_resp){0};
+    rv_buf_init(&ctx->resp.body);
+    ctx->too_large = ctx->has_resp = 0;
+    *con_cls = NULL;
 }
 
 int rv_http_start(rv_server *s, rv_error *err)
@@ -416,6 +443,10 @@ int rv_http_start(rv_server *s, rv_error *err)
     rv_status st = rv_listen_tcp(s->cfg.host, &s->cfg.port, &fd, err);
     if (st != RV_OK)
         return st;
+    if (!(s->deadlines = rv_deadlines_start(s->cfg.timeout_s, err))) {
+        close(fd);
+        return err->code;
+    }
     /* Connections come from acceptor.c, which spreads them over the workers. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME
                      | MHD_USE_NO_LISTEN_SOCKET;
@@ -433,10 +464,15 @@ int rv_http_start(rv_server *s, rv_error *err)
         MHD_OPTION_END);
     if (!d) {
         close(fd);
+        rv_deadlines_stop(s->deadlines);
+        s->deadlines = NULL;
         return rv_error_set(err, RV_EIO, "cannot start the HTTP workers on %s:%d", s->cfg.host, s->cfg.port);
     }
-    if (!(s->acceptor = rv_acceptor_start(fd, d, &s->open_conns, s->cfg.threads, err))) {
+    if (!(s->acceptor = rv_acceptor_start(fd, d, &s->open_conns, s->cfg.threads, rv_deadlines_evict,
+                                          s->deadlines, err))) {
         MHD_stop_daemon(d);
+        rv_deadlines_stop(s->deadlines);
+        s->deadlines = NULL;
         return err->code;
     }
     s->daemon = d;
@@ -465,6 +501,8 @@ void rv_http_stop(rv_server *s)
     }
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    rv_deadlines_stop(s->deadlines); /* every connection is closed, so untracked */
+    s->deadlines = NULL;
     rv_store_set_notify(s->store, NULL, NULL);
     free(s->parked);
     s->parked = NULL;

@@ -313,6 +313,7 @@ typedef struct rv_server {
     void *daemon;
     struct rv_acceptor *acceptor; /* acceptor.c: ours, not libmicrohttpd's */
     atomic_int open_conns;        /* connections open, for the cap (acceptor.c) */
+    struct rv_deadlines *deadlines; /* slow and idle connections (deadline.c) */
     pthread_mutex_t park_mu;      /* requests waiting for a commit (http.c) */
     void **parked;
     size_t n_parked, cap_parked;

@@ -9,6 +9,7 @@
  *   GET /api/openapi.json  an OpenAPI 3.0 description of the endpoints
  */
 #include "internal.h"
+#include "server/deadline.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -64,6 +65,14 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     timing_lines(b, "learn", &s->t_learn);
     rv_buf_printf(b, "# TYPE rivulet_checkpoints_total counter\nrivulet_checkpoints_total %llu\n",
                   (unsigned long long)atomic_load(&s->n_checkpoints));
+    if (s->deadlines) {
+        rv_buf_printf(b, "# TYPE rivulet_connections_expired_total counter\n"
+                         "rivulet_connections_expired_total %llu\n",
+                      (unsigned long long)rv_deadlines_expired(s->deadlines));
+        rv_buf_printf(b, "# TYPE rivulet_connections_evicted_total counter\n"
+                         "rivulet_connections_evicted_total %llu\n",
+                      (unsigned long long)rv_deadlines_evicted(s->deadlines));
+    }
     rv_rwshard_rdlock(&s->models_lock);
     rv_buf_printf(b, "# TYPE rivulet_models gauge\nrivulet_models %zu\n", s->n_models);
     rv_rwshard_unlock(&s->models_lock);
