@@ -201,3 +201,43 @@ Test(server, at_the_cap_a_connection_idle_for_a_second_gives_way, .timeout = 60)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* ===== Event streams take at most half the connections ===== */
+
+/* Streams never time out nor give way, so without a limit of their own a
+ * client opening --threads of them locked the API out. */
+Test(server, event_streams_past_half_the_cap_are_503_and_the_api_stays_reachable, .timeout = 60)
+{
+    test_server ts;
+    const char *extra[] = {"--threads", "4", "--workers", "2", NULL};
+    setup(&ts, extra);
+    int one = open_stream(ts.port, "/api/stream/events");
+    int two = open_stream(ts.port, "/api/stream/metrics");
+    http_resp r;
+    cr_assert_eq(http_req(ts.port, "GET", "/api/stream/events", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 503, "%d %s", r.status, r.body);
+    cr_assert(strstr(resp_message(&r), "--max-streams"), "%s", r.body);
+    http_free(&r);
+    int fd = tcp_connect(ts.port);
+    cr_assert(fd >= 0 && healthz_answers(fd), "the API was not reachable with the streams open");
+    close(fd);
+    close(two);
+    int again = -1;
+    for (int tries = 0; tries < 20 && again < 0; tries++) { /* the server notices the close */
+        usleep(100 * 1000);
+        fd = tcp_connect(ts.port);
+        const char req[] = "GET /api/stream/metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+        cr_assert_eq(write_all(fd, req, sizeof req - 1), 0);
+        char buf[200] = {0};
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 2000) > 0 && recv(fd, buf, sizeof buf - 1, 0) > 0 && strstr(buf, " 200 "))
+            again = fd;
+        else
+            close(fd);
+    }
+    cr_assert_geq(again, 0, "no stream opened after one closed");
+    close(again);
+    close(one);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

@@ -169,8 +169,16 @@ static void sse_free(void *cls)
     rv_listener_close(cls);
 }
 
-static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announcer *a)
+static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announcer *a, const char *url)
 {
+    if (s->cfg.max_streams
+        && rv_announcer_listeners(s->sse_events) + rv_announcer_listeners(s->sse_metrics) >= s->cfg.max_streams) {
+        rv_resp r = {0};
+        rv_buf_init(&r.body);
+        rv_resp_message(&r, 503, "%d event streams are open, the most this server allows (--max-streams):"
+                                 " close one, or try again later.", s->cfg.max_streams);
+        return send_resp(c, s, "GET", url, &r);
+    }
     rv_listener *l = rv_listen(a, sse_park, sse_unpark, c);
     if (!l)
         return MHD_NO;
@@ -294,9 +302,9 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
         return send_resp(c, s, method, url, &r);
     }
     if (strcmp(method, "GET") == 0 && strcmp(url, "/api/stream/metrics") == 0)
-        return stream(c, s, s->sse_metrics);
+        return stream(c, s, s->sse_metrics, url);
     if (strcmp(method, "GET") == 0 && strcmp(url, "/api/stream/events") == 0)
-        return stream(c, s, s->sse_events);
+        return stream(c, s, s->sse_events, url);
     rv_conn_clock_headers(&ctx->clock);
     *con_cls = ctx;
     return MHD_YES;

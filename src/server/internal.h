@@ -203,6 +203,7 @@ rv_announcer *rv_announcer_new(size_t buffer_bytes, int keepalive_ms);
 void rv_announcer_free(rv_announcer *a);
 void rv_announcer_stop(rv_announcer *a);          /* ends every stream */
 int rv_announcer_active(const rv_announcer *a);   /* any listener? (cheap) */
+int rv_announcer_listeners(const rv_announcer *a); /* how many */
 void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len);
 /* A listener whose reads found nothing is parked: park(arg) runs (the HTTP
  * layer suspends the connection) and later unpark(arg) (it resumes it),
@@ -291,6 +292,7 @@ typedef struct rv_config {
     size_t max_feature_names; /* a request naming feature n + 1 of the process is refused (0 = unlimited) */
     int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */
     int sse_keepalive_ms;
+    int max_streams;      /* open event streams at most (0 = no limit) */
     int verbose;          /* log each request (never the token) */
     const char *port_file;
 } rv_config;

@@ -21,7 +21,7 @@ static const char USAGE[] =
     "                     [--max-body BYTES] [--timeout S] [--keep-ttl S] [--max-kept N]\n"
     "                     [--checkpoint-every N] [--max-family-keys N] [--max-feature-names N]\n"
     "                     [--port-file PATH]\n"
-    "                     [--sse-keepalive-ms MS] [--verbose]\n"
+    "                     [--sse-keepalive-ms MS] [--max-streams N] [--verbose]\n"
     "                     [--test-slow-learn-ms MS]   (tests only: learns of events with\n"
     "                                                  a feature `slow` take this long)\n"
     "Each flag also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
@@ -74,7 +74,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
          every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers(),
-         max_kept = 1000000, max_names = 1000000;
+         max_kept = 1000000, max_names = 1000000, max_streams = -1;
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
@@ -89,6 +89,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         {"max-kept", "RIVULET_MAX_KEPT", 1, NULL, &max_kept, 0, 1l << 40},
         {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
         {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
+        {"max-streams", "RIVULET_MAX_STREAMS", 1, NULL, &max_streams, 0, 100000},
         {"max-family-keys", "RIVULET_MAX_FAMILY_KEYS", 1, NULL, &max_keys, 0, 1l << 40},
         {"max-feature-names", "RIVULET_MAX_FEATURE_NAMES", 1, NULL, &max_names, 0, 1l << 40},
         {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
@@ -154,6 +155,9 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->max_kept = (size_t)max_kept;
     c->checkpoint_every = (int)every;
     c->sse_keepalive_ms = (int)keepalive;
+    /* streams never time out nor give way at the cap (deadline.c): by default
+     * they may take half the connections, so the API stays reachable */
+    c->max_streams = max_streams >= 0 ? (int)max_streams : (int)(threads + 1) / 2;
     c->port_file = port_file;
     c->max_family_keys = (size_t)max_keys;
     c->max_feature_names = (size_t)max_names;

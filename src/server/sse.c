@@ -133,6 +133,11 @@ int rv_announcer_active(const rv_announcer *a)
     return atomic_load_explicit(&a->n, memory_order_relaxed) > 0;
 }
 
+int rv_announcer_listeners(const rv_announcer *a)
+{
+    return atomic_load_explicit(&a->n, memory_order_relaxed);
+}
+
 void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len)
 {
     char head[80];
