@@ -13,7 +13,7 @@
  *                            GET /api/model/NAME/metrics for each model, only
  *                            again for models that learned since (seen on the
  *                            event stream)
- *   SSE /api/stream/metrics  one chart point per learn ("metrics" events)
+ *   SSE /api/stream/metrics  one chart point per learn (unnamed "message" events)
  *   SSE /api/stream/events   "predict" and "learn" events for the table
  *
  * Smoothness: stream messages only record (ring buffers, a bounded queue);
@@ -402,7 +402,7 @@
   window.addEventListener("resize", () => { st.chartsDirty = true; schedule(); });
   document.body.dataset.streams = "0";
   document.body.dataset.conn = "down";
-  stream("/api/stream/metrics", { metrics: onMetrics, message: onMetrics });
+  stream("/api/stream/metrics", { message: onMetrics });
   stream("/api/stream/events", { predict: (d, k) => onEvent(k, d), learn: (d, k) => onEvent(k, d) });
   poll(loadInit, 10000);
   poll(pollHealth, 2000);

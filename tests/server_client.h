@@ -141,6 +141,22 @@ static inline const char *resp_message(const http_resp *r)
     return json_string_value(json_object_get(r->json, "message"));
 }
 
+/* Whether r carries Chantilly's error body: {"message": text}, or
+ * {"message": {field: [...]}} for a payload its schema refuses. */
+static inline int resp_has_message(const http_resp *r)
+{
+    json_t *m = json_object_get(r->json, "message");
+    return json_is_string(m) || json_is_object(m);
+}
+
+/* The first of cerberus's messages for field in a schema refusal (400
+ * {"message": {field: [msg, ...]}}, as Chantilly answers), or NULL. */
+static inline const char *resp_field_message(const http_resp *r, const char *field)
+{
+    json_t *why = json_object_get(json_object_get(r->json, "message"), field);
+    return json_string_value(json_array_get(why, 0));
+}
+
 static inline void server_start_args(test_server *ts, const char *const *extra, int fresh)
 {
     if (fresh) {

@@ -51,11 +51,17 @@ static char *read_stream_until(int fd, const char *const *needles)
     return buf;
 }
 
-/* The JSON of the first "event: NAME" message's data line in text. */
+/* The JSON of the first "event: NAME" message's data line in text; with
+ * name NULL, of the first unnamed message (and text must hold no named one). */
 static json_t *event_data(const char *text, const char *name)
 {
     char head[64];
-    snprintf(head, sizeof head, "event: %s\ndata: ", name);
+    if (name)
+        snprintf(head, sizeof head, "event: %s\ndata: ", name);
+    else {
+        snprintf(head, sizeof head, "data: ");
+        cr_assert_null(strstr(text, "event:"), "a named event: %s", text);
+    }
     const char *p = strstr(text, head);
     cr_assert_not_null(p, "no '%s' event in: %s", name, text);
     p += strlen(head);
@@ -85,14 +91,18 @@ Test(server, streams_carry_predicts_learns_and_metrics)
     cr_assert_eq(json_number_value(json_object_get(p, "prediction")), 0.0);
     cr_assert_str_eq(json_string_value(json_object_get(l, "id")), "p1");
     cr_assert_eq(json_number_value(json_object_get(l, "ground_truth")), 2.0);
+    /* Chantilly's learn event carries the prediction the metrics saw */
+    cr_assert(json_is_number(json_object_get(l, "prediction")), "no prediction: %s", text);
+    cr_assert_eq(json_number_value(json_object_get(l, "prediction")), 0.0);
     cr_assert_eq(json_number_value(json_object_get(json_object_get(l, "features"), "x")), 1.5);
     cr_assert(strstr(text, "event: predict") < strstr(text, "event: learn"), "order: %s", text);
     json_decref(p);
     json_decref(l);
     free(text);
-    const char *want_me[] = {"event: metrics", NULL};
+    /* unnamed, as Chantilly sends them: a browser's es.onmessage gets them */
+    const char *want_me[] = {"data: ", NULL};
     text = read_stream_until(me, want_me);
-    json_t *m = event_data(text, "metrics");
+    json_t *m = event_data(text, NULL);
     cr_assert_eq(json_number_value(json_object_get(m, "MAE")), 2.0, "%s", text);
     cr_assert_eq(json_number_value(json_object_get(m, "RMSE")), 2.0, "%s", text);
     json_decref(m);

@@ -20,7 +20,8 @@ enum {
  *    prediction must be RV_PRED_NUM);
  *  - binary: truth = rv_value_truth(y_true); P(True) = y_pred->num when the
  *    prediction has no labels, else the proba of rv_label_true() (0 when
- *    absent); predicted class = P(True) >= 0.5;
+ *    absent); predicted class = the argmax, a tie going to the class listed first
+ *    (False in {False: 1 - p, True: p}; a bare P(True) must exceed 0.5);
  *  - multiclass: rv_label_of(y_true) against rv_prediction_argmax(y_pred). A
  *    binary prediction (no labels, or labels among True/False) is read as in
  *    the binary case, so Accuracy of a binary classifier against 0/1 targets

@@ -1,13 +1,15 @@
 /* Binary classification metrics from a 2 x 2 confusion matrix (River's
  * metrics.Precision, Recall, F1 with pos_val=True):
  *
- *   update: truth = rv_value_truth(y_true), predicted = P(True) >= 0.5
+ *   update: truth = rv_value_truth(y_true), predicted = the argmax class
+ *           (rv_metric_predicts_true: a tie at 0.5 is False, as Python's
+ *           max over {False: 1 - p, True: p} in Chantilly and River)
  *           tp, fp, fn, tn += 1 in the matching cell; revert subtracts
  *   Precision = tp / (tp + fp)     0 when tp + fp = 0
  *   Recall    = tp / (tp + fn)     0 when tp + fn = 0
  *   F1        = 2 * P * R / (P + R) (River's FBeta with beta = 1), 0 when P + R = 0
  *
- * Empty state: 0. A NaN probability counts as a False prediction (NaN >= 0.5
+ * Empty state: 0. A NaN probability counts as a False prediction (NaN > 0.5
  * is false). State saved: tp, fp, fn, tn (f64). */
 #include "internal.h"
 
@@ -29,7 +31,8 @@ static rv_status binary_add(rv_object *o, const rv_value *yt, const rv_predictio
     rv_status s = rv_metric_binary_input(yt, yp, &t, &p, err);
     if (s)
         return s;
-    int pred = p >= 0.5;
+    (void)p;
+    int pred = rv_metric_predicts_true(yp);
     double *cell = t ? (pred ? &b->tp : &b->fn) : (pred ? &b->fp : &b->tn);
     if (d < 0 && *cell < 1)
         return rv_error_set(err, RV_ESTATE, "metrics.%s: nothing to revert", o->cls->name);

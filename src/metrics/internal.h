@@ -12,6 +12,9 @@
 
 rv_status rv_metric_regression_input(const rv_value *y_true, const rv_prediction *y_pred,
                                      double *y, double *p, rv_error *err);
+/* The predicted class of a binary prediction is True (argmax, ties to the
+ * class listed first; a bare P(True) must exceed 0.5). */
+int rv_metric_predicts_true(const rv_prediction *p);
 rv_status rv_metric_binary_input(const rv_value *y_true, const rv_prediction *y_pred, int *truth,
                                  double *p_true, rv_error *err);
 /* Class labels; *p_of_truth (may be NULL) receives the predicted probability

@@ -145,6 +145,17 @@ static double p_true_of(const rv_prediction *p)
     return p->kind == RV_PRED_NUM ? p->num : proba_of(p, rv_label_true());
 }
 
+/* Python's max(y_pred, key=y_pred.get), which Chantilly and River's
+ * predict_one use for the label: the first class listed wins a tie, and
+ * binary classifiers list False first ({False: 1 - p, True: p}), so an even
+ * 0.5 is a False prediction. */
+int rv_metric_predicts_true(const rv_prediction *p)
+{
+    if (p->kind == RV_PRED_NUM)
+        return p->num > 0.5;
+    return rv_prediction_argmax(p) == rv_label_true();
+}
+
 rv_status rv_metric_binary_input(const rv_value *y_true, const rv_prediction *y_pred, int *truth,
                                  double *p_true, rv_error *err)
 {
@@ -167,7 +178,7 @@ rv_status rv_metric_class_input(const rv_value *y_true, const rv_prediction *y_p
             return s;
         double pt = p_true_of(y_pred);
         *truth = t ? rv_label_true() : rv_label_false();
-        *pred = pt >= 0.5 ? rv_label_true() : rv_label_false();
+        *pred = rv_metric_predicts_true(y_pred) ? rv_label_true() : rv_label_false();
         if (p_of_truth)
             *p_of_truth = t ? pt
                             : (y_pred->kind == RV_PRED_NUM ? 1 - pt

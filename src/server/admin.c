@@ -1,6 +1,7 @@
 /* Routing, and every endpoint but predict/learn and the streams.
  *
- *   GET  /api/init          {"flavor", "storage", "version"} | 400 "No flavor has been set."
+ *   GET  /api/init          {"flavor", "storage", "river_version", "version"}
+ *                           | 400 "No flavor has been set."
  *   POST /api/init          {"flavor": ...} resets everything -> 201 | 400 allowed flavors
  *   POST /api/model[/name]  definition text or snapshot bytes -> 201 {"name"} | 400 why
  *   GET  /api/model[/name]  snapshot bytes | 404
@@ -10,11 +11,12 @@
  *                            "families": {name: {"by", "keys"}}}
  *   GET  /api/models/metrics  per model and family key (listing.c)
  *   GET  /api/metrics       the flavor's metrics over every learn
- *   GET  /api/stats         predict and learn call statistics
+ *   GET  /api/stats         predict and learn call statistics | 400 "No flavor has been set."
  *   POST /api/predict, /api/learn, and their /batch forms (api.c)
  *   GET  /healthz /readyz /metrics /api/openapi.json (ops.c)
  */
 #include "internal.h"
+#include "schema.h"
 #include "rivulet/dashboard.h"
 #include "rivulet/family.h"
 
@@ -126,8 +128,11 @@ static void init_get(rv_server *s, rv_resp *resp)
 {
     if (s->flavor == RV_FLAVOR_NONE)
         return rv_resp_message(resp, 400, "No flavor has been set.");
-    rv_resp_json(resp, 200, json_pack("{s:s,s:s,s:s}", "flavor", rv_flavor_name(s->flavor), "storage",
-                                      rv_store_engine(s->store), "version", RV_VERSION));
+    /* Chantilly names the River it runs "river_version"; here rivulet is
+     * what stands in for River, so both fields give rivulet's version. */
+    rv_resp_json(resp, 200, json_pack("{s:s,s:s,s:s,s:s}", "flavor", rv_flavor_name(s->flavor), "storage",
+                                      rv_store_engine(s->store), "river_version", RV_VERSION,
+                                      "version", RV_VERSION));
 }
 
 static void init_post(rv_server *s, const rv_req *req, rv_resp *resp)
@@ -135,10 +140,15 @@ static void init_post(rv_server *s, const rv_req *req, rv_resp *resp)
     json_t *j = parse_body(req, resp);
     if (!j)
         return;
+    json_t *why = rv_schema_errors(&rv_schema_init, j);
+    if (why) {
+        json_decref(j);
+        return rv_resp_json(resp, 400, json_pack("{s:o}", "message", why));
+    }
     rv_flavor f = rv_flavor_parse(json_string_value(json_object_get(j, "flavor")));
     json_decref(j);
-    if (f == RV_FLAVOR_NONE)
-        return rv_resp_message(resp, 400, "Allowed flavors are regression, binary, multiclass.");
+    if (f == RV_FLAVOR_NONE) /* Chantilly's exceptions.UnknownFlavor, quotes and all */
+        return rv_resp_message(resp, 400, "Allowed flavors are 'regression', 'binary', 'multiclass'.");
     rv_error err = {0};
     if (rv_state_reset(s, f, &err) != RV_OK)
         return rv_resp_error(resp, &err);
@@ -284,6 +294,8 @@ static void metrics_get(rv_server *s, rv_resp *resp)
 
 static void stats_get(rv_server *s, rv_resp *resp)
 {
+    if (s->flavor == RV_FLAVOR_NONE) /* Chantilly's statistics are made by init, as its metrics */
+        return rv_resp_message(resp, 400, "No flavor has been set.");
     rv_resp_json(resp, 200, json_pack("{s:o,s:o}", "predict", rv_timing_to_json(&s->t_predict),
                                       "learn", rv_timing_to_json(&s->t_learn)));
 }

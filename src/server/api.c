@@ -18,6 +18,7 @@
  * is answered once the group commit covering its last write is durable.
  */
 #include "internal.h"
+#include "schema.h"
 
 #include "rivulet/family.h"
 
@@ -30,6 +31,14 @@ static int fail(json_t **result, int status, const char *msg)
 {
     *result = rv_json_message(msg);
     return status;
+}
+
+/* Chantilly's answer to a payload its schema refuses: the error tree as the
+ * message (schema.c). Steals why. */
+static int fail_schema(json_t **result, json_t *why)
+{
+    *result = json_pack("{s:o}", "message", why);
+    return 400;
 }
 
 static int fail_err(json_t **result, const rv_error *err)
@@ -59,9 +68,12 @@ static int inexact_key(const rv_model_entry *e, const json_t *features, json_t *
     return 1;
 }
 
-/* The id as text: strings as they are, numbers as JSON writes them. */
+/* The id as text, as Chantilly's '#%s' % id spells it: strings as they
+ * are, integers in decimal, booleans True and False. */
 static int id_text(const json_t *id, char *out, size_t cap)
 {
+    if (json_is_boolean(id))
+        return snprintf(out, cap, "%s", json_is_true(id) ? "True" : "False") > 0;
     if (json_is_string(id)) {
         if (json_string_length(id) >= cap || memchr(json_string_value(id), 0, json_string_length(id)))
             return 0;
@@ -110,8 +122,10 @@ static void announce_metrics(rv_server *s)
     json_t *m = rv_metrics_to_json(&s->metrics);
     pthread_mutex_unlock(&s->metrics_mu);
     char *text = json_dumps(m, JSON_COMPACT);
+    /* unnamed, as Chantilly sends it (format_sse(data=msg)): its README's
+     * browser client listens with es.onmessage, which named events skip */
     if (text)
-        rv_announce(s->sse_metrics, "metrics", text, strlen(text));
+        rv_announce(s->sse_metrics, NULL, text, strlen(text));
     free(text);
     json_decref(m);
 }
@@ -204,9 +218,7 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, rv_res
     rv_model_entry *e = find_model(s, json_object_get(payload, "model"), result, &status);
     if (!e)
         return status;
-    json_t *features = json_object_get(payload, "features");
-    if (!features)
-        return fail(result, 400, "The features are missing.");
+    json_t *features = json_object_get(payload, "features"); /* there: the schema requires it */
     if (inexact_key(e, features, result))
         return 400;
     json_t *id = json_object_get(payload, "id");
@@ -265,11 +277,18 @@ int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, rv_resp *
     if (!json_is_object(payload))
         return fail(result, 400, "The payload must be a JSON object.");
     uint64_t t0 = rv_now_ns();
-    rv_rwshard_rdlock(&s->models_lock);
-    int status = predict_locked(s, payload, result, direct, ticket);
-    rv_rwshard_unlock(&s->models_lock);
-    if (status < 300)
-        rv_timing_add(&s->t_predict, t0, rv_now_ns());
+    json_t *why = rv_schema_errors(&rv_schema_predict, payload);
+    int status;
+    if (why) {
+        status = fail_schema(result, why);
+    } else {
+        rv_rwshard_rdlock(&s->models_lock);
+        status = predict_locked(s, payload, result, direct, ticket);
+        rv_rwshard_unlock(&s->models_lock);
+    }
+    /* every call counts, refused ones too, as in Chantilly's /api/stats
+     * (its after_request hook times whatever the endpoint answered) */
+    rv_timing_add(&s->t_predict, t0, rv_now_ns());
     return status;
 }
 
@@ -284,18 +303,16 @@ typedef struct learn_job {
     rv_event x;        /* features from the payload */
 } learn_job;
 
+/* In Chantilly's order (chantilly/api.py, learn): the kept prediction of
+ * the id, then the features, then the model; the ground truth is Python's
+ * business there, so a bad one is refused last. */
 static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **result, uint64_t *ticket)
 {
-    json_t *gt = json_object_get(payload, "ground_truth");
-    if (!gt)
-        return fail(result, 400, "The ground truth is missing.");
     if (s->flavor == RV_FLAVOR_NONE)
         return fail(result, 400, "No flavor has been set.");
     rv_error err = {0};
-    rv_value y;
-    if (rv_json_to_target(gt, s->flavor, &y, &err) != RV_OK)
-        return fail_err(result, &err);
     json_t *id = json_object_get(payload, "id"), *name = json_object_get(payload, "model");
+    json_t *features = json_object_get(payload, "features");
     const rv_event *x = &j->x;
     const rv_prediction *pred = NULL;
     char model_name[4097];
@@ -320,6 +337,8 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
         }
         x = &j->rec.x;
         pred = &j->rec.pred;
+    } else if (!features) {
+        return fail(result, 400, "No features are stored and none were provided.");
     }
     json_t *kept_name = id ? json_string(model_name) : NULL;
     int status = 201;
@@ -328,24 +347,32 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
     if (!e)
         return status;
     if (!id) {
-        json_t *features = json_object_get(payload, "features");
-        if (!features)
-            return fail(result, 400, "The features are missing.");
         if (inexact_key(e, features, result))
             return 400;
         if (rv_json_to_event(features, &j->x, &err) != RV_OK)
             return fail_err(result, &err);
     }
-    if (rv_state_learn(s, e, x, &y, pred, id ? j->id : NULL, ticket, &err) != RV_OK)
+    json_t *gt = json_object_get(payload, "ground_truth");
+    rv_value y;
+    if (rv_json_to_target(gt, s->flavor, &y, &err) != RV_OK)
         return fail_err(result, &err);
+    rv_prediction used;
+    rv_prediction_init(&used);
+    if (rv_state_learn(s, e, x, &y, pred, &used, id ? j->id : NULL, ticket, &err) != RV_OK) {
+        rv_prediction_free(&used);
+        return fail_err(result, &err);
+    }
     *result = json_object();
     if (rv_announcer_active(s->sse_events)) {
-        json_t *ev = json_pack("{s:s,s:o,s:O}", "model", e->name, "features", rv_event_to_json(x),
-                               "ground_truth", gt);
+        /* Chantilly's learn event: the prediction the metrics saw (the kept
+         * one, or the one made for this learn) beside the ground truth */
+        json_t *ev = json_pack("{s:s,s:o,s:o,s:O}", "model", e->name, "features", rv_event_to_json(x),
+                               "prediction", rv_prediction_to_json(&used), "ground_truth", gt);
         if (ev && id)
             json_object_set(ev, "id", id);
         announce_event(s, "learn", ev);
     }
+    rv_prediction_free(&used);
     /* consumed: the forget is logged with the learn. Only now, as x's
      * strings point into it (the event above read them). */
     free(j->kept);
@@ -359,6 +386,11 @@ int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *t
     if (!json_is_object(payload))
         return fail(result, 400, "The payload must be a JSON object.");
     uint64_t t0 = rv_now_ns();
+    json_t *why = rv_schema_errors(&rv_schema_learn, payload);
+    if (why) {
+        rv_timing_add(&s->t_learn, t0, rv_now_ns());
+        return fail_schema(result, why);
+    }
     learn_job j;
     memset(&j, 0, sizeof j);
     rv_record_init(&j.rec);
@@ -370,10 +402,9 @@ int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *t
         rv_state_put_back(s, j.id, j.kept, j.kept_len);
     rv_record_free(&j.rec);
     rv_event_free(&j.x);
-    if (status < 300) {
-        rv_timing_add(&s->t_learn, t0, rv_now_ns());
+    rv_timing_add(&s->t_learn, t0, rv_now_ns()); /* every call, as for predict */
+    if (status < 300)
         announce_metrics(s);
-    }
     return status;
 }
 

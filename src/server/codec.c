@@ -4,7 +4,8 @@
  * Python's True and False do in arithmetic), strings stay strings, null means
  * a missing feature and is skipped. Anything nested is refused.
  *
- * Targets by flavor: regression wants a number; binary wants a truth value
+ * Targets by flavor: regression wants a number (or a boolean, 1 or 0, as
+ * Python's arithmetic reads it and Chantilly's tests send); binary wants a truth value
  * (true/false, the numbers 0/1, or the strings true/false/1/0/yes/no in any
  * case) kept as the label "True" or "False"; any other number (2, -1, 0.5)
  * is refused rather than read as Python would (bool(2) is True), since it is
@@ -121,6 +122,10 @@ static rv_value bool_label(int truth)
 rv_status rv_json_to_target(const json_t *j, rv_flavor f, rv_value *out, rv_error *err)
 {
     if (f == RV_FLAVOR_REGRESSION) {
+        if (json_is_boolean(j)) { /* Python learns True as 1; Chantilly's own tests send it */
+            *out = rv_value_num(json_is_true(j) ? 1 : 0);
+            return RV_OK;
+        }
         if (!json_is_number(j))
             return rv_error_set(err, RV_ETYPE, "The ground truth must be a number.");
         *out = rv_value_num(json_number_value(j));

@@ -9,6 +9,7 @@
  *   engine.c  the only file that touches models (parse, snapshot, predict, learn)
  *   codec.c   JSON <-> events, targets, predictions; log record encoding
  *   stats.c   call counts and durations; sse.c  server-sent events
+ *   schema.c  Chantilly's payload schemas and cerberus's messages
  */
 #ifndef RIVULET_SERVER_INTERNAL_H
 #define RIVULET_SERVER_INTERNAL_H
@@ -204,6 +205,7 @@ void rv_announcer_free(rv_announcer *a);
 void rv_announcer_stop(rv_announcer *a);          /* ends every stream */
 int rv_announcer_active(const rv_announcer *a);   /* any listener? (cheap) */
 int rv_announcer_listeners(const rv_announcer *a); /* how many */
+/* event NULL: an unnamed message (a browser's onmessage, sseclient's "message"). */
 void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len);
 /* A listener whose reads found nothing is parked: park(arg) runs (the HTTP
  * layer suspends the connection) and later unpark(arg) (it resumes it),
@@ -375,10 +377,11 @@ void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len);
 
 /* Learn one event on an entry (write-locked by this call): updates metrics
  * with the prediction (predicting first when pred is NULL), learns, logs.
+ * used (NULL: not wanted) gets a copy of the prediction the metrics saw.
  * *ticket is what to wait for before acknowledging. */
 rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
-                         const rv_prediction *pred, const char *forget_id, uint64_t *ticket,
-                         rv_error *err);
+                         const rv_prediction *pred, rv_prediction *used, const char *forget_id,
+                         uint64_t *ticket, rv_error *err);
 rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, rv_prediction *out,
                            rv_error *err);
 

@@ -144,8 +144,8 @@ static rv_status admit_new_key(rv_server *s, rv_model_entry *e, const rv_event *
 }
 
 rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, const rv_value *y,
-                         const rv_prediction *pred, const char *forget_id, uint64_t *ticket,
-                         rv_error *err)
+                         const rv_prediction *pred, rv_prediction *used, const char *forget_id,
+                         uint64_t *ticket, rv_error *err)
 {
     rv_prediction own;
     rv_prediction_init(&own);
@@ -177,6 +177,8 @@ rv_status rv_state_learn(rv_server *s, rv_model_entry *e, const rv_event *x, con
         *ticket = log_record(s, e, x, y, pred, predicted, forget_id, 0);
         if (!*ticket)
             st = rv_error_set(err, RV_ENOMEM, "out of memory logging the event");
+        else if (used) /* for the announcement only: out of memory there fails nothing */
+            (void)rv_prediction_copy(used, pred);
     } else if (predicted && changes && own.kind) { /* a refused first learn leaves no member */
         *ticket = log_record(s, e, x, NULL, &own, 1, NULL, 0);
     }

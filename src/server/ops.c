@@ -111,13 +111,13 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
 
 static const char OPENAPI[] =
     "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"rivulet\",\"version\":\"" RV_VERSION "\","
-    "\"description\":\"Chantilly's API for rivulet models. Errors are {message} with a 4xx code.\"},"
+    "\"description\":\"Chantilly's API for rivulet models. Errors are {message} with a 4xx code; a payload its schema refuses gets cerberus's errors as the message, {field: [why, ...]}.\"},"
     "\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\",\"scheme\":\"bearer\"}},"
-    "\"schemas\":{\"Error\":{\"type\":\"object\",\"required\":[\"message\"],\"properties\":{\"message\":{\"type\":\"string\"}}},"
+    "\"schemas\":{\"Error\":{\"type\":\"object\",\"required\":[\"message\"],\"properties\":{\"message\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"additionalProperties\":{\"type\":\"array\"}}]}}},"
     "\"Predict\":{\"type\":\"object\",\"required\":[\"features\"],\"properties\":{" FEATURES "," ID ",\"model\":{\"type\":\"string\"}}},"
     "\"Learn\":{\"type\":\"object\",\"required\":[\"ground_truth\"],\"properties\":{\"ground_truth\":{\"description\":\"a number (regression), a boolean (binary) or a class\"}," FEATURES "," ID ",\"model\":{\"type\":\"string\"}}}}},"
     "\"paths\":{"
-    "\"/api/init\":{\"get\":{\"summary\":\"{flavor, storage, version}\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}},"
+    "\"/api/init\":{\"get\":{\"summary\":\"{flavor, storage, river_version, version}\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}},"
     "\"post\":{\"summary\":\"Reset and set the flavor (regression, binary, multiclass)\"," SECURED
     JSON_BODY("{\"type\":\"object\",\"required\":[\"flavor\"],\"properties\":{\"flavor\":{\"type\":\"string\",\"enum\":[\"regression\",\"binary\",\"multiclass\"]}}}")
     "\"responses\":{\"201\":{\"description\":\"created\"}," ERR("400", "bad flavor") AUTH_ERRORS TOO_LARGE "}}},"

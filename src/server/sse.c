@@ -1,7 +1,8 @@
 /* Server-sent events: one announcer, many listeners.
  *
  * Each listener owns a bounded buffer. rv_announce appends the formatted
- * message ("event: NAME\ndata: JSON\n\n") to every buffer under one mutex and
+ * message ("event: NAME\ndata: JSON\n\n", or without the event line for an
+ * unnamed one, which EventSource delivers as "message") to every buffer under one mutex and
  * never waits for a reader: a listener whose buffer would overflow is marked
  * dropped and its stream ends, so a slow reader costs requests nothing but a
  * memcpy. A stream that has sent nothing for the keep-alive interval sends
@@ -141,7 +142,8 @@ int rv_announcer_listeners(const rv_announcer *a)
 void rv_announce(rv_announcer *a, const char *event, const char *data, size_t len)
 {
     char head[80];
-    int hl = snprintf(head, sizeof head, "event: %s\ndata: ", event);
+    int hl = event ? snprintf(head, sizeof head, "event: %s\ndata: ", event)
+                   : snprintf(head, sizeof head, "data: ");
     size_t need = (size_t)hl + len + 2;
     pthread_mutex_lock(&a->mu);
     for (rv_listener *l = a->head; l; l = l->next) {

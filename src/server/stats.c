@@ -3,12 +3,15 @@
  *
  *   n_calls        number of calls timed
  *   mean_duration  running mean in ns (Welford's update: mean += (x - mean) / n)
- *   ewm_duration   exponentially weighted mean, alpha = 0.5 as Chantilly's
- *                  creme.stats.EWMean default: ewm = alpha * x + (1 - alpha) * ewm
+ *   ewm_duration   exponentially weighted mean, alpha = 0.3 as Chantilly's
+ *                  (storage.init_stats makes River's EWMean(.3)):
+ *                  ewm = alpha * x + (1 - alpha) * ewm, the first call's x alone
  *   p50, p99       from a log-linear histogram: 4 sub-buckets per power of
  *                  two, so a percentile is within 19% of the true value; the
  *                  value reported is the bucket's upper bound.
- * The *_human fields spell a duration as "1ms, 234μs, 567ns".
+ * The *_human fields spell a duration as Chantilly's humanize_ns does,
+ * "1m2s3ms4μs5ns": minutes the largest unit, no separators, zero parts left
+ * out, "0ns" for nothing.
  *
  * Each worker thread counts into its own shard (RV_THREAD_SLOTS, by a
  * per-thread index), so the workers never share a lock or a cache line on
@@ -75,6 +78,8 @@ unsigned rv_thread_slot(void)
     return mine;
 }
 
+#define EWM_ALPHA 0.3
+
 void rv_timing_add(rv_timing *t, uint64_t start, uint64_t end)
 {
     uint64_t ns = end - start;
@@ -82,7 +87,7 @@ void rv_timing_add(rv_timing *t, uint64_t start, uint64_t end)
     pthread_mutex_lock(&h->mu);
     h->n++;
     h->mean += ((double)ns - h->mean) / (double)h->n;
-    h->ewm = h->n == 1 ? (double)ns : 0.5 * (double)ns + 0.5 * h->ewm;
+    h->ewm = h->n == 1 ? (double)ns : EWM_ALPHA * (double)ns + (1 - EWM_ALPHA) * h->ewm;
     h->last = end;
     h->hist[bucket_of(ns)]++;
     pthread_mutex_unlock(&h->mu);
@@ -139,8 +144,7 @@ static uint64_t percentile(const rv_timing_shard *t, double q)
 void rv_humanize_ns(uint64_t ns, char *out, size_t cap)
 {
     static const struct { const char *unit; uint64_t ns; } units[] = {
-        {"h", 3600000000000ull}, {"m", 60000000000ull}, {"s", 1000000000ull},
-        {"ms", 1000000ull}, {"μs", 1000ull}, {"ns", 1ull}};
+        {"m", 60000000000ull}, {"s", 1000000000ull}, {"ms", 1000000ull}, {"μs", 1000ull}, {"ns", 1ull}};
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
@@ -148,8 +152,7 @@ void rv_humanize_ns(uint64_t ns, char *out, size_t cap)
         ns %= units[i].ns;
         if (k == 0 || len >= cap)
             continue;
-        int w = snprintf(out + len, cap - len, "%s%llu%s", len ? ", " : "", (unsigned long long)k,
-                         units[i].unit);
+        int w = snprintf(out + len, cap - len, "%llu%s", (unsigned long long)k, units[i].unit);
         len += w > 0 ? (size_t)w : 0;
     }
     if (out[0] == '\0')

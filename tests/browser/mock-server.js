@@ -67,8 +67,9 @@ function start(opts = {}) {
     res.writeHead(status, { "Content-Type": type || "application/json", "Content-Length": Buffer.byteLength(text) });
     res.end(text);
   };
+  /* event null: an unnamed message, as the metrics stream sends them */
   const announce = (set, event, data) => {
-    const msg = "event: " + event + "\ndata: " + JSON.stringify(data) + "\n\n";
+    const msg = (event ? "event: " + event + "\n" : "") + "data: " + JSON.stringify(data) + "\n\n";
     for (const res of set) res.write(msg);
   };
   const model = name => st.models.get(name || st.dflt);
@@ -78,7 +79,7 @@ function start(opts = {}) {
       : send(res, 400, { message: "No flavor has been set." }),
     "POST /api/init": (req, res, b) => {
       if (!["regression", "binary", "multiclass"].includes(b.flavor))
-        return send(res, 400, { message: "Allowed flavors are regression, binary, multiclass." });
+        return send(res, 400, { message: "Allowed flavors are 'regression', 'binary', 'multiclass'." });
       Object.assign(st, createState(0), { flavor: b.flavor, started: st.started });
       send(res, 201, { flavor: st.flavor, storage: "mock", version: "mock" });
     },
@@ -119,8 +120,8 @@ function start(opts = {}) {
       addMetric(m.metrics, b.ground_truth, p);
       m.n++; m.sum += b.ground_truth;
       st.stats.learn.push(3000 + Math.round(Math.random() * 2000));
-      announce(streams.events, "learn", { model: name, features, ground_truth: b.ground_truth, id: b.id });
-      announce(streams.metrics, "metrics", metricJSON(st.metrics));
+      announce(streams.events, "learn", { model: name, features, prediction: p, ground_truth: b.ground_truth, id: b.id });
+      announce(streams.metrics, null, metricJSON(st.metrics));
       send(res, 201, {});
     },
   };
