@@ -5,6 +5,7 @@
 #include "rivulet/store.h"
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,5 +129,50 @@ Test(store, close_commits_what_lazy_writes_left_queued)
     cr_assert_eq(rv_store_each_event(s, 0, collect, &v, &err), RV_OK, "%s", err.message);
     cr_assert_eq(v.n, 1);
     cr_assert_str_eq(v.body[0], "p1");
+    rv_store_close(s);
+}
+
+/* Runs sql on the file at path with SQLite itself; returns the first column
+ * of the first row, if any, in out. */
+static void sql_on_file(const char *sql, char *out, size_t cap)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    if (out)
+        out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && out)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+Test(store, another_programs_database_is_refused_and_left_untouched)
+{
+    sql_on_file("CREATE TABLE orders(id INTEGER, meta TEXT)", NULL, 0);
+    rv_store *s = NULL;
+    rv_error err = {0};
+    cr_assert_neq(rv_store_open(path, &s, &err), RV_OK);
+    cr_assert_null(s);
+    cr_assert_not_null(strstr(err.message, "not a rivulet store"), "%s", err.message);
+    cr_assert_not_null(strstr(err.message, "'orders'"), "%s", err.message);
+    char got[64];
+    sql_on_file("SELECT group_concat(name) FROM sqlite_master", got, sizeof got);
+    cr_assert_str_eq(got, "orders"); /* none of ours added */
+    sql_on_file("PRAGMA journal_mode", got, sizeof got);
+    cr_assert_str_eq(got, "delete"); /* not switched to WAL */
+}
+
+Test(store, a_store_with_only_its_own_tables_opens_again)
+{
+    rv_store *s = open_store();
+    wait_ok(s, rv_store_append(s, "m", "e1", 2));
+    rv_store_close(s);
+    s = open_store();
+    seen v = {0};
+    rv_error err = {0};
+    cr_assert_eq(rv_store_each_event(s, 0, collect, &v, &err), RV_OK, "%s", err.message);
+    cr_assert_eq(v.n, 1);
     rv_store_close(s);
 }

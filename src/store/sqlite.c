@@ -432,6 +432,33 @@ static void store_free(rv_store *s)
     free(s);
 }
 
+/* --db naming another application's SQLite file (a typo, a shared data
+ * directory) is refused before anything is written to it: the schema below
+ * would add rivulet's tables to it, the pragmas switch it to WAL for good,
+ * and POST /api/init deletes the rows of any table with our names. A store
+ * holds only our four tables; an empty or new file is a new store. */
+static rv_status refuse_foreign(rv_store *s, const char *path, rv_error *err)
+{
+    static const char *const SQL =
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+        " AND name NOT IN ('log', 'models', 'kept', 'meta') AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        " ORDER BY name LIMIT 1";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, SQL, -1, &st, NULL) != SQLITE_OK)
+        return sql_fail(s, err, path);
+    int rc = sqlite3_step(st);
+    rv_status status = RV_OK;
+    if (rc == SQLITE_ROW)
+        status = rv_error_set(err, RV_EINVAL,
+                              "not a rivulet store: it holds the table '%.100s', which rivulet never makes"
+                              " (another program's database?); give --db a new file or a rivulet store",
+                              (const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        status = sql_fail(s, err, path);
+    sqlite3_finalize(st);
+    return status;
+}
+
 rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
 {
     *out = NULL;
@@ -449,10 +476,14 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     pthread_cond_init(&s->committed, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     rv_status st = RV_OK;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK
-        || sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST;"
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
+        st = sql_fail(s, err, path);
+    else
+        st = refuse_foreign(s, path, err);
+    if (st == RV_OK
+        && (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST;"
                                " PRAGMA busy_timeout=5000;", NULL, NULL, NULL) != SQLITE_OK
-        || sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK)
+            || sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK))
         st = sql_fail(s, err, path);
     for (int k = OP_APPEND; st == RV_OK && k <= OP_TRIM; k++)
         if (k != OP_RESET && sqlite3_prepare_v2(s->db, STMTS[k], -1, &s->st[k], NULL) != SQLITE_OK)
