@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@ typedef struct test_server {
 
 typedef struct http_resp {
     int status;
+    char *head; /* status line and headers, NUL-terminated */
     char *body; /* NUL-terminated */
     size_t len;
     json_t *json;
@@ -91,6 +93,7 @@ static inline char *read_until_close(int fd, size_t *len, int timeout_ms)
 
 static inline void http_free(http_resp *r)
 {
+    free(r->head);
     free(r->body);
     json_decref(r->json);
     memset(r, 0, sizeof *r);
@@ -124,6 +127,7 @@ static inline int http_req(int port, const char *method, const char *path, const
     out->body = malloc(out->len + 1);
     memcpy(out->body, sep + 4, out->len);
     out->body[out->len] = '\0';
+    out->head = strndup(raw, (size_t)(sep - raw));
     free(raw);
     json_error_t e;
     out->json = json_loadb(out->body, out->len, JSON_DECODE_ANY, &e);
@@ -134,6 +138,22 @@ static inline int http_json(int port, const char *method, const char *path, cons
                             http_resp *out)
 {
     return http_req(port, method, path, NULL, body, body ? strlen(body) : 0, out);
+}
+
+/* The value of header name (any case) in out, "" when absent. */
+static inline const char *resp_header(const http_resp *r, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t nl = strlen(name);
+    for (const char *p = r->head ? strstr(r->head, "\r\n") : NULL; p; p = strstr(p + 2, "\r\n"))
+        if (strncasecmp(p + 2, name, nl) == 0 && p[2 + nl] == ':') {
+            const char *v = p + 3 + nl, *end = strstr(v, "\r\n");
+            while (*v == ' ')
+                v++;
+            snprintf(out, cap, "%.*s", (int)(end ? end - v : (long)strlen(v)), v);
+            break;
+        }
+    return out;
 }
 
 static inline const char *resp_message(const http_resp *r)

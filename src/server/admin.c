@@ -327,6 +327,49 @@ int rv_api_needs_auth(const char *method, const char *path)
 
 #define IS(m, p) (strcmp(req->method, (m)) == 0 && strcmp(req->path, (p)) == 0)
 
+/* The methods each fixed path answers (HEAD wherever GET: http.c routes HEAD
+ * as GET, and answers the streams itself). A known path asked with another
+ * method is 405 with this list as its Allow header, which RFC 9110 requires
+ * of a 405 (clients and proxies read it to learn what to send); a path that
+ * is not a route is 404. Keep in step with rv_api_dispatch. */
+static const struct route_methods {
+    const char *path, *allow;
+} ROUTE_METHODS[] = {
+    {"/api/init", "GET, HEAD, POST"},
+    {"/api/model", "GET, HEAD, POST"},
+    {"/api/models", "GET, HEAD"},
+    {"/api/models/metrics", "GET, HEAD"},
+    {"/api/metrics", "GET, HEAD"},
+    {"/api/stats", "GET, HEAD"},
+    {"/api/predict", "POST"},
+    {"/api/learn", "POST"},
+    {"/api/predict/batch", "POST"},
+    {"/api/learn/batch", "POST"},
+    {"/api/stream/metrics", "GET, HEAD"},
+    {"/api/stream/events", "GET, HEAD"},
+    {"/healthz", "GET, HEAD"},
+    {"/readyz", "GET, HEAD"},
+    {"/metrics", "GET, HEAD"},
+    {"/api/openapi.json", "GET, HEAD"},
+};
+
+static void method_not_allowed(const rv_req *req, rv_resp *resp, const char *allow)
+{
+    rv_resp_message(resp, 405, "%.20s is not allowed on %.200s: use %s.", req->method, req->path, allow);
+    resp->allow = allow;
+}
+
+/* Called once no route matched: 405 for a known path, else 404. */
+static void no_route(const rv_req *req, rv_resp *resp)
+{
+    for (size_t i = 0; i < sizeof ROUTE_METHODS / sizeof ROUTE_METHODS[0]; i++)
+        if (strcmp(req->path, ROUTE_METHODS[i].path) == 0)
+            return method_not_allowed(req, resp, ROUTE_METHODS[i].allow);
+    if (rv_dashboard_find(req->path))
+        return method_not_allowed(req, resp, "GET, HEAD");
+    rv_resp_message(resp, 404, "Not found.");
+}
+
 void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
 {
     const char *model_prefix = "/api/model/";
@@ -374,8 +417,9 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
         if (!valid_name(name))
             return rv_resp_message(resp, 400, "Model names are 1 to 128 letters, digits, '-', '_' or '.'"
                                               " (but not '.' or '..').");
-        if (slash && strcmp(slash, "/metrics") == 0 && strcmp(req->method, "GET") == 0)
-            return model_metrics(s, name, resp);
+        if (slash && strcmp(slash, "/metrics") == 0)
+            return strcmp(req->method, "GET") == 0 ? model_metrics(s, name, resp)
+                                                   : method_not_allowed(req, resp, "GET, HEAD");
         if (slash)
             return rv_resp_message(resp, 404, "Not found.");
         if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0)
@@ -390,7 +434,7 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
             rv_buf_reset(&resp->body);
             return;
         }
-        return rv_resp_message(resp, 405, "Method not allowed.");
+        return method_not_allowed(req, resp, "GET, HEAD, POST, PUT, DELETE");
     }
     if (strcmp(req->method, "GET") == 0) {
         const rv_asset *a = rv_dashboard_find(req->path); /* the live dashboard (docs/dashboard.md) */
@@ -402,5 +446,5 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
             return;
         }
     }
-    rv_resp_message(resp, 404, "Not found.");
+    no_route(req, resp);
 }

@@ -74,6 +74,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const c
         MHD_add_response_header(mr, "Content-Type", r->content_type);
     if (r->close)
         MHD_add_response_header(mr, "Connection", "close");
+    if (r->allow)
+        MHD_add_response_header(mr, "Allow", r->allow);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     rv_counter_add(&s->n_requests);

@@ -1,0 +1,75 @@
+/* Requests a careless or hostile client sends, and what the server answers:
+ * the status and {"message"} documented in docs/api.md, with nothing changed
+ * by a refused request. Each test runs its own server (server_client.h). */
+#include "server_client.h"
+
+#define GET(path, r) cr_assert_eq(http_json(ts.port, "GET", path, NULL, r), 0)
+#define POST(path, body, r) cr_assert_eq(http_json(ts.port, "POST", path, body, r), 0)
+
+static void expect_status(const http_resp *r, int status)
+{
+    cr_assert_eq(r->status, status, "status %d, wanted %d: %s", r->status, status, r->body);
+    if (status >= 400)
+        cr_assert_not_null(resp_message(r), "no {\"message\"} in %s", r->body);
+}
+
+/* A 405 whose Allow lists exactly the methods the route answers. */
+static void expect_405(int port, const char *method, const char *path, const char *allow)
+{
+    http_resp r;
+    cr_assert_eq(http_json(port, method, path, NULL, &r), 0);
+    char got[100];
+    cr_assert_eq(r.status, 405, "%s %s: %d %s", method, path, r.status, r.body);
+    cr_assert_not_null(resp_message(&r), "%s %s: %s", method, path, r.body);
+    cr_assert_str_eq(resp_header(&r, "Allow", got, sizeof got), allow, "%s %s", method, path);
+    http_free(&r);
+}
+
+Test(server_hostile, a_method_a_route_does_not_answer_is_405_with_allow)
+{
+    test_server ts;
+    server_start(&ts);
+    http_resp r;
+    POST("/api/init", "{\"flavor\": \"regression\"}", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    POST("/api/model/lin", "linear_model.LinearRegression()", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+
+    static const struct {
+        const char *method, *path, *allow;
+    } cases[] = {
+        {"PATCH", "/api/model/lin", "GET, HEAD, POST, PUT, DELETE"},
+        {"OPTIONS", "/api/model/lin", "GET, HEAD, POST, PUT, DELETE"},
+        {"POST", "/api/model/lin/metrics", "GET, HEAD"},
+        {"DELETE", "/api/model", "GET, HEAD, POST"},
+        {"PUT", "/api/init", "GET, HEAD, POST"},
+        {"GET", "/api/predict", "POST"},
+        {"DELETE", "/api/learn", "POST"},
+        {"GET", "/api/learn/batch", "POST"},
+        {"PUT", "/api/predict/batch", "POST"},
+        {"POST", "/api/models", "GET, HEAD"},
+        {"DELETE", "/api/models/metrics", "GET, HEAD"},
+        {"POST", "/api/metrics", "GET, HEAD"},
+        {"POST", "/api/stats", "GET, HEAD"},
+        {"POST", "/api/stream/events", "GET, HEAD"},
+        {"DELETE", "/healthz", "GET, HEAD"},
+        {"POST", "/readyz", "GET, HEAD"},
+        {"PUT", "/metrics", "GET, HEAD"},
+        {"POST", "/api/openapi.json", "GET, HEAD"},
+        {"POST", "/", "GET, HEAD"}, /* the dashboard */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_405(ts.port, cases[i].method, cases[i].path, cases[i].allow);
+
+    /* off the routes it stays 404, and the refused DELETE left the model */
+    cr_assert_eq(http_json(ts.port, "DELETE", "/no/such/path", NULL, &r), 0);
+    expect_status(&r, 404);
+    http_free(&r);
+    GET("/api/model/lin", &r);
+    expect_status(&r, 200);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
