@@ -73,3 +73,33 @@ Test(server_hostile, a_method_a_route_does_not_answer_is_405_with_allow)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+Test(server_hostile, the_bearer_scheme_is_read_in_any_case_and_a_401_names_it)
+{
+    test_server ts;
+    const char *extra[] = {"--token", "s3cret", NULL};
+    server_start_args(&ts, extra, 1);
+    const char *body = "{\"flavor\": \"regression\"}";
+    http_resp r;
+    const char *accepted[] = {"Authorization: bearer s3cret\r\n", "Authorization: BEARER s3cret\r\n",
+                              "Authorization: Bearer   s3cret\r\n"};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        cr_assert_eq(http_req(ts.port, "POST", "/api/init", accepted[i], body, strlen(body), &r), 0);
+        cr_assert_eq(r.status, 201, "%s-> %d %s", accepted[i], r.status, r.body);
+        http_free(&r);
+    }
+    char got[100];
+    const char *refused[] = {NULL, "Authorization: Basic s3cret\r\n", "Authorization: Bearers3cret\r\n"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        cr_assert_eq(http_req(ts.port, "POST", "/api/init", refused[i], body, strlen(body), &r), 0);
+        expect_status(&r, 401);
+        cr_assert_str_eq(resp_header(&r, "WWW-Authenticate", got, sizeof got), "Bearer");
+        http_free(&r);
+    }
+    cr_assert_eq(http_req(ts.port, "POST", "/api/init", "Authorization: bearer wrong\r\n", body,
+                          strlen(body), &r), 0);
+    expect_status(&r, 403);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

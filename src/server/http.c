@@ -76,6 +76,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const c
         MHD_add_response_header(mr, "Connection", "close");
     if (r->allow)
         MHD_add_response_header(mr, "Allow", r->allow);
+    if (r->www_authenticate)
+        MHD_add_response_header(mr, "WWW-Authenticate", r->www_authenticate);
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
     MHD_destroy_response(mr);
     rv_counter_add(&s->n_requests);
@@ -133,13 +135,18 @@ static int bad_framing(struct MHD_Connection *c, const char **coding)
     return f.unknown_coding ? 501 : 0;
 }
 
-/* 0 = allowed, else the status to answer. */
+/* 0 = allowed, else the status to answer. The scheme is matched in any
+ * case and may be followed by several spaces, as RFC 9110 (11.1, 11.4)
+ * allows: "bearer <token>", which some clients send, got 401 "A bearer
+ * token is required." while it carried the right token. */
 static int check_token(rv_server *s, struct MHD_Connection *c)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    if (!h || strncmp(h, "Bearer ", 7) != 0)
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return 401;
     const char *given = h + 7, *want = s->cfg.token;
+    while (*given == ' ')
+        given++;
     size_t gl = strlen(given), wl = strlen(want);
     unsigned char diff = (unsigned char)(gl != wl);
     for (size_t i = 0; i < wl; i++)
@@ -290,9 +297,14 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
     }
     if (s->cfg.token && s->cfg.token[0] && rv_api_needs_auth(method, url)) {
         int status = check_token(s, c);
-        if (status)
-            return send_message(c, s, method, url, status,
-                                status == 401 ? "A bearer token is required." : "The token is wrong.");
+        if (status) {
+            /* a 401 names the scheme to use (RFC 9110, 11.6.1) */
+            rv_resp r = {.www_authenticate = status == 401 ? "Bearer" : NULL};
+            rv_buf_init(&r.body);
+            rv_resp_message(&r, status, "%s",
+                            status == 401 ? "A bearer token is required." : "The token is wrong.");
+            return send_resp(c, s, method, url, &r);
+        }
     }
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)

@@ -49,7 +49,8 @@ typedef struct rv_resp {
     rv_buf body;
     uint64_t wait; /* store ticket to be committed before answering (0 = none) */
     int close;     /* close the connection after the answer (its framing is not trusted) */
-    const char *allow; /* a 405's Allow header: the methods the path answers */
+    const char *allow;            /* a 405's Allow header: the methods the path answers */
+    const char *www_authenticate; /* a 401's WWW-Authenticate header: the scheme to use */
 } rv_resp;
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
