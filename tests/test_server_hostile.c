@@ -103,3 +103,38 @@ Test(server_hostile, the_bearer_scheme_is_read_in_any_case_and_a_401_names_it)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+Test(server_hostile, a_learn_by_id_with_a_model_that_is_not_a_name_is_refused_and_keeps_the_prediction)
+{
+    test_server ts;
+    server_start(&ts);
+    http_resp r;
+    POST("/api/init", "{\"flavor\": \"regression\"}", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    POST("/api/model/lin", "linear_model.LinearRegression()", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    const char *models[] = {"5", "null", "[\"lin\"]", "{}", "true"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        char learn[100];
+        snprintf(learn, sizeof learn, "{\"id\": \"k\", \"ground_truth\": 2, \"model\": %s}", models[i]);
+        POST("/api/learn", learn, &r);
+        expect_status(&r, 400);
+        const char *why = resp_field_message(&r, "model"); /* Chantilly's schema refusal */
+        cr_assert(why && (strcmp(why, "must be of string type") == 0 || strcmp(why, "null value not allowed") == 0),
+                  "%s: %s", models[i], r.body);
+        http_free(&r);
+    }
+    GET("/api/model/lin/metrics", &r);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "n_learned")), 0, "%s", r.body);
+    http_free(&r);
+    POST("/api/learn", "{\"id\": \"k\", \"ground_truth\": 2, \"model\": \"lin\"}", &r);
+    expect_status(&r, 201); /* still kept */
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
