@@ -138,3 +138,36 @@ Test(server_hostile, a_learn_by_id_with_a_model_that_is_not_a_name_is_refused_an
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+Test(server_hostile, a_refused_learn_by_id_leaves_the_prediction_expiring_when_it_did, .timeout = 60)
+{
+    test_server ts;
+    const char *extra[] = {"--keep-ttl", "4", NULL};
+    server_start_args(&ts, extra, 1);
+    http_resp r;
+    POST("/api/init", "{\"flavor\": \"regression\"}", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    POST("/api/model/lin", "linear_model.LinearRegression()", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    double t0 = now_s();
+    POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", &r);
+    expect_status(&r, 201);
+    http_free(&r);
+    /* expiry counts whole seconds: kept at t0, it expires in (3, 4] s */
+    usleep(2000 * 1000);
+    POST("/api/learn", "{\"id\": \"k\", \"ground_truth\": 2, \"model\": \"other\"}", &r);
+    expect_status(&r, 400);
+    cr_assert_not_null(strstr(resp_message(&r), "was made by model 'lin'"), "%s", r.body);
+    http_free(&r);
+    cr_assert_lt(now_s() - t0, 3.0, "the machine is too slow for this test's timing");
+    usleep((useconds_t)((t0 + 4.3 - now_s()) * 1e6));
+    /* past its expiry: the refused learn must not have given it a new one */
+    POST("/api/learn", "{\"id\": \"k\", \"ground_truth\": 2}", &r);
+    expect_status(&r, 400);
+    cr_assert_str_eq(resp_message(&r), "No information stored for ID 'k'.");
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

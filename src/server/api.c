@@ -299,6 +299,7 @@ typedef struct learn_job {
     int has_id;
     char *kept;        /* taken record bytes */
     size_t kept_len;
+    int64_t kept_expires;
     rv_record rec;     /* decoded kept record */
     rv_event x;        /* features from the payload */
 } learn_job;
@@ -320,7 +321,7 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
         if (!id_text(id, j->id, sizeof j->id))
             return fail(result, 400, "The id must be a string (under 256 bytes) or an integer.");
         j->has_id = 1;
-        j->kept = rv_state_take(s, j->id, &j->kept_len);
+        j->kept = rv_state_take(s, j->id, &j->kept_len, &j->kept_expires);
         if (!j->kept) {
             char msg[320];
             snprintf(msg, sizeof msg, "No information stored for ID '%s'.", j->id);
@@ -397,9 +398,9 @@ int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *t
     rv_event_init(&j.x);
     rv_rwshard_rdlock(&s->models_lock);
     int status = learn_locked(s, payload, &j, result, ticket);
-    rv_rwshard_unlock(&s->models_lock);
     if (j.kept) /* the learn failed: the prediction stays kept */
-        rv_state_put_back(s, j.id, j.kept, j.kept_len);
+        rv_state_put_back(s, j.id, j.kept, j.kept_len, j.kept_expires);
+    rv_rwshard_unlock(&s->models_lock);
     rv_record_free(&j.rec);
     rv_event_free(&j.x);
     rv_timing_add(&s->t_learn, t0, rv_now_ns()); /* every call, as for predict */

@@ -374,8 +374,8 @@ void rv_entry_free(rv_model_entry *e);
  * absent or expired) and hands back the record bytes (malloc'ed). */
 uint64_t rv_state_forget_kept_of(rv_server *s, const char *model);
 rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint64_t *ticket);
-char *rv_state_take(rv_server *s, const char *id, size_t *len);
-void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len);
+char *rv_state_take(rv_server *s, const char *id, size_t *len, int64_t *expires);
+void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len, int64_t expires);
 
 /* Learn one event on an entry (write-locked by this call): updates metrics
  * with the prediction (predicting first when pred is NULL), learns, logs.

@@ -336,7 +336,7 @@ rv_status rv_state_keep(rv_server *s, const char *id, const rv_buf *record, uint
     return st;
 }
 
-char *rv_state_take(rv_server *s, const char *id, size_t *len)
+char *rv_state_take(rv_server *s, const char *id, size_t *len, int64_t *expires)
 {
     pthread_mutex_lock(&s->kept_mu);
     uint64_t *slot = rv_strmap_get(&s->kept, id, strlen(id));
@@ -349,6 +349,7 @@ char *rv_state_take(rv_server *s, const char *id, size_t *len)
             if (out)
                 memcpy(out, k->bytes, k->len);
             *len = k->len;
+            *expires = k->expires;
         } else {
             rv_store_forget(s->store, id);
         }
@@ -378,11 +379,18 @@ uint64_t rv_state_forget_kept_of(rv_server *s, const char *model)
     return t;
 }
 
-/* Returns a taken prediction whose learn failed (bad ground truth). */
-void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len)
+/* Returns a taken prediction whose learn failed (a model name that is not
+ * the one that predicted, say) as the store still has it: with its own
+ * expiry, since a fresh one let each refused learn extend the prediction's
+ * life in memory (and only there: a restart read the old one). A predict
+ * that kept the same id meanwhile wrote its record to the store, so it
+ * stays. The caller holds models_lock, so that a reset or a delete of the
+ * model waiting for it forgets what is put back. */
+void rv_state_put_back(rv_server *s, const char *id, char *bytes, size_t len, int64_t expires)
 {
     pthread_mutex_lock(&s->kept_mu);
-    kept_insert(s, id, bytes, len, s->cfg.keep_ttl_s > 0 ? now_s() + s->cfg.keep_ttl_s : 0);
+    if (!rv_strmap_get(&s->kept, id, strlen(id)))
+        kept_insert(s, id, bytes, len, expires);
     pthread_mutex_unlock(&s->kept_mu);
     free(bytes);
 }
