@@ -13,6 +13,20 @@ static void expect_status(const http_resp *r, int status)
         cr_assert_not_null(resp_message(r), "no {\"message\"} in %s", r->body);
 }
 
+/* A server (with the flags in extra) whose flavor is regression and whose
+ * default model is "lin", a LinearRegression. */
+static void start_with_lin(test_server *ts, const char *const *extra)
+{
+    server_start_args(ts, extra, 1);
+    http_resp r;
+    cr_assert_eq(http_json(ts->port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
+    expect_status(&r, 201);
+    http_free(&r);
+    cr_assert_eq(http_json(ts->port, "POST", "/api/model/lin", "linear_model.LinearRegression()", &r), 0);
+    expect_status(&r, 201);
+    http_free(&r);
+}
+
 /* A 405 whose Allow lists exactly the methods the route answers. */
 static void expect_405(int port, const char *method, const char *path, const char *allow)
 {
@@ -28,14 +42,8 @@ static void expect_405(int port, const char *method, const char *path, const cha
 Test(server_hostile, a_method_a_route_does_not_answer_is_405_with_allow)
 {
     test_server ts;
-    server_start(&ts);
+    start_with_lin(&ts, NULL);
     http_resp r;
-    POST("/api/init", "{\"flavor\": \"regression\"}", &r);
-    expect_status(&r, 201);
-    http_free(&r);
-    POST("/api/model/lin", "linear_model.LinearRegression()", &r);
-    expect_status(&r, 201);
-    http_free(&r);
 
     static const struct {
         const char *method, *path, *allow;
@@ -107,14 +115,8 @@ Test(server_hostile, the_bearer_scheme_is_read_in_any_case_and_a_401_names_it)
 Test(server_hostile, a_learn_by_id_with_a_model_that_is_not_a_name_is_refused_and_keeps_the_prediction)
 {
     test_server ts;
-    server_start(&ts);
+    start_with_lin(&ts, NULL);
     http_resp r;
-    POST("/api/init", "{\"flavor\": \"regression\"}", &r);
-    expect_status(&r, 201);
-    http_free(&r);
-    POST("/api/model/lin", "linear_model.LinearRegression()", &r);
-    expect_status(&r, 201);
-    http_free(&r);
     POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", &r);
     expect_status(&r, 201);
     http_free(&r);
@@ -143,14 +145,8 @@ Test(server_hostile, a_refused_learn_by_id_leaves_the_prediction_expiring_when_i
 {
     test_server ts;
     const char *extra[] = {"--keep-ttl", "4", NULL};
-    server_start_args(&ts, extra, 1);
+    start_with_lin(&ts, extra);
     http_resp r;
-    POST("/api/init", "{\"flavor\": \"regression\"}", &r);
-    expect_status(&r, 201);
-    http_free(&r);
-    POST("/api/model/lin", "linear_model.LinearRegression()", &r);
-    expect_status(&r, 201);
-    http_free(&r);
     double t0 = now_s();
     POST("/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", &r);
     expect_status(&r, 201);

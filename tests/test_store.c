@@ -163,16 +163,3 @@ Test(store, another_programs_database_is_refused_and_left_untouched)
     sql_on_file("PRAGMA journal_mode", got, sizeof got);
     cr_assert_str_eq(got, "delete"); /* not switched to WAL */
 }
-
-Test(store, a_store_with_only_its_own_tables_opens_again)
-{
-    rv_store *s = open_store();
-    wait_ok(s, rv_store_append(s, "m", "e1", 2));
-    rv_store_close(s);
-    s = open_store();
-    seen v = {0};
-    rv_error err = {0};
-    cr_assert_eq(rv_store_each_event(s, 0, collect, &v, &err), RV_OK, "%s", err.message);
-    cr_assert_eq(v.n, 1);
-    rv_store_close(s);
-}
