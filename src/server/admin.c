@@ -317,7 +317,9 @@ static void single(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
 
 /* ===== routing ===== */
 
-int rv_api_needs_auth(const char *method, const char *path)
+/* Whether a request changes models, the flavor or what is learned: these
+ * need the token, and are refused once the store has failed. */
+int rv_api_changes_state(const char *method, const char *path)
 {
     if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
         return 0;
@@ -374,6 +376,12 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
 {
     const char *model_prefix = "/api/model/";
     size_t mp = strlen(model_prefix);
+    rv_error failed = {0};
+    int ignored;
+    /* once a commit has failed, a change would reach the models in memory
+     * and then be refused by the store: refuse it before it touches them */
+    if (rv_api_changes_state(req->method, req->path) && rv_store_check(s->store, 0, &ignored, &failed) != RV_OK)
+        return rv_resp_message(resp, 500, "%s; changes are refused until the server restarts", failed.message);
     if (IS("POST", "/api/predict"))
         return single(s, req, resp, 0);
     if (IS("POST", "/api/learn"))

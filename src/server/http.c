@@ -214,6 +214,14 @@ static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announc
 static void on_commit(void *cls, uint64_t done, int failed)
 {
     rv_server *s = cls;
+    if (failed && !atomic_exchange(&s->store_failure_told, 1)) {
+        rv_error err = {0};
+        int ignored;
+        rv_store_check(s->store, 0, &ignored, &err);
+        fprintf(stderr, "rivulet: %s; learns and model changes are refused, and /healthz and /readyz"
+                        " answer 503, until the server restarts (it then reloads what was durable)\n",
+                err.message);
+    }
     pthread_mutex_lock(&s->park_mu);
     for (size_t i = 0; i < s->n_parked;) {
         conn_ctx *ctx = s->parked[i];
@@ -295,7 +303,7 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
                                      " Content-Length, or Transfer-Encoding: chunked.", coding);
         return send_resp(c, s, method, url, &r);
     }
-    if (s->cfg.token && s->cfg.token[0] && rv_api_needs_auth(method, url)) {
+    if (s->cfg.token && s->cfg.token[0] && rv_api_changes_state(method, url)) {
         int status = check_token(s, c);
         if (status) {
             /* a 401 names the scheme to use (RFC 9110, 11.6.1) */

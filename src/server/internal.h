@@ -332,6 +332,7 @@ typedef struct rv_server {
     int ckpt_running;
     atomic_ullong n_checkpoints;  /* written by the checkpointer */
     atomic_int ready, draining;
+    atomic_int store_failure_told; /* the store's failure was logged (http.c) */
     rv_counter n_requests, n_errors;
     atomic_ulong name_counter; /* concurrent unnamed uploads each take their own */
 } rv_server;
@@ -390,7 +391,7 @@ rv_status rv_state_predict(rv_server *s, rv_model_entry *e, const rv_event *x, r
 /* ===== Handlers ===== */
 
 void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp);
-int rv_api_needs_auth(const char *method, const char *path);
+int rv_api_changes_state(const char *method, const char *path);
 /* One predict or learn from a parsed payload: returns the HTTP status and
  * sets *result (the answer, or {"message"}); *ticket is the store write to
  * wait for before answering (0 = none). A predict given direct may instead

@@ -24,8 +24,25 @@ static long long file_bytes(const char *path, const char *suffix)
     return stat(p, &st) == 0 ? (long long)st.st_size : 0;
 }
 
+/* The store's failure (a commit that failed: disk full, I/O error), which
+ * refuses every later write until a restart; NULL while it works. */
+static const char *store_failure(rv_server *s, rv_error *err)
+{
+    int ignored;
+    return rv_store_check(s->store, 0, &ignored, err) != RV_OK ? err->message : NULL;
+}
+
+/* 503 while the store has failed, so that a supervisor restarts the server:
+ * it cannot take a learn, and its models hold learns that were never made
+ * durable; a restart reloads what was. */
 void rv_ops_healthz(rv_server *s, rv_resp *resp)
 {
+    rv_error err = {0};
+    const char *failure = store_failure(s, &err);
+    if (failure) {
+        rv_resp_json(resp, 503, json_pack("{s:s,s:s}", "status", "failing", "message", failure));
+        return;
+    }
     pthread_mutex_lock(&s->kept_mu);
     unsigned kept = rv_strmap_size(&s->kept);
     pthread_mutex_unlock(&s->kept_mu);
@@ -38,6 +55,12 @@ void rv_ops_healthz(rv_server *s, rv_resp *resp)
 
 void rv_ops_readyz(rv_server *s, rv_resp *resp)
 {
+    rv_error err = {0};
+    const char *failure = store_failure(s, &err);
+    if (failure) {
+        rv_resp_json(resp, 503, json_pack("{s:s,s:s}", "status", "not ready", "message", failure));
+        return;
+    }
     int ready = atomic_load(&s->ready) && !atomic_load(&s->draining);
     rv_resp_json(resp, ready ? 200 : 503, json_pack("{s:s}", "status", ready ? "ready" : "not ready"));
 }
@@ -65,6 +88,9 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     timing_lines(b, "learn", &s->t_learn);
     rv_buf_printf(b, "# TYPE rivulet_checkpoints_total counter\nrivulet_checkpoints_total %llu\n",
                   (unsigned long long)atomic_load(&s->n_checkpoints));
+    rv_error err = {0};
+    rv_buf_printf(b, "# TYPE rivulet_store_failed gauge\nrivulet_store_failed %d\n",
+                  store_failure(s, &err) != NULL);
     if (s->deadlines) {
         rv_buf_printf(b, "# TYPE rivulet_connections_expired_total counter\n"
                          "rivulet_connections_expired_total %llu\n",

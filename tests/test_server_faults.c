@@ -1,0 +1,92 @@
+/* End-to-end tests of `rivulet serve` when its disk fails it: a commit that
+ * cannot be written (here the file size limit, as a full disk would) refuses
+ * every later learn, and the server says so where supervisors look, so that
+ * it is restarted and reloads what was durable. Every wait is bounded. */
+#include "server_client.h"
+
+#include <sys/resource.h>
+
+/* Learns batches of wide events until one is refused; that answer. */
+static void learn_until_refused(int port, http_resp *r)
+{
+    char *body = malloc(200 * 2100);
+    for (int round = 0; round < 100; round++) {
+        size_t len = 0;
+        for (int i = 0; i < 200; i++)
+            len += (size_t)sprintf(body + len, "{\"features\": {\"x\": %d, \"pad\": \"%02000d\"}, \"ground_truth\": 1}\n",
+                                   i, round);
+        cr_assert_eq(http_req(port, "POST", "/api/learn/batch", NULL, body, len, r), 0);
+        if (r->status != 200 || strstr(r->body, "\"status\":5"))
+            break;
+        http_free(r);
+    }
+    free(body);
+}
+
+Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_health_checks, .timeout = 60)
+{
+    /* The server (a fork of this worker) may not grow a file past 1 MiB, and
+     * writing past it fails with EFBIG instead of killing it (SIGXFSZ). */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit was, small;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &was), 0);
+    small = was;
+    small.rlim_cur = 1 << 20;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+    test_server ts;
+    server_start_args(&ts, NULL, 1);
+    http_resp r;
+    cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/model/m", "linear_model.LinearRegression()", &r), 0);
+    cr_assert_eq(r.status, 201);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "GET", "/healthz", NULL, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    http_free(&r);
+
+    learn_until_refused(ts.port, &r);
+    cr_assert_eq(r.status, 500, "no commit failed: %d %s", r.status, r.body);
+    cr_assert(strstr(resp_message(&r), "store commit failed"), "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 1}", &r), 0);
+    cr_assert_eq(r.status, 500, "a learn was taken after the store failed: %s", r.body);
+    http_free(&r);
+    /* nothing changes in memory either: a reset and an upload are refused before they start */
+    cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"binary\"}", &r), 0);
+    cr_assert_eq(r.status, 500, "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/model/other", "linear_model.LinearRegression()", &r), 0);
+    cr_assert_eq(r.status, 500, "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "GET", "/api/models", NULL, &r), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "default")), "m", "%s", r.body);
+    cr_assert_eq(json_array_size(json_object_get(r.json, "models")), 1, "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "GET", "/api/init", NULL, &r), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(r.json, "flavor")), "regression", "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "GET", "/healthz", NULL, &r), 0);
+    cr_assert_eq(r.status, 503, "/healthz: %d %s", r.status, r.body);
+    cr_assert(strstr(resp_message(&r), "store commit failed"), "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "GET", "/readyz", NULL, &r), 0);
+    cr_assert_eq(r.status, 503, "/readyz: %d %s", r.status, r.body);
+    http_free(&r);
+    cr_assert_eq(http_req(ts.port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+    cr_assert(strstr(r.body, "rivulet_store_failed 1\n"), "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+
+    /* the cause fixed, a restart reloads what was durable and learns again */
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
+    server_start_args(&ts, NULL, 0);
+    cr_assert_eq(http_json(ts.port, "GET", "/healthz", NULL, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 1, \"model\": \"m\"}", &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}
