@@ -291,4 +291,14 @@ static inline int healthz_answers(int fd)
     return r > 0 && strstr(buf, " 200 ") != NULL;
 }
 
+/* POST /api/learn/batch with body (NDJSON); every line must be learned. */
+static inline void learn_batch_ok(int port, const char *body, size_t len)
+{
+    http_resp r;
+    cr_assert_eq(http_req(port, "POST", "/api/learn/batch", NULL, body, len, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_null(strstr(r.body, "\"status\":4"), "%s", r.body);
+    http_free(&r);
+}
+
 #endif

@@ -352,11 +352,7 @@ static void feed_family(int port, int from, int to)
     for (int i = from; i < to; i++)
         len += (size_t)sprintf(body + len, "{\"ground_truth\": %d.5, \"features\": {\"k\": \"key%d\", \"x\": %d}}\n",
                                (i * 7) % 13, i % 37, (i * 3) % 11);
-    http_resp r;
-    cr_assert_eq(http_req(port, "POST", "/api/learn/batch", NULL, body, len, &r), 0);
-    cr_assert_eq(r.status, 200);
-    cr_assert_null(strstr(r.body, "\"status\":4"), "%s", r.body);
-    http_free(&r);
+    learn_batch_ok(port, body, len);
     free(body);
 }
 

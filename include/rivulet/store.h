@@ -29,6 +29,11 @@ typedef struct rv_store rv_store;
 rv_status rv_store_open(const char *path, rv_store **out, rv_error *err);
 /* Commits what is queued, stops the committer and closes. NULL-safe. */
 void rv_store_close(rv_store *s);
+/* Copies the store at path into out_path, a file that must not exist yet,
+ * while a server may be using it: the copy holds everything committed when
+ * the copy began, and `rivulet serve --db out_path` starts from it. Sets
+ * *bytes to the copy's size. */
+rv_status rv_store_backup(const char *path, const char *out_path, long long *bytes, rv_error *err);
 /* Human description of the engine, e.g. "sqlite 3.40.1 (WAL)". */
 const char *rv_store_engine(const rv_store *s);
 

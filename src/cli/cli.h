@@ -184,5 +184,6 @@ int rv_cli_train_main(int argc, char **argv);
 int rv_cli_predict_main(int argc, char **argv);
 int rv_cli_inspect_main(int argc, char **argv);
 int rv_cli_list_main(int argc, char **argv);
+int rv_cli_backup_main(int argc, char **argv);
 
 #endif

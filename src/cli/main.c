@@ -18,6 +18,7 @@ static const char usage[] =
     "  inspect SNAPSHOT       definition, keys, memory and metrics of a model\n"
     "  list [NAME]            what a definition can use; NAME: with its defaults\n"
     "  serve                  the HTTP server (Chantilly's API)\n"
+    "  backup DB COPY         a copy of a server's store, taken while it runs\n"
     "  m5                     the M5 forecasting walk-through\n"
     "  --version              print the version\n"
     "\n"
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
         {"eval", rv_cli_eval_main},       {"train", rv_cli_train_main},
         {"predict", rv_cli_predict_main}, {"inspect", rv_cli_inspect_main},
         {"list", rv_cli_list_main},       {"serve", rv_serve_main},
-        {"m5", rv_m5_main},
+        {"m5", rv_m5_main},               {"backup", rv_cli_backup_main},
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -45,7 +45,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { LAZY_MS = 20, LAZY_BYTES = 4 << 20 };
 
@@ -645,4 +647,73 @@ rv_status rv_store_each_kept(rv_store *s, rv_store_kept_fn fn, void *ctx, rv_err
 {
     struct kept_ctx k = {fn, ctx};
     return each_row(s, "SELECT id, body, expires FROM kept WHERE ?1 = ?1", 0, kept_row, &k, err);
+}
+
+/* ===== Backup ===== */
+
+/* Whether db holds rivulet's four tables. */
+static int is_rivulet_store(sqlite3 *db, rv_status *status, const char *path, rv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int tables = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                               " AND name IN ('log', 'models', 'kept', 'meta')", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        tables = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (tables < 0)
+        *status = rv_error_set(err, RV_EIO, "cannot read the store %s: %s", path, sqlite3_errmsg(db));
+    else if (tables != 4)
+        *status = rv_error_set(err, RV_EINVAL, "%s is not a rivulet store (it lacks the log, models, kept"
+                                               " and meta tables)", path);
+    return tables == 4;
+}
+
+/* Copies src's pages into a new file at out_path; removes it on failure. */
+static rv_status copy_pages(sqlite3 *src, const char *path, const char *out_path, rv_error *err)
+{
+    sqlite3 *dst = NULL;
+    rv_status status = RV_OK;
+    if (sqlite3_open_v2(out_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        status = rv_error_set(err, RV_EIO, "cannot create %s: %s", out_path, sqlite3_errmsg(dst));
+    } else {
+        sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+        int rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+        if (b)
+            sqlite3_backup_finish(b);
+        if (rc != SQLITE_DONE)
+            status = rv_error_set(err, RV_EIO, "copying %s to %s failed: %s", path, out_path,
+                                  sqlite3_errmsg(dst));
+    }
+    if (sqlite3_close(dst) != SQLITE_OK && status == RV_OK)
+        status = rv_error_set(err, RV_EIO, "closing %s failed", out_path);
+    if (status != RV_OK)
+        unlink(out_path); /* no half copy left behind */
+    return status;
+}
+
+/* SQLite's online backup copies the pages of one read transaction: in WAL
+ * mode that snapshot never blocks the server's commits, which go on while
+ * the copy runs (only its WAL cannot restart until the copy ends). */
+rv_status rv_store_backup(const char *path, const char *out_path, long long *bytes, rv_error *err)
+{
+    *bytes = 0;
+    if (access(out_path, F_OK) == 0)
+        return rv_error_set(err, RV_EINVAL, "%s exists already: give the copy a new file", out_path);
+    if (access(path, F_OK) != 0) /* SQLite would create it */
+        return rv_error_set(err, RV_EIO, "cannot open the store %s: %s", path, strerror(errno));
+    sqlite3 *src = NULL;
+    rv_status status = RV_OK;
+    if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        status = rv_error_set(err, RV_EIO, "cannot open the store %s: %s", path, sqlite3_errmsg(src));
+    } else {
+        sqlite3_busy_timeout(src, 5000);
+        if (is_rivulet_store(src, &status, path, err))
+            status = copy_pages(src, path, out_path, err);
+    }
+    sqlite3_close(src);
+    struct stat sb;
+    if (status == RV_OK && stat(out_path, &sb) == 0)
+        *bytes = (long long)sb.st_size;
+    return status;
 }
