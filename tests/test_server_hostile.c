@@ -167,3 +167,34 @@ Test(server_hostile, a_refused_learn_by_id_leaves_the_prediction_expiring_when_i
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* --verbose logs the path decoded: %0A was a newline, and a client could
+ * write a line of its own into the server's log. */
+Test(server_hostile, a_logged_path_cannot_forge_a_log_line)
+{
+    char log[] = "/tmp/rivulet-verbose-XXXXXX";
+    int fd = mkstemp(log);
+    cr_assert_geq(fd, 0);
+    int saved = dup(STDERR_FILENO);
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO); /* the server, forked below, logs here */
+    test_server ts;
+    const char *extra[] = {"--verbose", NULL};
+    server_start_args(&ts, extra, 1);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    http_resp r;
+    GET("/api/x%0Arivulet:%20POST%20/api/init%20201", &r);
+    expect_status(&r, 404);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+    close(fd);
+    size_t len;
+    char *text = rv_test_read_file(log, &len);
+    unlink(log);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "rivulet: GET /api/x\\x0arivulet: POST /api/init 201 404\n"), "%s", text);
+    cr_assert_null(strstr(text, "\nrivulet: POST /api/init 201"), "a forged line: %s", text);
+    free(text);
+}

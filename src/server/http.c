@@ -54,6 +54,23 @@ static conn_ctx *socket_ctx(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
+/* One line per request for --verbose. The path arrives decoded (%0A is a
+ * newline), so bytes below 0x20 or 0x7f are written as \xNN: a client must
+ * not be able to forge log lines. Long paths are cut. */
+static void log_request(const char *method, const char *url, int status)
+{
+    char path[512];
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)url; *p && n + 5 < sizeof path; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            n += (size_t)snprintf(path + n, 5, "\\x%02x", *p);
+        else
+            path[n++] = (char)*p;
+    }
+    path[n] = '\0';
+    fprintf(stderr, "rivulet: %s %s %d\n", method, path, status);
+}
+
 static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const char *method,
                                  const char *url, rv_resp *r)
 {
@@ -84,7 +101,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, rv_server *s, const c
     if (r->status >= 400 && r->status < 500)
         rv_counter_add(&s->n_errors);
     if (s->cfg.verbose)
-        fprintf(stderr, "rivulet: %s %s %d\n", method, url, r->status);
+        log_request(method, url, r->status);
     return ok;
 }
 
