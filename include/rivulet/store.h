@@ -59,6 +59,9 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err);
 /* Without blocking: *done = 1 once the write with this ticket is committed
  * (or the store failed, which returns RV_EIO). */
 rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err);
+/* Whether a commit has failed, after which every write is refused (cheap:
+ * no lock; rv_store_check(s, 0, ...) gives the reason). */
+int rv_store_has_failed(rv_store *s);
 /* fn(ctx, done, failed) runs on the committer thread after every commit,
  * with no store lock held: an event loop parks waiters and resumes them
  * from here instead of blocking a thread per waiter. NULL fn = none. */

@@ -380,7 +380,8 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
     int ignored;
     /* once a commit has failed, a change would reach the models in memory
      * and then be refused by the store: refuse it before it touches them */
-    if (rv_api_changes_state(req->method, req->path) && rv_store_check(s->store, 0, &ignored, &failed) != RV_OK)
+    if (rv_api_changes_state(req->method, req->path) && rv_store_has_failed(s->store)
+        && rv_store_check(s->store, 0, &ignored, &failed) != RV_OK)
         return rv_resp_message(resp, 500, "%s; changes are refused until the server restarts", failed.message);
     if (IS("POST", "/api/predict"))
         return single(s, req, resp, 0);

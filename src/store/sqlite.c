@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ struct rv_store {
     op *head, *tail;
     uint64_t next_ticket, done_ticket;
     int failed, stopping;
+    atomic_int failed_seen; /* failed, readable without mu (rv_store_has_failed) */
     int urgent;              /* the queue holds a write someone waits for */
     size_t queued_bytes;     /* payload bytes queued since the last commit */
     struct timespec lazy_by; /* when the oldest queued lazy write must commit */
@@ -224,8 +226,10 @@ static void *committer(void *arg)
         pthread_mutex_unlock(&s->dbmu);
         free_ops(batch);
         pthread_mutex_lock(&s->mu);
-        if (rc != SQLITE_OK)
+        if (rc != SQLITE_OK) {
             s->failed = 1;
+            atomic_store(&s->failed_seen, 1);
+        }
         s->done_ticket = last;
         int failed = s->failed;
         pthread_cond_broadcast(&s->committed);
@@ -365,6 +369,11 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err)
     rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
     pthread_mutex_unlock(&s->mu);
     return st;
+}
+
+int rv_store_has_failed(rv_store *s)
+{
+    return atomic_load_explicit(&s->failed_seen, memory_order_relaxed);
 }
 
 rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err)
