@@ -90,3 +90,43 @@ Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_heal
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* A second server on a store in use (an upgrade that starts the new binary
+ * before stopping the old, a unit started twice) exits at startup: it would
+ * reuse the first one's log seqs and checkpoint its stale models over the
+ * first one's learns. The first goes on learning. */
+Test(server_faults, a_second_server_on_the_same_db_refuses_to_start, .timeout = 60)
+{
+    test_server ts;
+    server_start(&ts);
+    char port_file[320];
+    snprintf(port_file, sizeof port_file, "%s/port2", ts.dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        const char *argv[] = {"serve", "--port", "0", "--db", ts.db, "--port-file", port_file};
+        _exit(rv_serve_main(7, (char **)argv));
+    }
+    int st = 0, exited = 0;
+    for (double end = now_s() + 10; !exited && now_s() < end; usleep(5000))
+        exited = waitpid(pid, &st, WNOHANG) == pid;
+    if (!exited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    cr_assert(exited && WIFEXITED(st) && WEXITSTATUS(st) == 1, "the second server is still serving the same db");
+    cr_assert_neq(access(port_file, F_OK), 0, "the second server listened");
+    http_resp r;
+    cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_start_args(&ts, NULL, 0); /* free again once the first has stopped */
+    cr_assert_eq(http_json(ts.port, "GET", "/api/init", NULL, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

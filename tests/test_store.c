@@ -163,3 +163,18 @@ Test(store, another_programs_database_is_refused_and_left_untouched)
     sql_on_file("PRAGMA journal_mode", got, sizeof got);
     cr_assert_str_eq(got, "delete"); /* not switched to WAL */
 }
+
+/* Two servers on one file would hand out the same seqs and overwrite each
+ * other's checkpoints: the second open is refused, and the file is free
+ * again once the first closes. */
+Test(store, a_store_open_in_one_place_is_refused_in_another)
+{
+    rv_store *s = open_store(), *other = NULL;
+    rv_error err = {0};
+    cr_assert_neq(rv_store_open(path, &other, &err), RV_OK);
+    cr_assert_null(other);
+    cr_assert_not_null(strstr(err.message, "has the store open"), "%s", err.message);
+    wait_ok(s, rv_store_put_meta(s, "k", "v", 1)); /* the first is unharmed */
+    rv_store_close(s);
+    rv_store_close(open_store());
+}

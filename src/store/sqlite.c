@@ -36,16 +36,26 @@
  *
  * If a commit fails the store is poisoned: every later wait reports RV_EIO,
  * since acknowledging learns that might be lost would break the promise.
+ *
+ * One store, one process: rv_store_open takes an exclusive flock on the
+ * database file and holds it until rv_store_close. Two servers on one file
+ * would hand out the same seqs and checkpoint stale models over each other's
+ * learns. flock does not touch SQLite's own (fcntl) locks, so readers such as
+ * rv_store_backup, which takes no flock, still copy a running server's store;
+ * the lock's descriptor is closed only after the connection, since closing
+ * any descriptor of the file drops the process's fcntl locks on it.
  */
 #include "rivulet/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,6 +88,7 @@ struct rv_store {
     size_t queued_bytes;     /* payload bytes queued since the last commit */
     struct timespec lazy_by; /* when the oldest queued lazy write must commit */
     char fail_msg[256];
+    int lock_fd; /* holds the flock on the file; -1 for :memory: */
     pthread_t thread;
     char engine[64];
     sqlite3_stmt *st[8];
@@ -436,6 +447,8 @@ static void store_free(rv_store *s)
     for (int k = 0; k < 8; k++)
         sqlite3_finalize(s->st[k]);
     sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* after the connection: see the top of the file */
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->dbmu);
     pthread_cond_destroy(&s->queued);
@@ -470,12 +483,31 @@ static rv_status refuse_foreign(rv_store *s, const char *path, rv_error *err)
     return status;
 }
 
+/* The exclusive flock that keeps a second process off the store (see the
+ * top of the file). SQLite has created the file by now. */
+static rv_status lock_file(rv_store *s, const char *path, rv_error *err)
+{
+    if (strcmp(path, ":memory:") == 0 || path[0] == '\0')
+        return RV_OK;
+    s->lock_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->lock_fd < 0)
+        return rv_error_set(err, RV_EIO, "cannot open %s: %s", path, strerror(errno));
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        return RV_OK;
+    if (errno == EWOULDBLOCK)
+        return rv_error_set(err, RV_EINVAL,
+                            "another process (a rivulet serve?) has the store open; stop it first,"
+                            " since two servers on one store overwrite each other's learns");
+    return rv_error_set(err, RV_EIO, "cannot lock %s: %s", path, strerror(errno));
+}
+
 rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
 {
     *out = NULL;
     rv_store *s = calloc(1, sizeof *s);
     if (!s)
         return rv_error_set(err, RV_ENOMEM, "out of memory");
+    s->lock_fd = -1;
     rv_buf_init(&s->pack);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->dbmu, NULL);
@@ -489,7 +521,7 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     rv_status st = RV_OK;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
         st = sql_fail(s, err, path);
-    else
+    else if ((st = lock_file(s, path, err)) == RV_OK)
         st = refuse_foreign(s, path, err);
     if (st == RV_OK
         && (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST;"
