@@ -24,7 +24,7 @@ static const char USAGE[] =
     "                     [--sse-keepalive-ms MS] [--max-streams N] [--verbose]\n"
     "                     [--test-slow-learn-ms MS]   (tests only: learns of events with\n"
     "                                                  a feature `slow` take this long)\n"
-    "Each flag also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
+    "Each flag but --verbose also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
 
 typedef struct flag {
     const char *name, *env;

@@ -1,8 +1,10 @@
 /* Operations endpoints: liveness, readiness, Prometheus text, OpenAPI.
  *
  *   GET /healthz  200 {"status": "ok", "uptime_s", "db_path", "db_bytes" (the
- *                 database and its WAL), "kept" (pending predictions), "version"}
- *   GET /readyz   200 once the log is replayed; 503 while starting or draining
+ *                 database and its WAL), "kept" (pending predictions), "version"};
+ *                 503 {"status": "failing", "message"} once a commit has failed
+ *   GET /readyz   200 once the log is replayed; 503 while starting or draining,
+ *                 or once a commit has failed
  *   GET /metrics  Prometheus text format 0.0.4: request counters, predict and
  *                 learn call counts and mean durations, models, kept
  *                 predictions, and the global metrics as gauges
@@ -123,11 +125,13 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
 
 /* Pieces shared by many operations: a changing operation needs the token
  * (401 without it, 403 wrong) and, like every request with a body, can be
- * refused for its size (413); every error body is {message}. */
+ * refused for its size (413), and once a commit has failed it is refused
+ * until a restart (500); every error body is {message}. */
 #define ERR(code, text) "\"" code "\":{\"description\":\"" text "\",\"content\":{\"application/json\":{\"schema\":{\"$ref\":\"#/components/schemas/Error\"}}}}"
 #define SECURED "\"security\":[{\"bearer\":[]}],"
 #define AUTH_ERRORS "," ERR("401", "A bearer token is required.") "," ERR("403", "The token is wrong.")
 #define TOO_LARGE "," ERR("413", "The body is too large.")
+#define STORE_FAILED "," ERR("500", "A commit failed (full disk, I/O error): the store refuses changes until the server restarts.")
 #define JSON_BODY(schema) "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{\"schema\":" schema "}}},"
 #define NAME_PARAM "\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9._-]{1,128}$\"}}],"
 #define UPLOAD_BODY "\"requestBody\":{\"required\":true,\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\",\"description\":\"a model definition (River expression)\"}},\"application/octet-stream\":{\"schema\":{\"type\":\"string\",\"format\":\"binary\",\"description\":\"a snapshot from GET /api/model/{name}\"}}}},"
@@ -137,7 +141,7 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
 
 static const char OPENAPI[] =
     "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"rivulet\",\"version\":\"" RV_VERSION "\","
-    "\"description\":\"Chantilly's API for rivulet models. Errors are {message} with a 4xx code; a payload its schema refuses gets cerberus's errors as the message, {field: [why, ...]}.\"},"
+    "\"description\":\"Chantilly's API for rivulet models. Errors are {message} with a 4xx code; a payload its schema refuses gets cerberus's errors as the message, {field: [why, ...]}. A method a path does not answer is 405 with an Allow header; an unknown path is 404.\"},"
     "\"components\":{\"securitySchemes\":{\"bearer\":{\"type\":\"http\",\"scheme\":\"bearer\"}},"
     "\"schemas\":{\"Error\":{\"type\":\"object\",\"required\":[\"message\"],\"properties\":{\"message\":{\"oneOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"additionalProperties\":{\"type\":\"array\"}}]}}},"
     "\"Predict\":{\"type\":\"object\",\"required\":[\"features\"],\"properties\":{" FEATURES "," ID ",\"model\":{\"type\":\"string\"}}},"
@@ -146,15 +150,17 @@ static const char OPENAPI[] =
     "\"/api/init\":{\"get\":{\"summary\":\"{flavor, storage, river_version, version}\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}},"
     "\"post\":{\"summary\":\"Reset and set the flavor (regression, binary, multiclass)\"," SECURED
     JSON_BODY("{\"type\":\"object\",\"required\":[\"flavor\"],\"properties\":{\"flavor\":{\"type\":\"string\",\"enum\":[\"regression\",\"binary\",\"multiclass\"]}}}")
-    "\"responses\":{\"201\":{\"description\":\"created\"}," ERR("400", "bad flavor") AUTH_ERRORS TOO_LARGE "}}},"
+    "\"responses\":{\"201\":{\"description\":\"created\"}," ERR("400", "bad flavor") AUTH_ERRORS TOO_LARGE STORE_FAILED "}}},"
     "\"/api/model\":{\"get\":{\"summary\":\"Snapshot of the default model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"}," ERR("404", "no default model") "}},"
     "\"post\":{\"summary\":\"Upload a model under a generated name; it becomes the default\"," SECURED UPLOAD_BODY
-    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, or wrong flavor") AUTH_ERRORS TOO_LARGE "}}},"
+    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, or wrong flavor") AUTH_ERRORS TOO_LARGE STORE_FAILED "}}},"
     "\"/api/model/{name}\":{" NAME_PARAM
     "\"get\":{\"summary\":\"Snapshot of a model\",\"responses\":{\"200\":{\"description\":\"snapshot bytes\"}," ERR("404", "unknown") "}},"
     "\"post\":{\"summary\":\"Upload (or replace) a model under a name; it becomes the default\"," SECURED UPLOAD_BODY
-    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, wrong flavor, or a bad name") AUTH_ERRORS TOO_LARGE "}},"
-    "\"delete\":{\"summary\":\"Delete a model (deleting the default leaves none)\"," SECURED "\"responses\":{\"204\":{\"description\":\"deleted\"}," ERR("404", "unknown") AUTH_ERRORS "}}},"
+    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, wrong flavor, or a bad name") AUTH_ERRORS TOO_LARGE STORE_FAILED "}},"
+    "\"put\":{\"summary\":\"As POST\"," SECURED UPLOAD_BODY
+    "\"responses\":{\"201\":{\"description\":\"{name}\"}," ERR("400", "not a model, wrong flavor, or a bad name") AUTH_ERRORS TOO_LARGE STORE_FAILED "}},"
+    "\"delete\":{\"summary\":\"Delete a model (deleting the default leaves none)\"," SECURED "\"responses\":{\"204\":{\"description\":\"deleted\"}," ERR("404", "unknown") AUTH_ERRORS STORE_FAILED "}}},"
     "\"/api/model/{name}/metrics\":{\"get\":{\"summary\":\"A model's own metrics and n_learned\"," NAME_PARAM "\"responses\":{\"200\":{\"description\":\"metrics\"}," ERR("404", "unknown") "}}},"
     "\"/api/models\":{\"get\":{\"summary\":\"{models: sorted names, default, families: {name: {by, keys}}}\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/api/models/metrics\":{\"get\":{\"summary\":\"Rows {model, key|null, n, metrics} per model and family key\",\"parameters\":["
@@ -165,21 +171,21 @@ static const char OPENAPI[] =
     "\"responses\":{\"200\":{\"description\":\"{models, total, offset, limit}\"}," ERR("400", "bad query") "}}},"
     "\"/api/predict\":{\"post\":{\"summary\":\"-> {model, prediction}\"," JSON_BODY("{\"$ref\":\"#/components/schemas/Predict\"}")
     "\"responses\":{\"200\":{\"description\":\"predicted\"},\"201\":{\"description\":\"predicted and kept under id\"}," ERR("400", "client error (no model, no features, unknown model...)")
-    "," ERR("429", "--max-kept predictions are kept already") TOO_LARGE "}}},"
+    "," ERR("429", "--max-kept predictions are kept already") TOO_LARGE STORE_FAILED "}}},"
     "\"/api/learn\":{\"post\":{\"summary\":\"Update the metrics with the prediction, then learn\"," SECURED JSON_BODY("{\"$ref\":\"#/components/schemas/Learn\"}")
-    "\"responses\":{\"201\":{\"description\":\"learnt, durable\"}," ERR("400", "client error (no ground truth, unknown id...)") AUTH_ERRORS TOO_LARGE "}}},"
+    "\"responses\":{\"201\":{\"description\":\"learnt, durable\"}," ERR("400", "client error (no ground truth, unknown id...)") AUTH_ERRORS TOO_LARGE STORE_FAILED "}}},"
     "\"/api/predict/batch\":{\"post\":{\"summary\":\"NDJSON of predict payloads -> NDJSON results, each with its status\"," NDJSON_BODY
     "\"responses\":{\"200\":{\"description\":\"one line per input line\"}" TOO_LARGE "}}},"
     "\"/api/learn/batch\":{\"post\":{\"summary\":\"NDJSON of learn payloads -> NDJSON results, each with its status; one commit\"," SECURED NDJSON_BODY
-    "\"responses\":{\"200\":{\"description\":\"one line per input line\"}" AUTH_ERRORS TOO_LARGE "}}},"
+    "\"responses\":{\"200\":{\"description\":\"one line per input line\"}" AUTH_ERRORS TOO_LARGE STORE_FAILED "}}},"
     "\"/api/metrics\":{\"get\":{\"summary\":\"The flavor's metrics\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}}},"
-    "\"/api/stats\":{\"get\":{\"summary\":\"Predict and learn: n_calls, mean, ewm, p50 and p99 durations (ns and *_human)\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
-    "\"/api/stream/metrics\":{\"get\":{\"summary\":\"Server-sent metrics after each learn\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
-    "\"/api/stream/events\":{\"get\":{\"summary\":\"Server-sent predict and learn events\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}}}},"
+    "\"/api/stats\":{\"get\":{\"summary\":\"Predict and learn: n_calls, mean, ewm, p50 and p99 durations (ns and *_human)\",\"responses\":{\"200\":{\"description\":\"ok\"}," ERR("400", "No flavor has been set.") "}}},"
+    "\"/api/stream/metrics\":{\"get\":{\"summary\":\"Server-sent metrics after each learn, as unnamed messages\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}," ERR("503", "--max-streams streams are open already") "}}},"
+    "\"/api/stream/events\":{\"get\":{\"summary\":\"Server-sent predict and learn events (event: predict, event: learn)\",\"responses\":{\"200\":{\"description\":\"text/event-stream\"}," ERR("503", "--max-streams streams are open already") "}}},"
     "\"/api/openapi.json\":{\"get\":{\"summary\":\"This description\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
     "\"/\":{\"get\":{\"summary\":\"The live dashboard (HTML)\",\"responses\":{\"200\":{\"description\":\"text/html\"}}}},"
-    "\"/healthz\":{\"get\":{\"summary\":\"Liveness: status, uptime_s, db_path, db_bytes, kept, version\",\"responses\":{\"200\":{\"description\":\"ok\"}}}},"
-    "\"/readyz\":{\"get\":{\"summary\":\"Readiness\",\"responses\":{\"200\":{\"description\":\"ready\"},\"503\":{\"description\":\"not ready\"}}}},"
+    "\"/healthz\":{\"get\":{\"summary\":\"Liveness: status, uptime_s, db_path, db_bytes, kept, version\",\"responses\":{\"200\":{\"description\":\"ok\"},\"503\":{\"description\":\"{status: failing, message}: a commit failed; restart the server\"}}}},"
+    "\"/readyz\":{\"get\":{\"summary\":\"Readiness\",\"responses\":{\"200\":{\"description\":\"ready\"},\"503\":{\"description\":\"not ready: starting, draining, or a commit failed (with its message)\"}}}},"
     "\"/metrics\":{\"get\":{\"summary\":\"Prometheus text\",\"responses\":{\"200\":{\"description\":\"ok\"}}}}"
     "}}";
 
