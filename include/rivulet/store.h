@@ -62,6 +62,9 @@ rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err)
 /* Whether a commit has failed, after which every write is refused (cheap:
  * no lock; rv_store_check(s, 0, ...) gives the reason). */
 int rv_store_has_failed(rv_store *s);
+/* Every write with a ticket up to this one is durable (after a failure, the
+ * writes of the commits before it are, and no later ones). */
+uint64_t rv_store_durable(rv_store *s);
 /* fn(ctx, done, failed) runs on the committer thread after every commit,
  * with no store lock held: an event loop parks waiters and resumes them
  * from here instead of blocking a thread per waiter. NULL fn = none. */

@@ -450,10 +450,41 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
         char *text = json_dumps(result, JSON_COMPACT);
         rv_buf_puts(&resp->body, text ? text : "{\"status\":500}");
         rv_buf_put(&resp->body, "\n", 1);
+        rv_buf_put(&resp->line_tickets, &t, sizeof t);
         free(text);
         json_decref(result);
         json_decref(payload);
         p = nl ? nl + 1 : end;
     }
     resp->wait = last; /* one group commit covers the batch; answered once durable */
+}
+
+/* A batch spans several commits when it outlasts one, so a failed commit can
+ * leave its first lines durable: answering the whole batch 500 made a client
+ * send them again, and learn them twice. */
+void rv_batch_mark_lost(rv_resp *resp, uint64_t durable, const char *why)
+{
+    size_t n = resp->line_tickets.len / sizeof(uint64_t);
+    json_t *lost = rv_json_message(why);
+    json_object_set_new(lost, "status", json_integer(500));
+    char *lost_text = json_dumps(lost, JSON_COMPACT);
+    json_decref(lost);
+    rv_buf out;
+    rv_buf_init(&out);
+    const char *p = resp->body.data, *end = p + resp->body.len;
+    for (size_t i = 0; i < n && p < end; i++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        uint64_t t;
+        memcpy(&t, resp->line_tickets.data + i * sizeof t, sizeof t);
+        if (t > durable)
+            rv_buf_puts(&out, lost_text ? lost_text : "{\"status\":500}");
+        else
+            rv_buf_put(&out, p, (size_t)(line_end - p));
+        rv_buf_put(&out, "\n", 1);
+        p = nl ? nl + 1 : end;
+    }
+    free(lost_text);
+    rv_buf_free(&resp->body);
+    resp->body = out;
 }

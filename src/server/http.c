@@ -290,7 +290,10 @@ static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const
     if (rv_store_check(s->store, ctx->resp.wait, &done, &err) != RV_OK || !done) {
         if (!done)
             rv_store_wait(s->store, ctx->resp.wait, &err);
-        if (err.code != RV_OK) {
+        if (err.code != RV_OK && ctx->resp.line_tickets.len) {
+            rv_batch_mark_lost(&ctx->resp, rv_store_durable(s->store), err.message);
+            ctx->resp.wait = 0;
+        } else if (err.code != RV_OK) {
             rv_resp_message(&ctx->resp, 500, "%s", err.message);
             ctx->resp.wait = 0;
         }
@@ -362,6 +365,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         if (ctx) {
             rv_buf_init(&ctx->body);
             rv_buf_init(&ctx->resp.body);
+            rv_buf_init(&ctx->resp.line_tickets);
             ctx->conn = c;
             if (fd && s->deadlines) {
                 rv_deadlines_track(s->deadlines, &ctx->clock, fd->connect_fd);
@@ -376,6 +380,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                 rv_deadlines_untrack(s->deadlines, &ctx->clock);
             rv_buf_free(&ctx->body);
             rv_buf_free(&ctx->resp.body);
+            rv_buf_free(&ctx->resp.line_tickets);
             free(ctx);
             *socket_context = NULL;
         }
@@ -475,8 +480,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
     rv_buf_reset(&ctx->body);
     rv_buf_free(&ctx->resp.body);
+    rv_buf_free(&ctx->resp.line_tickets);
     ctx->resp = (rv_resp){0};
     rv_buf_init(&ctx->resp.body);
+    rv_buf_init(&ctx->resp.line_tickets);
     ctx->too_large = ctx->has_resp = 0;
     *con_cls = NULL;
 }

@@ -51,6 +51,7 @@ typedef struct rv_resp {
     int close;     /* close the connection after the answer (its framing is not trusted) */
     const char *allow;            /* a 405's Allow header: the methods the path answers */
     const char *www_authenticate; /* a 401's WWW-Authenticate header: the scheme to use */
+    rv_buf line_tickets;          /* a batch: each answer line's store ticket (u64, 0 = none) */
 } rv_resp;
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
@@ -399,6 +400,10 @@ int rv_api_changes_state(const char *method, const char *path);
 int rv_api_predict_one(rv_server *s, json_t *payload, json_t **result, rv_resp *direct,
                        uint64_t *ticket);
 int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket);
+/* A batch whose commit failed: the lines whose writes are not durable
+ * (ticket past durable) become {"message": why, "status": 500}; the lines
+ * committed before the failure keep their answers. */
+void rv_batch_mark_lost(rv_resp *resp, uint64_t durable, const char *why);
 void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn);
 void rv_ops_healthz(rv_server *s, rv_resp *resp);
 void rv_models_metrics(rv_server *s, const rv_req *req, rv_resp *resp);

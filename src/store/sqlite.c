@@ -82,6 +82,7 @@ struct rv_store {
     pthread_cond_t queued, committed;
     op *head, *tail;
     uint64_t next_ticket, done_ticket;
+    uint64_t durable_ticket; /* the last ticket of the last commit that succeeded */
     int failed, stopping;
     atomic_int failed_seen; /* failed, readable without mu (rv_store_has_failed) */
     int urgent;              /* the queue holds a write someone waits for */
@@ -242,6 +243,8 @@ static void *committer(void *arg)
             atomic_store(&s->failed_seen, 1);
         }
         s->done_ticket = last;
+        if (rc == SQLITE_OK)
+            s->durable_ticket = last;
         int failed = s->failed;
         pthread_cond_broadcast(&s->committed);
         if (s->notify) {
@@ -380,6 +383,14 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err)
     rv_status st = s->failed ? rv_error_set(err, RV_EIO, "%s", s->fail_msg) : RV_OK;
     pthread_mutex_unlock(&s->mu);
     return st;
+}
+
+uint64_t rv_store_durable(rv_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t t = s->durable_ticket;
+    pthread_mutex_unlock(&s->mu);
+    return t;
 }
 
 int rv_store_has_failed(rv_store *s)
