@@ -89,8 +89,16 @@ Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_heal
     cr_assert_eq(http_json(ts.port, "GET", "/readyz", NULL, &r), 0);
     cr_assert_eq(r.status, 503, "/readyz: %d %s", r.status, r.body);
     http_free(&r);
+    /* predicts go on, but one with an id, which the store must keep, is refused and not kept */
+    cr_assert_eq(http_json(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}}", &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", &r), 0);
+    cr_assert_eq(r.status, 500, "%s", r.body);
+    http_free(&r);
     cr_assert_eq(http_req(ts.port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
     cr_assert(strstr(r.body, "rivulet_store_failed 1\n"), "%s", r.body);
+    cr_assert(strstr(r.body, "rivulet_kept_predictions 0\n"), "%s", r.body);
     http_free(&r);
     server_stop(&ts, SIGTERM);
 

@@ -226,6 +226,11 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, rv_res
     if (id && !id_text(id, idbuf, sizeof idbuf))
         return fail(result, 400, "The id must be a string (under 256 bytes) or an integer.");
     rv_error err = {0};
+    int ignored;
+    /* a prediction kept in memory that the store cannot keep would answer
+     * a learn by id now and be gone after the restart */
+    if (id && rv_store_has_failed(s->store) && rv_store_check(s->store, 0, &ignored, &err) != RV_OK)
+        return fail_err(result, &err);
     rv_event *x = scratch_event();
     rv_prediction p;
     rv_prediction_init(&p);
