@@ -50,7 +50,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all lib test test-opt test-asan reference bench bench-server browser-test demo clean \
-  fuzz fuzz-smoke fuzz-build
+  fuzz fuzz-smoke fuzz-seeds fuzz-build
 all: $(BUILD)/rivulet
 
 lib: $(BUILD)/librivulet.a
@@ -146,6 +146,13 @@ fuzz: fuzz-build
 	done
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
+# CI: every target builds and passes its committed seeds, deterministically
+# (no mutation), so a harness cannot fall behind the code unnoticed.
+fuzz-seeds: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $$t: the seeds in fuzz/corpus/$$t"; \
+	  build/fuzz/fuzz/$$t $(FUZZ_FLAGS) -runs=0 fuzz/corpus/$$t; \
+	done
 
 build/fuzz/fuzz/%: fuzz/%.c fuzz/fuzz.h build/fuzz/librivulet.a
 	@mkdir -p $(dir $@)

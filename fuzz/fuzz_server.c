@@ -38,6 +38,7 @@ static int call(const char *method, const char *path, const void *body, size_t l
         rv_buf_put(out, resp.body.data, resp.body.len);
     }
     rv_buf_free(&resp.body);
+    rv_buf_free(&resp.line_tickets);
     return st;
 }
 
@@ -88,15 +89,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void snapshot_all(rv_buf *out)
 {
     rv_buf_reset(out);
-    pthread_rwlock_rdlock(&srv->models_lock);
+    rv_rwshard_rdlock(&srv->models_lock);
     for (size_t i = 0; i < sizeof MODELS / sizeof *MODELS; i++) {
         rv_model_entry *e = rv_state_find(srv, MODELS[i]);
         FZ_CHECK(e, "model %s is gone", MODELS[i]);
-        pthread_rwlock_wrlock(&e->lock);
+        rv_rwshard_wrlock(&e->lock);
         FZ_CHECK(rv_snapshot_save(e->model, out) == RV_OK, "snapshot of %s", MODELS[i]);
-        pthread_rwlock_unlock(&e->lock);
+        rv_rwshard_unlock(&e->lock);
     }
-    pthread_rwlock_unlock(&srv->models_lock);
+    rv_rwshard_unlock(&srv->models_lock);
 }
 
 static void codec(const uint8_t *p, size_t n)
@@ -144,10 +145,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(before.len == after.len && !memcmp(before.data, after.data, before.len),
                      "a refused %s (%d: %s) changed a model", PATHS[mode], st, rv_buf_cstr(&body));
         }
-    } else if (mode < 4) { /* one answer line per input line */
+    } else if (mode < 4) { /* one answer line per input line that is not blank */
         size_t lines = 0, answers = 0;
-        for (size_t i = 0; i < in.n; i++)
-            lines += in.p[i] == '\n' || i + 1 == in.n;
+        int blank = 1;
+        for (size_t i = 0; i < in.n; i++) {
+            char c = (char)in.p[i];
+            if (c != '\n' && c != ' ' && c != '\t' && c != '\r')
+                blank = 0;
+            if (c == '\n' || i + 1 == in.n) {
+                lines += !blank;
+                blank = 1;
+            }
+        }
         if (call("POST", PATHS[mode], in.p, in.n, &body) == 200)
             for (size_t i = 0; i < body.len; i++)
                 answers += body.data[i] == '\n';

@@ -16,6 +16,8 @@
 #include "fuzz.h"
 #include "rivulet/family.h"
 
+#include <xxhash.h>
+
 enum { NBASE = 3 };
 static rv_buf base[NBASE];
 
@@ -52,16 +54,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void put_le32(uint8_t *p, uint32_t x)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(x >> (8 * i));
-}
+enum { TRAILER = 8 }; /* the XXH3-64 of everything before it (src/compose/snapshot.c) */
 
-/* Recomputes the checksum over everything but the last 4 bytes. */
+/* Recomputes the checksum over everything but the trailer. */
 static void seal(rv_buf *b)
 {
-    put_le32((uint8_t *)b->data + b->len - 4, rv_crc32(0, b->data, b->len - 4));
+    uint64_t h = XXH3_64bits(b->data, b->len - TRAILER);
+    for (int i = 0; i < TRAILER; i++)
+        b->data[b->len - TRAILER + (size_t)i] = (char)(uint8_t)(h >> (8 * i));
 }
 
 static void frame(rv_buf *b, const char *def, size_t dlen, const void *state, size_t slen)
@@ -72,7 +72,7 @@ static void frame(rv_buf *b, const char *def, size_t dlen, const void *state, si
     rv_buf_put_bytes(b, def, (uint32_t)dlen);
     rv_buf_put_u64(b, slen);
     rv_buf_put(b, state, slen);
-    rv_buf_put_u32(b, 0);
+    rv_buf_put_u64(b, 0);
     seal(b);
 }
 
@@ -84,7 +84,7 @@ static void mutate(rv_buf *out, const rv_buf *src, fz_in *in)
     size_t state_at = 20 + d + 8;
     rv_buf st;
     rv_buf_init(&st);
-    rv_buf_put(&st, src->data + state_at, src->len - state_at - 4);
+    rv_buf_put(&st, src->data + state_at, src->len - state_at - TRAILER);
     for (int k = 0; k < 16 && in->n; k++) {
         uint8_t op = fz_u8(in);
         size_t at = st.len ? fz_u32(in) % st.len : 0;
