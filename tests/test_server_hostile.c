@@ -198,3 +198,25 @@ Test(server_hostile, a_logged_path_cannot_forge_a_log_line)
     cr_assert_null(strstr(text, "\nrivulet: POST /api/init 201"), "a forged line: %s", text);
     free(text);
 }
+
+/* A request target in absolute form (what a client configured with a proxy
+ * sends) names the same route as its path: RFC 9112 says a server must
+ * accept it. It was 404. */
+Test(server_hostile, a_request_target_in_absolute_form_is_routed_by_its_path)
+{
+    test_server ts;
+    server_start(&ts);
+    int fd = tcp_connect(ts.port);
+    cr_assert_geq(fd, 0);
+    char req[200];
+    int n = snprintf(req, sizeof req, "GET http://127.0.0.1:%d/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     ts.port);
+    cr_assert_eq(write_all(fd, req, (size_t)n), 0);
+    size_t len;
+    char *raw = read_until_close(fd, &len, 5000);
+    cr_assert(strstr(raw, " 200 ") && strstr(raw, "\"status\":\"ok\""), "%s", raw);
+    free(raw);
+    close(fd);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

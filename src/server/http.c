@@ -421,6 +421,18 @@ static const char *query_arg(void *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* The path of a request target in absolute form ("http://host:port/api/x",
+ * as a client configured with a proxy sends it), which RFC 9112 says a
+ * server must accept; libmicrohttpd passes it whole. Any other target as is. */
+static const char *origin_form(const char *url)
+{
+    size_t scheme = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    if (!scheme)
+        return url;
+    const char *path = strchr(url + scheme, '/');
+    return path ? path : "/";
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -428,6 +440,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     rv_server *s = cls;
     conn_ctx *ctx = *con_cls;
+    url = origin_form(url);
     if (!ctx)
         return first_call(s, c, url, method, con_cls);
     if (ctx->has_resp) /* resumed after its commit */
