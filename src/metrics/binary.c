@@ -31,7 +31,6 @@ static rv_status binary_add(rv_object *o, const rv_value *yt, const rv_predictio
     rv_status s = rv_metric_binary_input(yt, yp, &t, &p, err);
     if (s)
         return s;
-    (void)p;
     int pred = rv_metric_predicts_true(yp);
     double *cell = t ? (pred ? &b->tp : &b->fn) : (pred ? &b->fp : &b->tn);
     if (d < 0 && *cell < 1)
