@@ -133,7 +133,7 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
 #define TOO_LARGE "," ERR("413", "The body is too large.")
 #define STORE_FAILED "," ERR("500", "A commit failed (full disk, I/O error): the store refuses changes until the server restarts.")
 #define JSON_BODY(schema) "\"requestBody\":{\"required\":true,\"content\":{\"application/json\":{\"schema\":" schema "}}},"
-#define NAME_PARAM "\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\",\"pattern\":\"^[A-Za-z0-9._-]{1,128}$\"}}],"
+#define NAME_PARAM "\"parameters\":[{\"name\":\"name\",\"in\":\"path\",\"required\":true,\"schema\":{\"type\":\"string\",\"pattern\":\"^(?!\\\\.{1,2}$)[A-Za-z0-9._-]{1,128}$\"}}],"
 #define UPLOAD_BODY "\"requestBody\":{\"required\":true,\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\",\"description\":\"a model definition (River expression)\"}},\"application/octet-stream\":{\"schema\":{\"type\":\"string\",\"format\":\"binary\",\"description\":\"a snapshot from GET /api/model/{name}\"}}}},"
 #define NDJSON_BODY "\"requestBody\":{\"required\":true,\"content\":{\"application/x-ndjson\":{\"schema\":{\"type\":\"string\",\"description\":\"one JSON payload per line\"}}}},"
 #define FEATURES "\"features\":{\"type\":\"object\",\"additionalProperties\":{\"nullable\":true,\"oneOf\":[{\"type\":\"number\"},{\"type\":\"string\"},{\"type\":\"boolean\"}]}}"
