@@ -159,3 +159,78 @@ Test(server_faults, a_second_server_on_the_same_db_refuses_to_start, .timeout = 
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* Sends a POST on a connection of its own and leaves it to be answered. */
+static int send_post(int port, const char *path, const char *payload)
+{
+    int fd = tcp_connect(port);
+    cr_assert_geq(fd, 0);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                     "Content-Length: %zu\r\n\r\n%s", path, strlen(payload), payload);
+    cr_assert_eq(write_all(fd, req, (size_t)n), 0);
+    return fd;
+}
+
+/* The answer on fd (closed): its status, and its body in body (malloc'ed). */
+static int answer_status(int fd, char **body)
+{
+    size_t n;
+    char *raw = read_until_close(fd, &n, 10000);
+    int status = 0;
+    if (sscanf(raw, "HTTP/1.%*d %d", &status) != 1)
+        status = -1;
+    *body = raw;
+    close(fd);
+    return status;
+}
+
+/* A learn whose commit succeeded is durable, so it is 201 even when a later
+ * commit fails before its answer goes out (its worker was busy): a 500 made
+ * the client send it again after the restart, and the model learn it twice.
+ * With one worker and --test-slow-learn-ms: learn A sleeps, then waits for
+ * its commit, which is done while batch B, sent meanwhile, holds the worker;
+ * the file size limit then drops, so B's first line fails its commit while
+ * B's second line sleeps, and A is answered after the failure. */
+Test(server_faults, a_learn_committed_before_a_failure_stays_201, .timeout = 60)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    test_server ts;
+    const char *extra[] = {"--workers", "1", "--test-slow-learn-ms", "1500", NULL};
+    server_start_args(&ts, extra, 1);
+    http_resp r;
+    cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
+    http_free(&r);
+    cr_assert_eq(http_json(ts.port, "POST", "/api/model/m", "linear_model.LinearRegression()", &r), 0);
+    cr_assert_eq(r.status, 201);
+    http_free(&r);
+
+    int a = send_post(ts.port, "/api/learn", "{\"features\": {\"x\": 1, \"slow\": 1}, \"ground_truth\": 1}");
+    usleep(500 * 1000); /* A sleeps in the worker until 1.5 s */
+    int b = send_post(ts.port, "/api/learn/batch",
+                      "{\"features\": {\"x\": 2, \"slow\": 1}, \"ground_truth\": 2}\n"
+                      "{\"features\": {\"x\": 3, \"slow\": 1}, \"ground_truth\": 3}\n");
+    usleep(1800 * 1000); /* A committed near 1.5 s; B's first line sleeps until 3 s */
+    struct pollfd pa = {a, POLLIN, 0};
+    cr_assert_eq(poll(&pa, 1, 0), 0, "A was answered before the failure: the test proves nothing");
+    struct rlimit lim;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    lim.rlim_cur = 1; /* the WAL cannot grow: B's commit fails */
+    cr_assert_eq(prlimit(ts.pid, RLIMIT_FSIZE, &lim, NULL), 0);
+    char *body_b, *body_a;
+    int status_b = answer_status(b, &body_b), status_a = answer_status(a, &body_a);
+    cr_assert_eq(status_b, 200, "%s", body_b);
+    cr_assert(strstr(body_b, "store commit failed"), "B's commit did not fail: %s", body_b);
+    cr_assert_eq(status_a, 201, "A, committed before the failure, was answered: %s", body_a);
+    free(body_a);
+    free(body_b);
+    server_stop(&ts, SIGTERM);
+
+    server_start_args(&ts, NULL, 0); /* A is there, B is not */
+    cr_assert_eq(http_json(ts.port, "GET", "/api/model/m/metrics", NULL, &r), 0);
+    cr_assert_eq(json_integer_value(json_object_get(r.json, "n_learned")), 1, "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

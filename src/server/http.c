@@ -280,7 +280,10 @@ static int park(rv_server *s, conn_ctx *ctx)
     return out;
 }
 
-/* Sends the held answer, or 500 if its commit failed. */
+/* Sends the held answer, or 500 if its commit failed. The store reports
+ * its failure to every check, also for a write that a commit before the
+ * failure made durable (the request waited for its worker meanwhile): that
+ * one keeps its answer, as a client told 500 sends it again. */
 static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const char *method,
                                    const char *url, conn_ctx *ctx)
 {
@@ -290,11 +293,12 @@ static enum MHD_Result answer_held(struct MHD_Connection *c, rv_server *s, const
     if (rv_store_check(s->store, ctx->resp.wait, &done, &err) != RV_OK || !done) {
         if (!done)
             rv_store_wait(s->store, ctx->resp.wait, &err);
-        if (err.code != RV_OK && ctx->resp.line_tickets.len) {
-            rv_batch_mark_lost(&ctx->resp, rv_store_durable(s->store), err.message);
-            ctx->resp.wait = 0;
-        } else if (err.code != RV_OK) {
-            rv_resp_message(&ctx->resp, 500, "%s", err.message);
+        if (err.code != RV_OK) {
+            uint64_t durable = rv_store_durable(s->store);
+            if (ctx->resp.line_tickets.len)
+                rv_batch_mark_lost(&ctx->resp, durable, err.message);
+            else if (ctx->resp.wait > durable)
+                rv_resp_message(&ctx->resp, 500, "%s", err.message);
             ctx->resp.wait = 0;
         }
     }
