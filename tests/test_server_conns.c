@@ -5,6 +5,7 @@
  * request giving way at the cap (src/server/deadline.c). Every wait is
  * bounded. */
 #include "server_client.h"
+#include "server/deadline.h"
 
 #define REGRESSOR "preprocessing.StandardScaler() | linear_model.LinearRegression()"
 
@@ -240,4 +241,39 @@ Test(server, event_streams_past_half_the_cap_are_503_and_the_api_stays_reachable
     close(one);
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
+}
+
+/* ===== The race between a request and its deadline ===== */
+
+/* A request may come in just as its connection is shut down for waiting
+ * too long: exactly one side wins. It was possible for the learn to run on
+ * a connection already shut down, so that the client, cut off, could not
+ * tell it was made. */
+Test(server, a_connection_shut_down_is_never_served_and_one_served_is_never_shut)
+{
+    rv_error err = {0};
+    rv_deadlines *d = rv_deadlines_start(30, &err);
+    cr_assert_not_null(d, "%s", err.message);
+    int idle[2], busy[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, idle), 0);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, busy), 0);
+    rv_conn_clock a, b;
+    rv_deadlines_track(d, &a, idle[0]);
+    rv_deadlines_track(d, &b, busy[0]);
+    usleep(1100 * 1000); /* both have waited over a second for a request */
+    cr_assert(rv_conn_clock_headers(&b), "b's headers came in first");
+    cr_assert_eq(rv_deadlines_evict(d), 1, "a, still waiting, was not taken");
+    cr_assert_not(rv_conn_clock_headers(&a), "a's request ran on a connection shut down");
+    cr_assert_not(rv_conn_clock_serving(&a));
+    char byte;
+    cr_assert_eq(recv(idle[1], &byte, 1, 0), 0, "a's client was not cut off");
+    cr_assert_eq(rv_deadlines_evict(d), 0, "b, receiving its body, was taken");
+    cr_assert(rv_conn_clock_serving(&b));
+    rv_deadlines_untrack(d, &a);
+    rv_deadlines_untrack(d, &b);
+    rv_deadlines_stop(d);
+    for (int i = 0; i < 2; i++) {
+        close(idle[i]);
+        close(busy[i]);
+    }
 }

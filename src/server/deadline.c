@@ -31,6 +31,12 @@
  * new clients, as nginx reuses idle keep-alive connections, and a crowd of
  * slow senders cannot hold every slot.
  *
+ * The worker and this thread race for a connection: a request may come in
+ * just as its connection is found late. Phases change by compare-and-swap
+ * and SHUT is final, so exactly one wins: a connection shut down is never
+ * served (its answer could not be sent, and the client could not tell that
+ * a learn was made), and one being served is never shut down.
+ *
  * Safety of the descriptor: libmicrohttpd reports a connection closed
  * (MHD_CONNECTION_NOTIFY_CLOSED, which untracks it under the same mutex)
  * before it closes the descriptor, so a shutdown never reaches a descriptor
@@ -68,10 +74,20 @@ static int64_t now_ns(void)
 
 /* ===== The clocks ===== */
 
-void rv_conn_clock_headers(rv_conn_clock *c)
+/* Moves c to phase unless it was shut down: the deadline thread and the
+ * worker race for a connection, and exactly one of them wins it. */
+static int enter(rv_conn_clock *c, int phase)
+{
+    int was = atomic_load(&c->phase);
+    while (was != RV_CONN_SHUT && !atomic_compare_exchange_weak(&c->phase, &was, phase))
+        ;
+    return was != RV_CONN_SHUT;
+}
+
+int rv_conn_clock_headers(rv_conn_clock *c)
 {
     atomic_store(&c->since_ns, now_ns());
-    atomic_store(&c->phase, RV_CONN_BODY);
+    return enter(c, RV_CONN_BODY);
 }
 
 void rv_conn_clock_body(rv_conn_clock *c, uint64_t n)
@@ -79,22 +95,21 @@ void rv_conn_clock_body(rv_conn_clock *c, uint64_t n)
     atomic_fetch_add(&c->body_bytes, n);
 }
 
-void rv_conn_clock_serving(rv_conn_clock *c)
+int rv_conn_clock_serving(rv_conn_clock *c)
 {
-    atomic_store(&c->phase, RV_CONN_SERVING);
+    return enter(c, RV_CONN_SERVING);
 }
 
 void rv_conn_clock_next(rv_conn_clock *c)
 {
     atomic_store(&c->body_bytes, 0);
     atomic_store(&c->since_ns, now_ns());
-    atomic_store(&c->phase, RV_CONN_WAITING);
+    enter(c, RV_CONN_WAITING);
 }
 
 void rv_deadlines_track(rv_deadlines *d, rv_conn_clock *c, int fd)
 {
     c->fd = fd;
-    c->shut = 0;
     atomic_init(&c->body_bytes, 0);
     atomic_init(&c->since_ns, now_ns());
     atomic_init(&c->phase, RV_CONN_WAITING);
@@ -119,20 +134,25 @@ void rv_deadlines_untrack(rv_deadlines *d, rv_conn_clock *c)
 
 /* ===== Enforcing ===== */
 
-/* Under mu: stops the connection; libmicrohttpd closes it on its next read. */
-static void shut(rv_conn_clock *c)
+/* Under mu: stops the connection if it is still in phase `from` (the
+ * worker may have just moved it to SERVING: then it is served, not shut);
+ * libmicrohttpd closes it on its next read. 1 if it did. */
+static int shut(rv_conn_clock *c, int from)
 {
+    if (!atomic_compare_exchange_strong(&c->phase, &from, RV_CONN_SHUT))
+        return 0;
     shutdown(c->fd, SHUT_RDWR);
-    c->shut = 1;
+    return 1;
 }
 
+/* The phase c is late in (WAITING or BODY), or -1. */
 static int late(const rv_deadlines *d, const rv_conn_clock *c, int64_t now)
 {
     int phase = atomic_load(&c->phase);
-    if (phase == RV_CONN_SERVING || c->shut)
-        return 0;
+    if (phase != RV_CONN_WAITING && phase != RV_CONN_BODY)
+        return -1;
     double allowed = (double)d->timeout_ns + 1e9 * (double)atomic_load(&c->body_bytes) / RV_MIN_BODY_RATE;
-    return (double)(now - atomic_load(&c->since_ns)) > allowed;
+    return (double)(now - atomic_load(&c->since_ns)) > allowed ? phase : -1;
 }
 
 static void *enforce(void *arg)
@@ -141,11 +161,11 @@ static void *enforce(void *arg)
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
         int64_t now = now_ns();
-        for (rv_conn_clock *c = d->head.next; c != &d->head; c = c->next)
-            if (late(d, c, now)) {
-                shut(c);
+        for (rv_conn_clock *c = d->head.next; c != &d->head; c = c->next) {
+            int phase = late(d, c, now);
+            if (phase >= 0 && shut(c, phase))
                 atomic_fetch_add(&d->n_expired, 1);
-            }
+        }
         int64_t at = now + CHECK_EVERY_NS;
         struct timespec ts = {(time_t)(at / 1000000000LL), (long)(at % 1000000000LL)};
         pthread_cond_timedwait(&d->wake, &d->mu, &ts);
@@ -161,16 +181,14 @@ int rv_deadlines_evict(void *arg)
     pthread_mutex_lock(&d->mu);
     rv_conn_clock *oldest = NULL;
     for (rv_conn_clock *c = d->head.next; c != &d->head; c = c->next)
-        if (!c->shut && atomic_load(&c->phase) == RV_CONN_WAITING
-            && now - atomic_load(&c->since_ns) > EVICT_MIN_WAIT_NS
+        if (atomic_load(&c->phase) == RV_CONN_WAITING && now - atomic_load(&c->since_ns) > EVICT_MIN_WAIT_NS
             && (!oldest || atomic_load(&c->since_ns) < atomic_load(&oldest->since_ns)))
             oldest = c;
-    if (oldest) {
-        shut(oldest);
+    int done = oldest && shut(oldest, RV_CONN_WAITING);
+    if (done)
         atomic_fetch_add(&d->n_evicted, 1);
-    }
     pthread_mutex_unlock(&d->mu);
-    return oldest != NULL;
+    return done;
 }
 
 uint64_t rv_deadlines_expired(rv_deadlines *d)

@@ -9,15 +9,14 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-enum { RV_CONN_WAITING, RV_CONN_BODY, RV_CONN_SERVING };
+enum { RV_CONN_WAITING, RV_CONN_BODY, RV_CONN_SERVING, RV_CONN_SHUT };
 
 typedef struct rv_conn_clock {
     struct rv_conn_clock *prev, *next; /* the tracked list, under its mutex */
     int fd;
-    int shut;                   /* shut down by the deadlines (under the mutex) */
     _Atomic int64_t since_ns;   /* when the awaited request could begin (CLOCK_MONOTONIC) */
     _Atomic uint64_t body_bytes; /* of the request being received */
-    atomic_int phase;           /* RV_CONN_* */
+    atomic_int phase;           /* RV_CONN_*; SHUT for good once shut down */
 } rv_conn_clock;
 
 typedef struct rv_deadlines rv_deadlines;
@@ -33,13 +32,16 @@ void rv_deadlines_track(rv_deadlines *d, rv_conn_clock *c, int fd);
  * the descriptor is closed, so that a shutdown cannot hit its next owner. */
 void rv_deadlines_untrack(rv_deadlines *d, rv_conn_clock *c);
 
-/* The request's headers are in and its body is arriving. */
-void rv_conn_clock_headers(rv_conn_clock *c);
+/* The request's headers are in and its body is arriving. 0 if the
+ * connection was shut down meanwhile: the caller must not serve it. */
+int rv_conn_clock_headers(rv_conn_clock *c);
 /* n more bytes of its body arrived: each buys time (RV_MIN_BODY_RATE). */
 void rv_conn_clock_body(rv_conn_clock *c, uint64_t n);
 /* The request is in whole: it is being served, with no deadline (a learn
- * waiting for its commit, an event stream, a long batch). */
-void rv_conn_clock_serving(rv_conn_clock *c);
+ * waiting for its commit, an event stream, a long batch). 0 if the
+ * connection was shut down meanwhile: the caller must not serve it, since
+ * its answer could not be sent and the client could not tell it was done. */
+int rv_conn_clock_serving(rv_conn_clock *c);
 /* Its answer went out: the next request's clock starts now. */
 void rv_conn_clock_next(rv_conn_clock *c);
 

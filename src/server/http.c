@@ -311,9 +311,10 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
                                   const char *method, void **con_cls)
 {
     conn_ctx *ctx = socket_ctx(c); /* made when the connection opened */
-    if (!ctx)
+    /* answered here, or told below that a body comes; not at all if the
+     * deadlines shut the connection down as its headers came in */
+    if (!ctx || !rv_conn_clock_serving(&ctx->clock))
         return MHD_NO;
-    rv_conn_clock_serving(&ctx->clock); /* answered here, or told below that a body comes */
     const char *coding;
     int framing_status = bad_framing(c, &coding);
     if (framing_status) {
@@ -458,7 +459,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    rv_conn_clock_serving(&ctx->clock);
+    if (!rv_conn_clock_serving(&ctx->clock)) /* shut down as its body ended: not run */
+        return MHD_NO;
     if (ctx->too_large)
         return send_message(c, s, method, url, 413, "The body is too large.");
     if (ctx->body.oom)
