@@ -25,7 +25,7 @@
  * libmicrohttpd's own accept does, unless the owner's make_room hook frees a
  * slot for it (rivulet serve shuts down a connection long idle: deadline.c).
  * The slot frees when libmicrohttpd closes that connection, so the count
- * may pass the cap by the evictions in flight. Stopping shuts the socket down, which
+ * may pass the cap by the evictions in flight, never by more than the cap. Stopping shuts the socket down, which
  * wakes the blocked accept(); nothing is accepted after rv_acceptor_stop.
  */
 #include "server/acceptor.h"
@@ -95,8 +95,13 @@ static void *accept_loop(void *arg)
         socklen_t len = sizeof peer;
         int c = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (c >= 0) {
-            if (a->open && atomic_fetch_add(a->open, 1) >= a->cap
-                && !(a->make_room && a->make_room(a->room_ctx))) {
+            int n_open = a->open ? atomic_fetch_add(a->open, 1) : 0;
+            /* an evicted connection frees its slot only once its worker
+             * closes it, and a busy worker may not for a while: evictions
+             * admit at most cap more, so the daemon's limit (twice the cap
+             * per worker) is never met */
+            if (a->open && n_open >= a->cap
+                && !(a->make_room && n_open < 2 * a->cap && a->make_room(a->room_ctx))) {
                 atomic_fetch_sub(a->open, 1);
                 close(c);
             } else if (MHD_add_connection(a->daemon, c, (struct sockaddr *)&peer, len) != MHD_YES && a->open) {

@@ -525,9 +525,10 @@ int rv_http_start(rv_server *s, rv_error *err)
                      | MHD_USE_NO_LISTEN_SOCKET;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, handle, s,
-        /* acceptor.c keeps the cap; each worker's share holds all of them, with
-         * room for connections closing while new ones come in */
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)((s->cfg.threads + 64) * s->cfg.workers),
+        /* acceptor.c keeps the cap; each worker's share holds all of them
+         * twice over (evicted connections close while new ones come in:
+         * acceptor.c), with room for connections closing */
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)((2 * s->cfg.threads + 64) * s->cfg.workers),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
