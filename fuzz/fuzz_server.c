@@ -26,7 +26,6 @@ static int call(const char *method, const char *path, const void *body, size_t l
 {
     rv_req req = {.method = method, .path = path, .body = body, .body_len = len};
     rv_resp resp = {0};
-    rv_buf_init(&resp.body);
     rv_api_dispatch(srv, &req, &resp);
     int st = resp.status;
     FZ_CHECK(st == 200 || st == 201 || st == 204 || st == 400 || st == 404 || st == 405 || st == 413,
@@ -37,8 +36,7 @@ static int call(const char *method, const char *path, const void *body, size_t l
         rv_buf_reset(out);
         rv_buf_put(out, resp.body.data, resp.body.len);
     }
-    rv_buf_free(&resp.body);
-    rv_buf_free(&resp.line_tickets);
+    rv_resp_clear(&resp);
     return st;
 }
 

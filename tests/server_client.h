@@ -301,4 +301,14 @@ static inline void learn_batch_ok(int port, const char *body, size_t len)
     http_free(&r);
 }
 
+/* Sends method path with body (JSON, or NULL) and asserts the answer's status. */
+static inline void expect_answer(int port, const char *method, const char *path, const char *body, int want)
+{
+    http_resp r;
+    cr_assert_eq(http_json(port, method, path, body, &r), 0);
+    cr_assert_eq(r.status, want, "%s %s %s -> %d, wanted %d: %s", method, path, body ? body : "", r.status,
+                 want, r.body);
+    http_free(&r);
+}
+
 #endif

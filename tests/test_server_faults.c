@@ -50,12 +50,8 @@ Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_heal
     http_resp r;
     cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
     http_free(&r);
-    cr_assert_eq(http_json(ts.port, "POST", "/api/model/m", "linear_model.LinearRegression()", &r), 0);
-    cr_assert_eq(r.status, 201);
-    http_free(&r);
-    cr_assert_eq(http_json(ts.port, "GET", "/healthz", NULL, &r), 0);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/model/m", "linear_model.LinearRegression()", 201);
+    expect_answer(ts.port, "GET", "/healthz", NULL, 200);
 
     /* the batch that met the failure answers line by line: the lines of the
      * commits before it stay 201 (they are durable), the rest are 500 */
@@ -65,16 +61,10 @@ Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_heal
     cr_assert(strstr(r.body, "store commit failed"), "%.300s", r.body);
     cr_assert_eq(count(r.body, "\"status\":201") + count(r.body, "\"status\":500"), 200, "%.300s", r.body);
     http_free(&r);
-    cr_assert_eq(http_json(ts.port, "POST", "/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 1}", &r), 0);
-    cr_assert_eq(r.status, 500, "a learn was taken after the store failed: %s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 1}", 500);
     /* nothing changes in memory either: a reset and an upload are refused before they start */
-    cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"binary\"}", &r), 0);
-    cr_assert_eq(r.status, 500, "%s", r.body);
-    http_free(&r);
-    cr_assert_eq(http_json(ts.port, "POST", "/api/model/other", "linear_model.LinearRegression()", &r), 0);
-    cr_assert_eq(r.status, 500, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/init", "{\"flavor\": \"binary\"}", 500);
+    expect_answer(ts.port, "POST", "/api/model/other", "linear_model.LinearRegression()", 500);
     cr_assert_eq(http_json(ts.port, "GET", "/api/models", NULL, &r), 0);
     cr_assert_str_eq(json_string_value(json_object_get(r.json, "default")), "m", "%s", r.body);
     cr_assert_eq(json_array_size(json_object_get(r.json, "models")), 1, "%s", r.body);
@@ -86,16 +76,10 @@ Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_heal
     cr_assert_eq(r.status, 503, "/healthz: %d %s", r.status, r.body);
     cr_assert(strstr(resp_message(&r), "store commit failed"), "%s", r.body);
     http_free(&r);
-    cr_assert_eq(http_json(ts.port, "GET", "/readyz", NULL, &r), 0);
-    cr_assert_eq(r.status, 503, "/readyz: %d %s", r.status, r.body);
-    http_free(&r);
+    expect_answer(ts.port, "GET", "/readyz", NULL, 503);
     /* predicts go on, but one with an id, which the store must keep, is refused and not kept */
-    cr_assert_eq(http_json(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}}", &r), 0);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    http_free(&r);
-    cr_assert_eq(http_json(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", &r), 0);
-    cr_assert_eq(r.status, 500, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}}", 200);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"k\"}", 500);
     cr_assert_eq(http_req(ts.port, "GET", "/metrics", NULL, NULL, 0, &r), 0);
     cr_assert(strstr(r.body, "rivulet_store_failed 1\n"), "%s", r.body);
     cr_assert(strstr(r.body, "rivulet_kept_predictions 0\n"), "%s", r.body);
@@ -105,17 +89,14 @@ Test(server_faults, a_store_that_cannot_commit_refuses_learns_and_fails_its_heal
     /* the cause fixed, a restart reloads what was durable and learns again */
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &was), 0);
     server_start_args(&ts, NULL, 0);
-    cr_assert_eq(http_json(ts.port, "GET", "/healthz", NULL, &r), 0);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "GET", "/healthz", NULL, 200);
     cr_assert_eq(http_json(ts.port, "GET", "/api/model/m/metrics", NULL, &r), 0);
     cr_assert_eq(json_integer_value(json_object_get(r.json, "n_learned")), acked,
                  "learned %lld after the restart, acknowledged %d: %s",
                  (long long)json_integer_value(json_object_get(r.json, "n_learned")), acked, r.body);
     http_free(&r);
-    cr_assert_eq(http_json(ts.port, "POST", "/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 1, \"model\": \"m\"}", &r), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/learn",
+                  "{\"features\": {\"x\": 1}, \"ground_truth\": 1, \"model\": \"m\"}", 201);
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
@@ -147,15 +128,10 @@ Test(server_faults, a_second_server_on_the_same_db_refuses_to_start, .timeout = 
     }
     cr_assert(exited && WIFEXITED(st) && WEXITSTATUS(st) == 1, "the second server is still serving the same db");
     cr_assert_neq(access(port_file, F_OK), 0, "the second server listened");
-    http_resp r;
-    cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", 201);
     server_stop(&ts, SIGTERM);
     server_start_args(&ts, NULL, 0); /* free again once the first has stopped */
-    cr_assert_eq(http_json(ts.port, "GET", "/api/init", NULL, &r), 0);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    http_free(&r);
+    expect_answer(ts.port, "GET", "/api/init", NULL, 200);
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
@@ -202,9 +178,7 @@ Test(server_faults, a_learn_committed_before_a_failure_stays_201, .timeout = 60)
     http_resp r;
     cr_assert_eq(http_json(ts.port, "POST", "/api/init", "{\"flavor\": \"regression\"}", &r), 0);
     http_free(&r);
-    cr_assert_eq(http_json(ts.port, "POST", "/api/model/m", "linear_model.LinearRegression()", &r), 0);
-    cr_assert_eq(r.status, 201);
-    http_free(&r);
+    expect_answer(ts.port, "POST", "/api/model/m", "linear_model.LinearRegression()", 201);
 
     int a = send_post(ts.port, "/api/learn", "{\"features\": {\"x\": 1, \"slow\": 1}, \"ground_truth\": 1}");
     usleep(500 * 1000); /* A sleeps in the worker until 1.5 s */

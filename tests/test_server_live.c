@@ -9,18 +9,10 @@
 
 #define REGRESSOR "preprocessing.StandardScaler() | linear_model.LinearRegression()"
 
-static void post_ok(int port, const char *path, const char *body, int want)
-{
-    http_resp r;
-    cr_assert_eq(http_json(port, "POST", path, body, &r), 0);
-    cr_assert_eq(r.status, want, "%s %s -> %d %s", path, body, r.status, r.body);
-    http_free(&r);
-}
-
 static void setup(test_server *ts, const char *const *extra)
 {
     server_start_args(ts, extra, 1);
-    post_ok(ts->port, "/api/init", "{\"flavor\": \"regression\"}", 201);
+    expect_answer(ts->port, "POST", "/api/init", "{\"flavor\": \"regression\"}", 201);
 }
 
 /* Reads a stream until every needle has appeared or 5 s pass; the text. */
@@ -76,12 +68,12 @@ Test(server, streams_carry_predicts_learns_and_metrics)
 {
     test_server ts;
     setup(&ts, NULL);
-    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
+    expect_answer(ts.port, "POST", "/api/model/m", REGRESSOR, 201);
     int ev = open_stream(ts.port, "/api/stream/events"), me = open_stream(ts.port, "/api/stream/metrics");
     /* A fresh linear model predicts 0, so after learning y = 2 from that
      * prediction MAE = RMSE = 2 exactly. */
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1.5}, \"id\": \"p1\"}", 201);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2, \"id\": \"p1\"}", 201);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1.5}, \"id\": \"p1\"}", 201);
+    expect_answer(ts.port, "POST", "/api/learn", "{\"ground_truth\": 2, \"id\": \"p1\"}", 201);
     const char *want_ev[] = {"event: predict", "event: learn", NULL};
     char *text = read_stream_until(ev, want_ev);
     json_t *p = event_data(text, "predict"), *l = event_data(text, "learn");
@@ -119,7 +111,7 @@ Test(server, a_slow_stream_listener_is_dropped_and_never_slows_requests)
 {
     test_server ts;
     setup(&ts, NULL);
-    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
+    expect_answer(ts.port, "POST", "/api/model/m", REGRESSOR, 201);
     int slow = open_stream(ts.port, "/api/stream/events");
     /* 1,000 predicts of 4 KB events per batch: 4 MB of events per batch. */
     size_t line_cap = 4200, lines = 1000;
@@ -168,11 +160,11 @@ Test(server, kept_predictions_expire)
     test_server ts;
     const char *extra[] = {"--keep-ttl", "1", NULL};
     setup(&ts, extra);
-    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"fresh\"}", 201);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 1, \"id\": \"fresh\"}", 201);
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"old\"}", 201);
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"old-restarted\"}", 201);
+    expect_answer(ts.port, "POST", "/api/model/m", REGRESSOR, 201);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"fresh\"}", 201);
+    expect_answer(ts.port, "POST", "/api/learn", "{\"ground_truth\": 1, \"id\": \"fresh\"}", 201);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"old\"}", 201);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 1}, \"id\": \"old-restarted\"}", 201);
     usleep(2200 * 1000); /* expiry has a resolution of one second */
     http_resp r;
     cr_assert_eq(http_json(ts.port, "POST", "/api/learn", "{\"ground_truth\": 1, \"id\": \"old\"}", &r), 0);
@@ -259,8 +251,8 @@ static void check_not_blocked(int port, const char *slow_body, const char *held_
     cr_assert(held, "the slow learn never held its lock (done %d)", atomic_load(&sl.done));
     double t0 = now_s();
     for (int i = 0; i < 20; i++) {
-        post_ok(port, "/api/learn", other_learn, 201);
-        post_ok(port, "/api/predict", other_predict, 200);
+        expect_answer(port, "POST", "/api/learn", other_learn, 201);
+        expect_answer(port, "POST", "/api/predict", other_predict, 200);
     }
     double dt = now_s() - t0;
     cr_assert_eq(atomic_load(&sl.done), 0, "40 other requests took %.2f s: longer than the held learn", dt);
@@ -282,9 +274,9 @@ Test(server, a_held_learn_blocks_neither_other_models_nor_other_family_keys, .ti
      * others stay free, so what is measured is the locking, not the pool. */
     const char *extra[] = {"--test-slow-learn-ms", "3000", "--workers", "8", NULL};
     setup(&ts, extra);
-    post_ok(ts.port, "/api/model/a", REGRESSOR, 201);
-    post_ok(ts.port, "/api/model/b", REGRESSOR, 201);
-    post_ok(ts.port, "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
+    expect_answer(ts.port, "POST", "/api/model/a", REGRESSOR, 201);
+    expect_answer(ts.port, "POST", "/api/model/b", REGRESSOR, 201);
+    expect_answer(ts.port, "POST", "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
     check_not_blocked(ts.port, "{\"ground_truth\": 1, \"features\": {\"x\": 1, \"slow\": 1}, \"model\": \"a\"}",
                       "{\"features\": {\"x\": 1}, \"model\": \"a\"}",
                       "{\"ground_truth\": 2, \"features\": {\"x\": 2}, \"model\": \"b\"}",
@@ -315,7 +307,7 @@ Test(server, connections_opened_together_are_spread_over_the_workers, .timeout =
     char path[32], body[200];
     for (int i = 0; i < N; i++) {
         snprintf(path, sizeof path, "/api/model/m%d", i);
-        post_ok(ts.port, path, REGRESSOR, 201);
+        expect_answer(ts.port, "POST", path, REGRESSOR, 201);
     }
     int fds[N];
     for (int i = 0; i < N; i++)
@@ -363,8 +355,8 @@ Test(server, a_family_after_kill_9_predicts_as_if_never_killed, .timeout = 60)
     const char *fam = "compose.Family(" REGRESSOR ", by='k')";
     setup(&a, extra);
     setup(&b, NULL);
-    post_ok(a.port, "/api/model/f", fam, 201);
-    post_ok(b.port, "/api/model/f", fam, 201);
+    expect_answer(a.port, "POST", "/api/model/f", fam, 201);
+    expect_answer(b.port, "POST", "/api/model/f", fam, 201);
     for (int round = 0; round < 4; round++) { /* background checkpoints run meanwhile */
         for (int i = 0; i < 5; i++)
             feed_family(a.port, 100 * round + 20 * i, 100 * round + 20 * (i + 1));
@@ -428,9 +420,9 @@ Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout =
     const char *fam = "compose.Family(linear_model.LinearRegression(), by='k')";
     setup(&a, extra);
     setup(&b, NULL);
-    post_ok(a.port, "/api/model/f", fam, 201);
-    post_ok(b.port, "/api/model/f", fam, 201);
-    post_ok(a.port, "/api/model/sync", REGRESSOR, 201);
+    expect_answer(a.port, "POST", "/api/model/f", fam, 201);
+    expect_answer(b.port, "POST", "/api/model/f", fam, 201);
+    expect_answer(a.port, "POST", "/api/model/sync", REGRESSOR, 201);
     char ks[32], ke[32], kl[32], slow_body[200], held[200], body[200];
     key_in_stripe_range(120, 136, ks);
     key_in_stripe_range(0, 100, ke);
@@ -450,27 +442,27 @@ Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout =
     cr_assert(is_held);
     for (int i = 0; i < 10; i++) { /* wakes the checkpointer, which then waits at ks's stripe */
         snprintf(body, sizeof body, "{\"ground_truth\": %d, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"f\"}", i, ke, i);
-        post_ok(a.port, "/api/learn", body, 201);
-        post_ok(b.port, "/api/learn", body, 201);
+        expect_answer(a.port, "POST", "/api/learn", body, 201);
+        expect_answer(b.port, "POST", "/api/learn", body, 201);
     }
     usleep(100 * 1000);
     for (int i = 0; i < 5; i++) { /* learnt before the walk reaches their stripe */
         snprintf(body, sizeof body, "{\"ground_truth\": %d, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"f\"}", 2 * i, kl, i);
-        post_ok(a.port, "/api/learn", body, 201);
-        post_ok(b.port, "/api/learn", body, 201);
+        expect_answer(a.port, "POST", "/api/learn", body, 201);
+        expect_answer(b.port, "POST", "/api/learn", body, 201);
     }
     for (int i = 0; i < 3; i++) { /* learnt after the walk passed their stripe: replay applies them */
         snprintf(body, sizeof body, "{\"ground_truth\": %d, \"features\": {\"k\": \"%s\", \"x\": %d}, \"model\": \"f\"}", 3 * i + 1, ke, i + 2);
-        post_ok(a.port, "/api/learn", body, 201);
-        post_ok(b.port, "/api/learn", body, 201);
+        expect_answer(a.port, "POST", "/api/learn", body, 201);
+        expect_answer(b.port, "POST", "/api/learn", body, 201);
     }
     pthread_join(th, NULL);
     cr_assert_eq(sl.done, 1);
-    post_ok(b.port, "/api/learn", slow_body, 201);
+    expect_answer(b.port, "POST", "/api/learn", slow_body, 201);
     size_t n;
     free(read_until_close(fd, &n, 10000));
     close(fd);
-    post_ok(b.port, "/api/predict", held, 200);
+    expect_answer(b.port, "POST", "/api/predict", held, 200);
     double end = now_s() + 10;
     while (checkpoints(a.port) == before && now_s() < end)
         usleep(20 * 1000);
@@ -478,7 +470,8 @@ Test(server, a_family_checkpoint_taken_during_learns_replays_exactly, .timeout =
     /* The checkpoint was queued before the count moved; a learn acknowledged
      * after it is committed after it, so the kill below finds it on disk
      * (else the test could pass by replaying everything from the log). */
-    post_ok(a.port, "/api/learn", "{\"ground_truth\": 1, \"features\": {\"x\": 1}, \"model\": \"sync\"}", 201);
+    expect_answer(a.port, "POST", "/api/learn",
+                  "{\"ground_truth\": 1, \"features\": {\"x\": 1}, \"model\": \"sync\"}", 201);
     server_stop(&a, SIGKILL);
     server_start_args(&a, extra, 0);
     const char *keys[] = {ke, kl}; /* (ks may have seen extra probing predicts) */
@@ -522,7 +515,7 @@ Test(server, predicts_of_new_keys_leave_a_family_empty, .timeout = 120)
 {
     test_server ts;
     setup(&ts, NULL);
-    post_ok(ts.port, "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
+    expect_answer(ts.port, "POST", "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
     for (int i = 0; i < 1000; i++) {
         char body[100];
         snprintf(body, sizeof body, "{\"features\": {\"k\": \"new%d\", \"x\": %d}, \"model\": \"f\"}", i, i % 7);
@@ -533,9 +526,10 @@ Test(server, predicts_of_new_keys_leave_a_family_empty, .timeout = 120)
     }
     cr_expect_eq(family_keys(ts.port, "f"), 0);
     /* one learnt key, then a predict of a new one, then kill -9 */
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2.5, \"features\": {\"k\": \"old\", \"x\": 1}, \"model\": \"f\"}",
-            201);
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"k\": \"ghost\", \"x\": 3}, \"model\": \"f\"}", 200);
+    expect_answer(ts.port, "POST", "/api/learn",
+                  "{\"ground_truth\": 2.5, \"features\": {\"k\": \"old\", \"x\": 1}, \"model\": \"f\"}", 201);
+    expect_answer(ts.port, "POST", "/api/predict",
+                  "{\"features\": {\"k\": \"ghost\", \"x\": 3}, \"model\": \"f\"}", 200);
     cr_expect_eq(family_keys(ts.port, "f"), 1);
     server_stop(&ts, SIGKILL);
     server_start_args(&ts, NULL, 0);
@@ -554,8 +548,8 @@ Test(server, max_feature_names_refuses_new_names_and_keeps_serving, .timeout = 6
     test_server ts;
     const char *extra[] = {"--max-feature-names", "60", NULL};
     setup(&ts, extra);
-    post_ok(ts.port, "/api/model/m", REGRESSOR, 201);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 1, \"features\": {\"x\": 1}}", 201);
+    expect_answer(ts.port, "POST", "/api/model/m", REGRESSOR, 201);
+    expect_answer(ts.port, "POST", "/api/learn", "{\"ground_truth\": 1, \"features\": {\"x\": 1}}", 201);
     char big[8192];
     size_t n = (size_t)snprintf(big, sizeof big, "{\"features\": {");
     for (int i = 0; i < 200; i++)
@@ -566,11 +560,11 @@ Test(server, max_feature_names_refuses_new_names_and_keeps_serving, .timeout = 6
     cr_expect_eq(r.status, 400, "%d %s", r.status, r.body);
     cr_expect(strstr(r.body, "--max-feature-names") != NULL, "%s", r.body);
     http_free(&r);
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 2}}", 200);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2, \"features\": {\"x\": 2}}", 201);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 2}}", 200);
+    expect_answer(ts.port, "POST", "/api/learn", "{\"ground_truth\": 2, \"features\": {\"x\": 2}}", 201);
     server_stop(&ts, SIGKILL);
     server_start_args(&ts, extra, 0);
-    post_ok(ts.port, "/api/predict", "{\"features\": {\"x\": 3}}", 200);
+    expect_answer(ts.port, "POST", "/api/predict", "{\"features\": {\"x\": 3}}", 200);
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
@@ -580,10 +574,13 @@ Test(server, max_family_keys_refuses_a_new_key, .timeout = 60)
     test_server ts;
     const char *extra[] = {"--max-family-keys", "2", NULL};
     setup(&ts, extra);
-    post_ok(ts.port, "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 1, \"features\": {\"k\": \"a\", \"x\": 1}, \"model\": \"f\"}", 201);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 2, \"features\": {\"k\": \"b\", \"x\": 1}, \"model\": \"f\"}", 201);
-    post_ok(ts.port, "/api/learn", "{\"ground_truth\": 3, \"features\": {\"k\": \"a\", \"x\": 2}, \"model\": \"f\"}", 201);
+    expect_answer(ts.port, "POST", "/api/model/f", "compose.Family(" REGRESSOR ", by='k')", 201);
+    expect_answer(ts.port, "POST", "/api/learn",
+                  "{\"ground_truth\": 1, \"features\": {\"k\": \"a\", \"x\": 1}, \"model\": \"f\"}", 201);
+    expect_answer(ts.port, "POST", "/api/learn",
+                  "{\"ground_truth\": 2, \"features\": {\"k\": \"b\", \"x\": 1}, \"model\": \"f\"}", 201);
+    expect_answer(ts.port, "POST", "/api/learn",
+                  "{\"ground_truth\": 3, \"features\": {\"k\": \"a\", \"x\": 2}, \"model\": \"f\"}", 201);
     http_resp r;
     cr_assert_eq(http_json(ts.port, "POST", "/api/learn",
                            "{\"ground_truth\": 3, \"features\": {\"k\": \"c\", \"x\": 2}, \"model\": \"f\"}", &r), 0);

@@ -59,9 +59,9 @@ rv_status rv_store_wait(rv_store *s, uint64_t ticket, rv_error *err);
 /* Without blocking: *done = 1 once the write with this ticket is committed
  * (or the store failed, which returns RV_EIO). */
 rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err);
-/* Whether a commit has failed, after which every write is refused (cheap:
- * no lock; rv_store_check(s, 0, ...) gives the reason). */
-int rv_store_has_failed(rv_store *s);
+/* RV_OK while every commit has succeeded; once one has failed, RV_EIO with
+ * the reason, and every later write is refused. Cheap: no lock until then. */
+rv_status rv_store_failure(rv_store *s, rv_error *err);
 /* Every write with a ticket up to this one is durable (after a failure, the
  * writes of the commits before it are, and no later ones). */
 uint64_t rv_store_durable(rv_store *s);

@@ -33,6 +33,13 @@ static int dump_to_buf(const char *p, size_t n, void *data)
     return b->oom ? -1 : 0;
 }
 
+void rv_resp_clear(rv_resp *r)
+{
+    rv_buf_free(&r->body);
+    rv_buf_free(&r->line_tickets);
+    *r = (rv_resp){0};
+}
+
 /* Encodes straight into the body (no intermediate string to copy); any
  * failure leaves "{}" as before. */
 void rv_resp_json(rv_resp *r, int status, json_t *j)
@@ -377,11 +384,9 @@ void rv_api_dispatch(rv_server *s, const rv_req *req, rv_resp *resp)
     const char *model_prefix = "/api/model/";
     size_t mp = strlen(model_prefix);
     rv_error failed = {0};
-    int ignored;
     /* once a commit has failed, a change would reach the models in memory
      * and then be refused by the store: refuse it before it touches them */
-    if (rv_api_changes_state(req->method, req->path) && rv_store_has_failed(s->store)
-        && rv_store_check(s->store, 0, &ignored, &failed) != RV_OK)
+    if (rv_api_changes_state(req->method, req->path) && rv_store_failure(s->store, &failed) != RV_OK)
         return rv_resp_message(resp, 500, "%s; changes are refused until the server restarts", failed.message);
     if (IS("POST", "/api/predict"))
         return single(s, req, resp, 0);

@@ -226,10 +226,9 @@ static int predict_locked(rv_server *s, json_t *payload, json_t **result, rv_res
     if (id && !id_text(id, idbuf, sizeof idbuf))
         return fail(result, 400, "The id must be a string (under 256 bytes) or an integer.");
     rv_error err = {0};
-    int ignored;
     /* a prediction kept in memory that the store cannot keep would answer
      * a learn by id now and be gone after the restart */
-    if (id && rv_store_has_failed(s->store) && rv_store_check(s->store, 0, &ignored, &err) != RV_OK)
+    if (id && rv_store_failure(s->store, &err) != RV_OK)
         return fail_err(result, &err);
     rv_event *x = scratch_event();
     rv_prediction p;
@@ -386,17 +385,9 @@ static int learn_locked(rv_server *s, json_t *payload, learn_job *j, json_t **re
     return status;
 }
 
-int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+/* A learn whose payload passed the schema. */
+static int learn_valid(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
 {
-    *ticket = 0;
-    if (!json_is_object(payload))
-        return fail(result, 400, "The payload must be a JSON object.");
-    uint64_t t0 = rv_now_ns();
-    json_t *why = rv_schema_errors(&rv_schema_learn, payload);
-    if (why) {
-        rv_timing_add(&s->t_learn, t0, rv_now_ns());
-        return fail_schema(result, why);
-    }
     learn_job j;
     memset(&j, 0, sizeof j);
     rv_record_init(&j.rec);
@@ -408,6 +399,17 @@ int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *t
     rv_rwshard_unlock(&s->models_lock);
     rv_record_free(&j.rec);
     rv_event_free(&j.x);
+    return status;
+}
+
+int rv_api_learn_one(rv_server *s, json_t *payload, json_t **result, uint64_t *ticket)
+{
+    *ticket = 0;
+    if (!json_is_object(payload))
+        return fail(result, 400, "The payload must be a JSON object.");
+    uint64_t t0 = rv_now_ns();
+    json_t *why = rv_schema_errors(&rv_schema_learn, payload);
+    int status = why ? fail_schema(result, why) : learn_valid(s, payload, result, ticket);
     rv_timing_add(&s->t_learn, t0, rv_now_ns()); /* every call, as for predict */
     if (status < 300)
         announce_metrics(s);

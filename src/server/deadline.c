@@ -42,6 +42,7 @@
  * before it closes the descriptor, so a shutdown never reaches a descriptor
  * reused by a later connection.
  */
+#include "internal.h"
 #include "server/deadline.h"
 
 #include <pthread.h>
@@ -67,9 +68,7 @@ struct rv_deadlines {
 
 static int64_t now_ns(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+    return (int64_t)rv_now_ns(); /* the server's clock (stats.c), signed for the arithmetic below */
 }
 
 /* ===== The clocks ===== */

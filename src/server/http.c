@@ -215,9 +215,6 @@ static enum MHD_Result stream(struct MHD_Connection *c, rv_server *s, rv_announc
     }
     MHD_add_response_header(mr, "Content-Type", "text/event-stream");
     MHD_add_response_header(mr, "Cache-Control", "no-cache");
-    conn_ctx *ctx = socket_ctx(c);
-    if (ctx)
-        rv_conn_clock_serving(&ctx->clock); /* a stream is served for as long as it lasts */
     enum MHD_Result ok = MHD_queue_response(c, 200, mr);
     MHD_destroy_response(mr);
     rv_counter_add(&s->n_requests);
@@ -233,8 +230,7 @@ static void on_commit(void *cls, uint64_t done, int failed)
     rv_server *s = cls;
     if (failed && !atomic_exchange(&s->store_failure_told, 1)) {
         rv_error err = {0};
-        int ignored;
-        rv_store_check(s->store, 0, &ignored, &err);
+        rv_store_failure(s->store, &err);
         fprintf(stderr, "rivulet: %s; learns and model changes are refused, and /healthz and /readyz"
                         " answer 503, until the server restarts (it then reloads what was durable)\n",
                 err.message);
@@ -311,8 +307,9 @@ static enum MHD_Result first_call(rv_server *s, struct MHD_Connection *c, const 
                                   const char *method, void **con_cls)
 {
     conn_ctx *ctx = socket_ctx(c); /* made when the connection opened */
-    /* answered here, or told below that a body comes; not at all if the
-     * deadlines shut the connection down as its headers came in */
+    /* answered here (a stream: for as long as it lasts), or told below that
+     * a body comes; not at all if the deadlines shut the connection down as
+     * its headers came in */
     if (!ctx || !rv_conn_clock_serving(&ctx->clock))
         return MHD_NO;
     const char *coding;
@@ -368,9 +365,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         ctx = calloc(1, sizeof *ctx);
         const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ctx) {
-            rv_buf_init(&ctx->body);
-            rv_buf_init(&ctx->resp.body);
-            rv_buf_init(&ctx->resp.line_tickets);
+            rv_buf_init(&ctx->body); /* ctx->resp is empty, zeroed */
             ctx->conn = c;
             if (fd && s->deadlines) {
                 rv_deadlines_track(s->deadlines, &ctx->clock, fd->connect_fd);
@@ -384,8 +379,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             if (ctx->tracked) /* before libmicrohttpd closes the descriptor */
                 rv_deadlines_untrack(s->deadlines, &ctx->clock);
             rv_buf_free(&ctx->body);
-            rv_buf_free(&ctx->resp.body);
-            rv_buf_free(&ctx->resp.line_tickets);
+            rv_resp_clear(&ctx->resp);
             free(ctx);
             *socket_context = NULL;
         }
@@ -431,6 +425,8 @@ static const char *query_arg(void *c, const char *name)
  * server must accept; libmicrohttpd passes it whole. Any other target as is. */
 static const char *origin_form(const char *url)
 {
+    if (url[0] == '/')
+        return url;
     size_t scheme = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
     if (!scheme)
         return url;
@@ -498,11 +494,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         rv_buf_init(&ctx->body);
     }
     rv_buf_reset(&ctx->body);
-    rv_buf_free(&ctx->resp.body);
-    rv_buf_free(&ctx->resp.line_tickets);
-    ctx->resp = (rv_resp){0};
-    rv_buf_init(&ctx->resp.body);
-    rv_buf_init(&ctx->resp.line_tickets);
+    rv_resp_clear(&ctx->resp);
     ctx->too_large = ctx->has_resp = 0;
     *con_cls = NULL;
 }

@@ -52,7 +52,10 @@ typedef struct rv_resp {
     const char *allow;            /* a 405's Allow header: the methods the path answers */
     const char *www_authenticate; /* a 401's WWW-Authenticate header: the scheme to use */
     rv_buf line_tickets;          /* a batch: each answer line's store ticket (u64, 0 = none) */
-} rv_resp;
+} rv_resp;                        /* zeroed: an empty answer */
+
+/* Frees r's buffers and leaves it empty, ready for the next answer. */
+void rv_resp_clear(rv_resp *r);
 
 void rv_resp_json(rv_resp *r, int status, json_t *j);        /* steals j */
 void rv_resp_message(rv_resp *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

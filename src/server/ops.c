@@ -30,8 +30,7 @@ static long long file_bytes(const char *path, const char *suffix)
  * refuses every later write until a restart; NULL while it works. */
 static const char *store_failure(rv_server *s, rv_error *err)
 {
-    int ignored;
-    return rv_store_check(s->store, 0, &ignored, err) != RV_OK ? err->message : NULL;
+    return rv_store_failure(s->store, err) != RV_OK ? err->message : NULL;
 }
 
 /* 503 while the store has failed, so that a supervisor restarts the server:

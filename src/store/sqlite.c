@@ -83,8 +83,8 @@ struct rv_store {
     op *head, *tail;
     uint64_t next_ticket, done_ticket;
     uint64_t durable_ticket; /* the last ticket of the last commit that succeeded */
-    int failed, stopping;
-    atomic_int failed_seen; /* failed, readable without mu (rv_store_has_failed) */
+    atomic_int failed; /* written under mu; read without it by rv_store_failure */
+    int stopping;
     int urgent;              /* the queue holds a write someone waits for */
     size_t queued_bytes;     /* payload bytes queued since the last commit */
     struct timespec lazy_by; /* when the oldest queued lazy write must commit */
@@ -238,13 +238,11 @@ static void *committer(void *arg)
         pthread_mutex_unlock(&s->dbmu);
         free_ops(batch);
         pthread_mutex_lock(&s->mu);
-        if (rc != SQLITE_OK) {
-            s->failed = 1;
-            atomic_store(&s->failed_seen, 1);
-        }
         s->done_ticket = last;
         if (rc == SQLITE_OK)
             s->durable_ticket = last;
+        else
+            s->failed = 1;
         int failed = s->failed;
         pthread_cond_broadcast(&s->committed);
         if (s->notify) {
@@ -393,9 +391,14 @@ uint64_t rv_store_durable(rv_store *s)
     return t;
 }
 
-int rv_store_has_failed(rv_store *s)
+rv_status rv_store_failure(rv_store *s, rv_error *err)
 {
-    return atomic_load_explicit(&s->failed_seen, memory_order_relaxed);
+    if (!atomic_load_explicit(&s->failed, memory_order_relaxed))
+        return RV_OK;
+    pthread_mutex_lock(&s->mu);
+    rv_status st = rv_error_set(err, RV_EIO, "%s", s->fail_msg);
+    pthread_mutex_unlock(&s->mu);
+    return st;
 }
 
 rv_status rv_store_check(rv_store *s, uint64_t ticket, int *done, rv_error *err)
