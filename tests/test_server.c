@@ -383,15 +383,24 @@ Test(server, batch_lines_fail_alone)
     server_start(&ts);
     init_flavor(&ts, "regression");
     http_resp r;
-    const char *body = "{\"features\": {\"x\": 1}}\nnot json\n{\"ground_truth\": 2}\n";
+    const char *body = "{\"features\": {\"x\": 1}}\nnot json\n{\"ground_truth\": 2}\n"
+                       "{\"features\": {\"x\": NaN}}\n";
     POST("/api/predict/batch", body, &r);
     cr_assert_eq(r.status, 200);
     int lines = 0;
     for (char *p = r.body; (p = strchr(p, '\n')); p++)
         lines++;
-    cr_assert_eq(lines, 3, "%s", r.body);
+    cr_assert_eq(lines, 4, "%s", r.body);
     cr_assert_not_null(strstr(r.body, "No default model has been set."));
-    cr_assert_not_null(strstr(r.body, "The line is not valid JSON."));
+    /* each bad line says why, and a NaN (Python's json writes one for a
+     * pandas missing value) says what to send instead */
+    cr_assert_not_null(strstr(r.body, "The line is not valid JSON: invalid token near 'not'."), "%s", r.body);
+    cr_assert_not_null(strstr(r.body, "not JSON numbers: send a missing feature as null"), "%s", r.body);
+    http_free(&r);
+    POST("/api/predict", "{\"features\": {\"x\": -Infinity}}", &r);
+    cr_assert_eq(r.status, 400);
+    cr_assert_not_null(strstr(r.body, "The body is not valid JSON: invalid token near '-' (NaN and"),
+                       "%s", r.body);
     http_free(&r);
     POST("/api/learn/batch", body, &r);
     cr_assert_not_null(strstr(r.body, "{\"ground_truth\":[\"required field\"]}"), "%s", r.body);

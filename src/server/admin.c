@@ -114,14 +114,36 @@ void rv_resp_error(rv_resp *r, const rv_error *err)
     rv_resp_message(r, status, "%s", err->message[0] ? err->message : rv_strerror(err->code));
 }
 
+/* Why jansson refused text, for a client to act on. Python's json module
+ * writes float('nan') (a pandas missing value) as NaN, and infinities as
+ * Infinity, which are not JSON: say what to send instead. jansson names only
+ * the token's first character for -Infinity, so look at the text itself. */
+void rv_json_problem(const json_error_t *e, const char *text, size_t len, char *out, size_t cap)
+{
+    size_t at = e->position > 0 ? (size_t)e->position : 0, from = at > 10 ? at - 10 : 0;
+    int nonfinite = 0;
+    if (strncmp(e->text, "invalid token", 13) == 0)
+        for (size_t i = from; i < len && i < at + 10 && !nonfinite; i++)
+            nonfinite = (len - i >= 3 && memcmp(text + i, "NaN", 3) == 0)
+                        || (len - i >= 8 && memcmp(text + i, "Infinity", 8) == 0);
+    if (strstr(e->text, "JSON_ALLOW_NUL"))
+        snprintf(out, cap, "a string holds \\u0000");
+    else if (nonfinite)
+        snprintf(out, cap, "%s (NaN and Infinity are not JSON numbers: send a missing feature as null"
+                 " or leave it out)", e->text);
+    else
+        snprintf(out, cap, "%s", e->text);
+}
+
 static json_t *parse_body(const rv_req *req, rv_resp *resp)
 {
     json_error_t jerr;
     json_t *j = json_loadb(req->body ? req->body : "", req->body_len, JSON_DECODE_ANY, &jerr);
-    if (!j)
-        rv_resp_message(resp, 400, "The body is not valid JSON: %s.",
-                        strstr(jerr.text, "JSON_ALLOW_NUL") ? "a string holds \\u0000" : jerr.text);
-    else if (!json_is_object(j)) {
+    char why[320];
+    if (!j) {
+        rv_json_problem(&jerr, req->body ? req->body : "", req->body_len, why, sizeof why);
+        rv_resp_message(resp, 400, "The body is not valid JSON: %s.", why);
+    } else if (!json_is_object(j)) {
         rv_resp_message(resp, 400, "The body must be a JSON object.");
         json_decref(j);
         j = NULL;

@@ -33,6 +33,14 @@ static int fail(json_t **result, int status, const char *msg)
     return status;
 }
 
+static int fail_json(json_t **result, const json_error_t *e, const char *text, size_t len)
+{
+    char why[320], msg[400];
+    rv_json_problem(e, text, len, why, sizeof why);
+    snprintf(msg, sizeof msg, "The line is not valid JSON: %s.", why);
+    return fail(result, 400, msg);
+}
+
 /* Chantilly's answer to a payload its schema refuses: the error tree as the
  * message (schema.c). Steals why. */
 static int fail_schema(json_t **result, json_t *why)
@@ -448,7 +456,7 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
         json_error_t jerr;
         json_t *payload = json_loadb(p, (size_t)(line_end - p), JSON_DECODE_ANY, &jerr), *result = NULL;
         uint64_t t = 0;
-        int status = !payload ? fail(&result, 400, "The line is not valid JSON.")
+        int status = !payload ? fail_json(&result, &jerr, p, (size_t)(line_end - p))
                      : !json_is_object(payload) ? fail(&result, 400, "The line must be a JSON object.")
                      : learn  ? rv_api_learn_one(s, payload, &result, &t)
                               : rv_api_predict_one(s, payload, &result, NULL, &t);

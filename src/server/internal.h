@@ -62,6 +62,8 @@ void rv_resp_message(rv_resp *r, int status, const char *fmt, ...) __attribute__
 /* {"message": msg}, with any byte of msg that is not UTF-8 (a cut character,
  * a client's bytes) spelled '?', so that the message is never lost. */
 json_t *rv_json_message(const char *msg);
+/* Why jansson refused a text (a body or a batch line), with a hint for NaN. */
+void rv_json_problem(const json_error_t *e, const char *text, size_t len, char *out, size_t cap);
 void rv_resp_error(rv_resp *r, const rv_error *err);          /* 400/404/500 by code */
 
 /* ===== Engine: the model-facing part ===== */
