@@ -195,3 +195,48 @@ Test(server_chantilly, an_even_binary_prediction_counts_as_false)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* Flask's jsonify writes floats with Python's repr, the shortest spelling
+ * that reads back as the same double: a client comparing answer texts, or a
+ * person reading curl's output, sees 3.2, not 3.2000000000000002. */
+Test(server_chantilly, reals_are_spelled_as_pythons_repr)
+{
+    char text[] = "{\"a\":0.10000000000000001,\"s\":\"0.10000000000000001\",\"n\":12345678901234567,"
+                  "\"e\":9.9999999999999995e-08,\"b\":[3.0,-2.5,1.0000000000000000e+16],"
+                  "\"k\\\"0.30000000000000004\":0.30000000000000004}";
+    text[rv_json_shorten_reals(text, strlen(text))] = '\0';
+    /* the expected spellings are Python's repr(0.1), repr(1e-07), ... */
+    cr_assert_str_eq(text, "{\"a\":0.1,\"s\":\"0.10000000000000001\",\"n\":12345678901234567,"
+                           "\"e\":1e-07,\"b\":[3.0,-2.5,1e+16],"
+                           "\"k\\\"0.30000000000000004\":0.30000000000000004}");
+
+    /* every finite double comes back bit for bit */
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 20000; i++) {
+        state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+        double x;
+        memcpy(&x, &state, sizeof x);
+        if (!isfinite(x))
+            continue;
+        json_t *arr = json_pack("[f]", x);
+        char *s = rv_json_text(arr);
+        json_t *back = json_loads(s, 0, NULL);
+        cr_assert_not_null(back, "%s", s);
+        double y = json_real_value(json_array_get(back, 0));
+        cr_assert(memcmp(&x, &y, sizeof x) == 0, "%.17g came back as %.17g via %s", x, y, s);
+        json_decref(back);
+        json_decref(arr);
+        free(s);
+    }
+
+    test_server ts;
+    server_start(&ts);
+    regression_with_lin_reg(&ts);
+    post_status(&ts, "/api/learn", "{\"features\": {\"x\": 1}, \"ground_truth\": 3.2}", 201);
+    http_resp r;
+    GET("/api/metrics", &r);
+    cr_assert_not_null(strstr(r.body, "\"MAE\":3.2,"), "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

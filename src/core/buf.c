@@ -103,12 +103,18 @@ rv_status rv_buf_put_double(rv_buf *b, double x)
     return rv_buf_put(b, tmp, (size_t)n);
 }
 
+int rv_format_pyfloat(char *out, size_t cap, double x)
+{
+    int n = format_double(out, cap, x);
+    if (isfinite(x) && !strpbrk(out, ".e"))
+        n += snprintf(out + n, cap - (size_t)n, ".0");
+    return n;
+}
+
 rv_status rv_buf_put_pyfloat(rv_buf *b, double x)
 {
     char tmp[48];
-    int n = format_double(tmp, sizeof tmp, x);
-    if (isfinite(x) && !strpbrk(tmp, ".e"))
-        n += snprintf(tmp + n, sizeof tmp - (size_t)n, ".0");
+    int n = rv_format_pyfloat(tmp, sizeof tmp, x);
     return rv_buf_put(b, tmp, (size_t)n);
 }
 

@@ -40,6 +40,60 @@ void rv_resp_clear(rv_resp *r)
     *r = (rv_resp){0};
 }
 
+/* jansson spells every real with 17 significant digits (0.1 as
+ * 0.10000000000000001). Both read back as the same double, but Python's
+ * json and River print the shortest spelling that does (repr), and so do
+ * we: each real outside strings is rewritten in place, never longer. Integers
+ * are left alone, so counts stay exact. Returns the new length. */
+size_t rv_json_shorten_reals(char *t, size_t n)
+{
+    size_t r = 0, w = 0;
+    while (r < n) {
+        char c = t[r];
+        if (c == '"') {
+            t[w++] = t[r++];
+            while (r < n && t[r] != '"') {
+                if (t[r] == '\\' && r + 1 < n)
+                    t[w++] = t[r++];
+                t[w++] = t[r++];
+            }
+            if (r < n)
+                t[w++] = t[r++];
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) {
+            t[w++] = t[r++];
+            continue;
+        }
+        size_t from = r;
+        int real = 0;
+        for (; r < n && t[r] && strchr("+-0123456789.eE", t[r]); r++)
+            real |= t[r] == '.' || t[r] == 'e' || t[r] == 'E';
+        size_t len = r - from;
+        char tok[64], out[48];
+        int m = -1;
+        if (real && len < sizeof tok) {
+            memcpy(tok, t + from, len);
+            tok[len] = '\0';
+            m = rv_format_pyfloat(out, sizeof out, strtod(tok, NULL));
+        }
+        if (m > 0 && (size_t)m <= len)
+            memcpy(t + w, out, (size_t)m);
+        else
+            memmove(t + w, t + from, (size_t)(m = (int)len));
+        w += (size_t)m;
+    }
+    return w;
+}
+
+char *rv_json_text(const json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    if (text)
+        text[rv_json_shorten_reals(text, strlen(text))] = '\0';
+    return text;
+}
+
 /* Encodes straight into the body (no intermediate string to copy); any
  * failure leaves "{}" as before. */
 void rv_resp_json(rv_resp *r, int status, json_t *j)
@@ -52,7 +106,8 @@ void rv_resp_json(rv_resp *r, int status, json_t *j)
         rv_buf_free(&r->body);
         rv_buf_init(&r->body);
         rv_buf_puts(&r->body, "{}");
-    }
+    } else
+        r->body.len = rv_json_shorten_reals(r->body.data, r->body.len);
     json_decref(j);
 }
 

@@ -114,7 +114,7 @@ static rv_model_entry *find_model(rv_server *s, const json_t *name, json_t **res
 static void announce_event(rv_server *s, const char *kind, json_t *body)
 {
     if (body && rv_announcer_active(s->sse_events)) {
-        char *text = json_dumps(body, JSON_COMPACT);
+        char *text = rv_json_text(body);
         if (text)
             rv_announce(s->sse_events, kind, text, strlen(text));
         free(text);
@@ -129,7 +129,7 @@ static void announce_metrics(rv_server *s)
     pthread_mutex_lock(&s->metrics_mu);
     json_t *m = rv_metrics_to_json(&s->metrics);
     pthread_mutex_unlock(&s->metrics_mu);
-    char *text = json_dumps(m, JSON_COMPACT);
+    char *text = rv_json_text(m);
     /* unnamed, as Chantilly sends it (format_sse(data=msg)): its README's
      * browser client listens with es.onmessage, which named events skip */
     if (text)
@@ -196,8 +196,8 @@ static void scratch_release(rv_event *x)
 /* {"model":"<name>","prediction":<number>} written straight into the
  * response: the hot path of a single numeric predict skips building and
  * dumping a JSON tree. Model names need no escaping (letters, digits, - _ .),
- * and the number is spelt as jansson spells it everywhere else (%.17g, with
- * ".0" when that looks like an integer), so it reads back exactly. */
+ * and the number is spelt as every real the server writes (Python's repr:
+ * the shortest that reads back exactly, "3.0" for an integer). */
 static void answer_number(rv_resp *r, int status, const char *model, double y)
 {
     r->status = status;
@@ -206,13 +206,9 @@ static void answer_number(rv_resp *r, int status, const char *model, double y)
     rv_buf_puts(&r->body, "{\"model\":\"");
     rv_buf_puts(&r->body, model);
     rv_buf_puts(&r->body, "\",\"prediction\":");
-    if (isfinite(y)) {
-        char num[32];
-        int n = snprintf(num, sizeof num, "%.17g", y);
-        rv_buf_put(&r->body, num, (size_t)n);
-        if (!strpbrk(num, ".eE"))
-            rv_buf_puts(&r->body, ".0");
-    } else
+    if (isfinite(y))
+        rv_buf_put_pyfloat(&r->body, y);
+    else
         rv_buf_puts(&r->body, "null");
     rv_buf_puts(&r->body, "}");
 }
@@ -462,7 +458,7 @@ void rv_batch(rv_server *s, const rv_req *req, rv_resp *resp, int learn)
                               : rv_api_predict_one(s, payload, &result, NULL, &t);
         last = t > last ? t : last;
         json_object_set_new(result, "status", json_integer(status));
-        char *text = json_dumps(result, JSON_COMPACT);
+        char *text = rv_json_text(result);
         rv_buf_puts(&resp->body, text ? text : "{\"status\":500}");
         rv_buf_put(&resp->body, "\n", 1);
         rv_buf_put(&resp->line_tickets, &t, sizeof t);
@@ -482,7 +478,7 @@ void rv_batch_mark_lost(rv_resp *resp, uint64_t durable, const char *why)
     size_t n = resp->line_tickets.len / sizeof(uint64_t);
     json_t *lost = rv_json_message(why);
     json_object_set_new(lost, "status", json_integer(500));
-    char *lost_text = json_dumps(lost, JSON_COMPACT);
+    char *lost_text = rv_json_text(lost);
     json_decref(lost);
     rv_buf out;
     rv_buf_init(&out);

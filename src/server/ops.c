@@ -114,8 +114,11 @@ void rv_ops_prometheus(rv_server *s, rv_resp *resp)
     json_t *v;
     rv_buf_puts(b, "# TYPE rivulet_metric gauge\n");
     json_object_foreach(m, key, v) {
-        if (json_is_number(v))
-            rv_buf_printf(b, "rivulet_metric{name=\"%s\"} %.17g\n", key, json_number_value(v));
+        if (json_is_number(v)) {
+            rv_buf_printf(b, "rivulet_metric{name=\"%s\"} ", key);
+            rv_buf_put_double(b, json_number_value(v));
+            rv_buf_puts(b, "\n");
+        }
     }
     json_decref(m);
     resp->status = 200;
