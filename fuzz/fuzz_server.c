@@ -57,7 +57,7 @@ static char *m5_text(const char *which)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     srv = calloc(1, sizeof *srv);
-    srv->cfg = (rv_config){.host = "127.0.0.1", .db = ":memory:", .threads = 1, .max_body = 1 << 20,
+    srv->cfg = (rv_config){.host = "127.0.0.1", .db = ":memory:", .max_connections = 1, .max_body = 1 << 20,
                            .timeout_s = 30, .keep_ttl_s = 0, .checkpoint_every = 64,
                            .sse_keepalive_ms = 1000};
     rv_timing_init(&srv->t_predict);

@@ -939,3 +939,26 @@ Test(cli, keys_are_read_as_text)
     cr_assert(strstr(slurp("err.txt"), "no column 'shop' in the header (columns: store, x, y)"), "%s",
               slurp("err.txt"));
 }
+
+/* serve's help says what each flag does and its default; the connection
+ * cap's older name, --threads (threads elsewhere in the CLI), still works
+ * but says what it is. */
+Test(cli, serve_help_explains_every_flag)
+{
+    cr_assert_eq(run("serve --help"), 0);
+    char *out = slurp("out.txt");
+    const char *flags[] = {"--host", "--port", "--db", "--max-connections", "--workers", "--token",
+                           "--max-body", "--timeout", "--keep-ttl", "--max-kept", "--checkpoint-every",
+                           "--max-streams", "--max-family-keys", "--max-feature-names", "--port-file"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        cr_assert(strstr(out, flags[i]), "%s missing from:\n%s", flags[i], out);
+    cr_assert(strstr(out, "(256)"), "no default for the connection cap:\n%s", out);
+    cr_assert(strstr(out, "example: rivulet serve"), "%s", out);
+    cr_assert_null(strstr(out, "--threads"), "%s", out);
+    cr_assert_eq(run("serve --bogus 1"), 2);
+    cr_assert(strstr(slurp("err.txt"), "Try 'rivulet serve --help'."));
+    cr_assert_eq(run("serve --threads x"), 2);
+    char *err = slurp("err.txt");
+    cr_assert(strstr(err, "--threads (RIVULET_THREADS) is the older name of --max-connections"), "%s", err);
+    cr_assert(strstr(err, "--threads wants a number"), "%s", err);
+}

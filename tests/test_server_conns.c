@@ -1,5 +1,5 @@
 /* End-to-end tests of how `rivulet serve` keeps its connection slots for
- * clients that use them: the cap on connections (--threads), a deadline for
+ * clients that use them: the cap on connections (--max-connections), a deadline for
  * receiving each request, so that a client sending its headers or body a
  * byte at a time is closed, and connections that have waited long for a
  * request giving way at the cap (src/server/deadline.c). Every wait is
@@ -57,7 +57,7 @@ static int closed_by_server(int fd)
     return poll(&p, 1, 1000) > 0 && recv(fd, b, sizeof b, MSG_DONTWAIT) == 0;
 }
 
-/* --threads caps open connections: over the cap a new connection is closed
+/* --max-connections caps open connections: over the cap a new connection is closed
  * unanswered (none here has waited a second for a request, so none gives
  * way), and a slot frees when a client leaves. (libmicrohttpd 0.9.75
  * deadlocked both workers here when it kept the cap itself: acceptor.c.) */
@@ -65,7 +65,7 @@ Test(server, connections_over_the_cap_are_closed_until_one_leaves, .timeout = 60
 {
     enum { CAP = 4 };
     test_server ts;
-    const char *extra[] = {"--threads", "4", "--workers", "2", NULL};
+    const char *extra[] = {"--max-connections", "4", "--workers", "2", NULL};
     setup(&ts, extra);
     int fds[CAP + 2];
     for (int i = 0; i < CAP + 2; i++)
@@ -166,7 +166,7 @@ Test(server, a_body_at_a_steady_pace_is_received_whole, .timeout = 60)
 Test(server, at_the_cap_a_connection_idle_for_a_second_gives_way, .timeout = 60)
 {
     test_server ts;
-    const char *extra[] = {"--threads", "3", "--workers", "2", NULL};
+    const char *extra[] = {"--max-connections", "3", "--workers", "2", NULL};
     setup(&ts, extra);
     int stream = open_stream(ts.port, "/api/stream/events");
     int idle1 = tcp_connect(ts.port);
@@ -206,11 +206,11 @@ Test(server, at_the_cap_a_connection_idle_for_a_second_gives_way, .timeout = 60)
 /* ===== Event streams take at most half the connections ===== */
 
 /* Streams never time out nor give way, so without a limit of their own a
- * client opening --threads of them locked the API out. */
+ * client opening --max-connections of them locked the API out. */
 Test(server, event_streams_past_half_the_cap_are_503_and_the_api_stays_reachable, .timeout = 60)
 {
     test_server ts;
-    const char *extra[] = {"--threads", "4", "--workers", "2", NULL};
+    const char *extra[] = {"--max-connections", "4", "--workers", "2", NULL};
     setup(&ts, extra);
     int one = open_stream(ts.port, "/api/stream/events");
     int two = open_stream(ts.port, "/api/stream/metrics");

@@ -19,7 +19,7 @@
  * The cap on connections is kept here, not by libmicrohttpd: when
  * MHD_add_connection meets a worker at its share of MHD_OPTION_CONNECTION_LIMIT
  * in a thread pool, libmicrohttpd 0.9.75 (Debian 12) deadlocks both workers
- * on their own mutexes (found with --threads 4 and six connections at once).
+ * on their own mutexes (found with --max-connections 4 and six connections at once).
  * So the server gives the daemon a limit it never reaches and counts open
  * connections itself: a connection past the cap is closed unanswered, as
  * libmicrohttpd's own accept does, unless the owner's make_room hook frees a

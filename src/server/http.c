@@ -520,7 +520,7 @@ int rv_http_start(rv_server *s, rv_error *err)
         /* acceptor.c keeps the cap; each worker's share holds all of them
          * twice over (evicted connections close while new ones come in:
          * acceptor.c), with room for connections closing */
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)((2 * s->cfg.threads + 64) * s->cfg.workers),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)((2 * s->cfg.max_connections + 64) * s->cfg.workers),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
@@ -534,7 +534,7 @@ int rv_http_start(rv_server *s, rv_error *err)
         s->deadlines = NULL;
         return rv_error_set(err, RV_EIO, "cannot start the HTTP workers on %s:%d", s->cfg.host, s->cfg.port);
     }
-    if (!(s->acceptor = rv_acceptor_start(fd, d, &s->open_conns, s->cfg.threads, rv_deadlines_evict,
+    if (!(s->acceptor = rv_acceptor_start(fd, d, &s->open_conns, s->cfg.max_connections, rv_deadlines_evict,
                                           s->deadlines, err))) {
         MHD_stop_daemon(d);
         rv_deadlines_stop(s->deadlines);

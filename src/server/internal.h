@@ -294,7 +294,7 @@ typedef struct rv_config {
     const char *host;
     int port;
     const char *db;
-    int threads;          /* connection cap (the flag kept its old name) */
+    int max_connections;  /* the cap on open connections */
     int workers;          /* libmicrohttpd's thread pool on epoll */
     const char *token;
     size_t max_body;

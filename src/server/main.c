@@ -15,24 +15,32 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char USAGE[] =
-    "usage: rivulet serve [--host H] [--port P] [--db PATH] [--threads MAXCONN] [--workers N]\n"
-    "                     [--token T]\n"
-    "                     [--max-body BYTES] [--timeout S] [--keep-ttl S] [--max-kept N]\n"
-    "                     [--checkpoint-every N] [--max-family-keys N] [--max-feature-names N]\n"
-    "                     [--port-file PATH]\n"
-    "                     [--sse-keepalive-ms MS] [--max-streams N] [--verbose]\n"
-    "                     [--test-slow-learn-ms MS]   (tests only: learns of events with\n"
-    "                                                  a feature `slow` take this long)\n"
-    "Each flag but --verbose also reads RIVULET_<FLAG> (e.g. RIVULET_PORT, RIVULET_TOKEN).\n";
-
 typedef struct flag {
     const char *name, *env;
     int is_num;
     const char **str;
     long *num;
     long lo, hi;
+    const char *arg, *help; /* help NULL: an older name, not listed */
 } flag;
+
+static const char EXAMPLE[] =
+    "Each flag can also be set in the environment as RIVULET_<FLAG> (RIVULET_PORT=8000,\n"
+    "RIVULET_TOKEN=...; a flag wins over its variable). --verbose logs each request.\n"
+    "example: rivulet serve --port 8000 --db /var/lib/rivulet/rivulet.db  (see docs/api.md)\n";
+
+static void usage(FILE *out, const flag *flags, size_t nf)
+{
+    fputs("usage: rivulet serve [--FLAG VALUE]... [--verbose]\n", out);
+    for (size_t i = 0; i < nf; i++) {
+        if (!flags[i].help)
+            continue;
+        char left[48];
+        snprintf(left, sizeof left, "--%s %s", flags[i].name, flags[i].arg);
+        fprintf(out, "  %-26s %s\n", left, flags[i].help);
+    }
+    fputs(EXAMPLE, out);
+}
 
 static int parse_num(const char *text, long lo, long hi, long *out)
 {
@@ -46,6 +54,9 @@ static int parse_num(const char *text, long lo, long hi, long *out)
 
 static int apply(const flag *f, const char *value)
 {
+    if (!f->help) /* rivulet eval and m5 demo take --threads for threads */
+        fprintf(stderr, "rivulet serve: --%s (%s) is the older name of --max-connections, a cap on open"
+                        " connections; worker threads are --workers\n", f->name, f->env);
     if (!f->is_num) {
         *f->str = value;
         return 0;
@@ -72,28 +83,43 @@ static long default_workers(void)
 
 static int parse_flags(rv_config *c, int argc, char **argv)
 {
-    long port = 5000, threads = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
+    long port = 5000, max_connections = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
          every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers(),
          max_kept = 1000000, max_names = 1000000, max_streams = -1;
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
-        {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0},
-        {"port", "RIVULET_PORT", 1, NULL, &port, 0, 65535},
-        {"db", "RIVULET_DB", 0, &db, NULL, 0, 0},
-        {"threads", "RIVULET_THREADS", 1, NULL, &threads, 1, 100000},
-        {"workers", "RIVULET_WORKERS", 1, NULL, &workers, 1, 1024},
-        {"token", "RIVULET_TOKEN", 0, &token, NULL, 0, 0},
-        {"max-body", "RIVULET_MAX_BODY", 1, NULL, &max_body, 1, 1l << 40},
-        {"timeout", "RIVULET_TIMEOUT", 1, NULL, &timeout, 1, 86400},
-        {"keep-ttl", "RIVULET_KEEP_TTL", 1, NULL, &ttl, 0, 1l << 40},
-        {"max-kept", "RIVULET_MAX_KEPT", 1, NULL, &max_kept, 0, 1l << 40},
-        {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40},
-        {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000},
-        {"max-streams", "RIVULET_MAX_STREAMS", 1, NULL, &max_streams, 0, 100000},
-        {"max-family-keys", "RIVULET_MAX_FAMILY_KEYS", 1, NULL, &max_keys, 0, 1l << 40},
-        {"max-feature-names", "RIVULET_MAX_FEATURE_NAMES", 1, NULL, &max_names, 0, 1l << 40},
-        {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0},
-        {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000},
+        {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0, "H", "address to bind, IPv4 or IPv6 (127.0.0.1)"},
+        {"port", "RIVULET_PORT", 1, NULL, &port, 0, 65535, "P", "port; 0 takes a free one (5000)"},
+        {"db", "RIVULET_DB", 0, &db, NULL, 0, 0, "PATH", "the store, a SQLite file (./rivulet.db)"},
+        /* the cap's first name, still read; first, so the new name wins */
+        {"threads", "RIVULET_THREADS", 1, NULL, &max_connections, 1, 100000, "N", NULL},
+        {"max-connections", "RIVULET_MAX_CONNECTIONS", 1, NULL, &max_connections, 1, 100000, "N",
+         "connections open at once; at the cap a new one takes the slot of one idle > 1 s (256)"},
+        {"workers", "RIVULET_WORKERS", 1, NULL, &workers, 1, 1024, "N", "worker threads (twice the cores)"},
+        {"token", "RIVULET_TOKEN", 0, &token, NULL, 0, 0, "T",
+         "bearer token that changes need (none: anyone may change models)"},
+        {"max-body", "RIVULET_MAX_BODY", 1, NULL, &max_body, 1, 1l << 40, "BYTES",
+         "larger request bodies get 413 (64 MiB)"},
+        {"timeout", "RIVULET_TIMEOUT", 1, NULL, &timeout, 1, 86400, "S",
+         "idle connections close after S s, and a request must arrive within it (30)"},
+        {"keep-ttl", "RIVULET_KEEP_TTL", 1, NULL, &ttl, 0, 1l << 40, "S",
+         "predictions kept for their ground truth expire after S s; 0: never (604800)"},
+        {"max-kept", "RIVULET_MAX_KEPT", 1, NULL, &max_kept, 0, 1l << 40, "N",
+         "predictions kept at once; one more is 429; 0: no cap (1000000)"},
+        {"checkpoint-every", "RIVULET_CHECKPOINT_EVERY", 1, NULL, &every, 1, 1l << 40, "N",
+         "learns per model between checkpoints of it (10000)"},
+        {"sse-keepalive-ms", "RIVULET_SSE_KEEPALIVE_MS", 1, NULL, &keepalive, 10, 3600000, "MS",
+         "keep-alive comment on idle event streams this often (15000)"},
+        {"max-streams", "RIVULET_MAX_STREAMS", 1, NULL, &max_streams, 0, 100000, "N",
+         "event streams open at once; 0: no limit (half of --max-connections)"},
+        {"max-family-keys", "RIVULET_MAX_FAMILY_KEYS", 1, NULL, &max_keys, 0, 1l << 40, "N",
+         "keys per keyed family; a learn past it is 400; 0: no cap (0)"},
+        {"max-feature-names", "RIVULET_MAX_FEATURE_NAMES", 1, NULL, &max_names, 0, 1l << 40, "N",
+         "distinct feature names, kept for the process's life; 0: no cap (1000000)"},
+        {"port-file", "RIVULET_PORT_FILE", 0, &port_file, NULL, 0, 0, "PATH",
+         "write the bound port there once listening (none)"},
+        {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000, "MS",
+         "tests only: learns of events with a feature `slow` take this long (0)"},
     };
     size_t nf = sizeof flags / sizeof flags[0];
     for (size_t i = 0; i < nf; i++) {
@@ -110,7 +136,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
             continue;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(USAGE, stdout);
+            usage(stdout, flags, nf);
             return 1;
         }
         size_t k = 0;
@@ -128,7 +154,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
             }
         }
         if (k == nf) {
-            fprintf(stderr, "rivulet serve: unknown or incomplete flag '%s'\n%s", a, USAGE);
+            fprintf(stderr, "rivulet serve: unknown or incomplete flag '%s'\nTry 'rivulet serve --help'.\n", a);
             return -1;
         }
         if (apply(&flags[k], value) != 0)
@@ -146,7 +172,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->host = host;
     c->port = (int)port;
     c->db = db;
-    c->threads = (int)threads;
+    c->max_connections = (int)max_connections;
     c->workers = workers > 0 ? (int)workers : 1;
     c->token = token && *token ? token : NULL;
     c->max_body = (size_t)max_body;
@@ -157,7 +183,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->sse_keepalive_ms = (int)keepalive;
     /* streams never time out nor give way at the cap (deadline.c): by default
      * they may take half the connections, so the API stays reachable */
-    c->max_streams = max_streams >= 0 ? (int)max_streams : (int)(threads + 1) / 2;
+    c->max_streams = max_streams >= 0 ? (int)max_streams : (int)(max_connections + 1) / 2;
     c->port_file = port_file;
     c->max_family_keys = (size_t)max_keys;
     c->max_feature_names = (size_t)max_names;
