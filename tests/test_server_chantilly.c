@@ -240,3 +240,23 @@ Test(server_chantilly, reals_are_spelled_as_pythons_repr)
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
+
+/* Chantilly's README uploads pickle.dumps(model); rivulet takes definitions,
+ * and a client that still sends a pickle is told what to send instead. */
+Test(server_chantilly, a_pickled_model_is_refused_with_what_to_send)
+{
+    test_server ts;
+    server_start(&ts);
+    post_status(&ts, "/api/init", "{\"flavor\": \"regression\"}", 201);
+    http_resp r;
+    /* pickle protocol 4's opening bytes (no NUL, for the C string body) */
+    POST("/api/model/pickled", "\x80\x04\x95\x2b\x01\x01\x01\x01\x01\x01\x01\x8c\x05river", &r);
+    expect_text(&r, "The body is a Python pickle, which rivulet does not load: send the model's definition"
+                    " as text instead, e.g. 'preprocessing.StandardScaler() | linear_model.LinearRegression()'.");
+    http_free(&r);
+    GET("/api/models", &r);
+    cr_assert_null(strstr(r.body, "pickled"), "%s", r.body);
+    http_free(&r);
+    server_stop(&ts, SIGTERM);
+    server_cleanup(&ts);
+}

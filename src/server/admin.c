@@ -285,6 +285,12 @@ static void model_post(rv_server *s, const char *name, const rv_req *req, rv_res
     }
     if (req->body_len == 0)
         return rv_resp_message(resp, 400, "The body is empty: send a model definition or snapshot.");
+    /* Chantilly took pickle.dumps(model): a client written for it sends one */
+    const unsigned char *b = (const unsigned char *)req->body;
+    if (req->body_len >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+        return rv_resp_message(resp, 400, "The body is a Python pickle, which rivulet does not load: send the"
+                                          " model's definition as text instead, e.g."
+                                          " 'preprocessing.StandardScaler() | linear_model.LinearRegression()'.");
     rv_error err = {0};
     rv_object *m = rv_engine_load(req->body, req->body_len, &err);
     if (!m)
