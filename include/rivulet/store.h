@@ -88,8 +88,11 @@ typedef rv_status (*rv_store_kept_fn)(void *ctx, const char *id, const void *p, 
                                       int64_t expires);
 rv_status rv_store_each_kept(rv_store *s, rv_store_kept_fn fn, void *ctx, rv_error *err);
 
-/* Deletes log events with seq <= upto (covered by every checkpoint). */
+/* Lets go of log events with seq <= upto (covered by every checkpoint): the
+ * store drops them a segment at a time, so some may still be read back. */
 uint64_t rv_store_trim(rv_store *s, uint64_t upto);
+/* Tests only: packs per log segment (default 1024), to see segments turn. */
+void rv_store_set_segment_rows(rv_store *s, unsigned rows);
 /* The largest sequence number handed out so far. */
 uint64_t rv_store_last_seq(rv_store *s);
 

@@ -305,6 +305,7 @@ typedef struct rv_config {
     size_t max_family_keys; /* a learn creating key n + 1 of a family is refused (0 = unlimited) */
     size_t max_feature_names; /* a request naming feature n + 1 of the process is refused (0 = unlimited) */
     int test_learn_delay_ms; /* tests only: learns of events with a feature 'slow' sleep this long */
+    unsigned test_segment_rows; /* tests only: commits per log segment (0: the store's) */
     int sse_keepalive_ms;
     int max_streams;      /* open event streams at most (0 = no limit) */
     int verbose;          /* log each request (never the token) */

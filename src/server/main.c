@@ -85,7 +85,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
 {
     long port = 5000, max_connections = 256, max_body = 64l << 20, timeout = 30, ttl = 604800,
          every = 10000, max_keys = 0, keepalive = 15000, delay = 0, workers = default_workers(),
-         max_kept = 1000000, max_names = 1000000, max_streams = -1;
+         max_kept = 1000000, max_names = 1000000, max_streams = -1, segment_rows = 0;
     const char *host = "127.0.0.1", *db = "./rivulet.db", *token = NULL, *port_file = NULL;
     const flag flags[] = {
         {"host", "RIVULET_HOST", 0, &host, NULL, 0, 0, "H", "address to bind, IPv4 or IPv6 (127.0.0.1)"},
@@ -120,6 +120,8 @@ static int parse_flags(rv_config *c, int argc, char **argv)
          "write the bound port there once listening (none)"},
         {"test-slow-learn-ms", "RIVULET_TEST_SLOW_LEARN_MS", 1, NULL, &delay, 0, 60000, "MS",
          "tests only: learns of events with a feature `slow` take this long (0)"},
+        {"test-log-segment-rows", "RIVULET_TEST_LOG_SEGMENT_ROWS", 1, NULL, &segment_rows, 0, 1l << 30, "N",
+         "tests only: commits per log segment, so that they turn sooner (1024)"},
     };
     size_t nf = sizeof flags / sizeof flags[0];
     for (size_t i = 0; i < nf; i++) {
@@ -188,7 +190,16 @@ static int parse_flags(rv_config *c, int argc, char **argv)
     c->max_family_keys = (size_t)max_keys;
     c->max_feature_names = (size_t)max_names;
     c->test_learn_delay_ms = (int)delay;
+    c->test_segment_rows = (unsigned)segment_rows;
     return 0;
+}
+
+static rv_status open_store(rv_server *s, rv_error *err)
+{
+    rv_status st = rv_store_open(s->cfg.db, &s->store, err);
+    if (st == RV_OK && s->cfg.test_segment_rows)
+        rv_store_set_segment_rows(s->store, s->cfg.test_segment_rows);
+    return st;
 }
 
 /* Replaced whole, so a reader polling for it never sees half a number. */
@@ -231,7 +242,7 @@ int rv_serve_main(int argc, char **argv)
     int status = 1;
     if (!s->sse_events || !s->sse_metrics)
         fprintf(stderr, "rivulet serve: out of memory\n");
-    else if (rv_store_open(s->cfg.db, &s->store, &err) != RV_OK)
+    else if (open_store(s, &err) != RV_OK)
         fprintf(stderr, "rivulet serve: cannot open %s: %s\n", s->cfg.db, err.message);
     else if (rv_state_open(s, &err) != RV_OK)
         fprintf(stderr, "rivulet serve: cannot restore %s: %s\n", s->cfg.db, err.message);
