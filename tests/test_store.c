@@ -199,7 +199,7 @@ Test(store, a_trim_empties_whole_log_segments_and_events_stay_in_order)
     rv_store *s = open_store();
     rv_store_set_segment_rows(s, 2);
     uint64_t t[13];
-    char body[8];
+    char body[16];
     for (int i = 1; i <= 10; i++) { /* one commit, so one pack row, each */
         snprintf(body, sizeof body, "e%d", i);
         wait_ok(s, t[i] = rv_store_append(s, "m", body, strlen(body)));
