@@ -397,6 +397,10 @@ Test(server, batch_lines_fail_alone)
     cr_assert_not_null(strstr(r.body, "The line is not valid JSON: invalid token near 'not'."), "%s", r.body);
     cr_assert_not_null(strstr(r.body, "not JSON numbers: send a missing feature as null"), "%s", r.body);
     http_free(&r);
+    POST("/api/predict", "{\"features\": {\"NaN\": tru}}", &r); /* a NaN nearby is not the fault */
+    cr_assert_eq(r.status, 400);
+    cr_assert_null(strstr(r.body, "NaN and Infinity"), "%s", r.body);
+    http_free(&r);
     POST("/api/predict", "{\"features\": {\"x\": -Infinity}}", &r);
     cr_assert_eq(r.status, 400);
     cr_assert_not_null(strstr(r.body, "The body is not valid JSON: invalid token near '-' (NaN and"),

@@ -113,7 +113,7 @@ rv_status rv_buf_vprintf(rv_buf *b, const char *fmt, va_list ap);
 rv_status rv_buf_put_double(rv_buf *b, double x);
 /* Python repr of a float: like rv_buf_put_double but "1.0" rather than "1". */
 rv_status rv_buf_put_pyfloat(rv_buf *b, double x);
-/* The same into out (cap >= 32); returns its length. */
+/* Python's repr(x) into out (cap >= 32), e.g. 0.1, 3.0, 1e-05, 1e+16; returns its length. */
 int rv_format_pyfloat(char *out, size_t cap, double x);
 /* Python-style quoted string literal ('abc', with escapes). */
 rv_status rv_buf_put_pystr(rv_buf *b, const char *s, size_t len);

@@ -7,6 +7,7 @@
  * fails cleanly instead of reading past the end or allocating without bound. */
 #include "rivulet/core.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,12 +104,68 @@ rv_status rv_buf_put_double(rv_buf *b, double x)
     return rv_buf_put(b, tmp, (size_t)n);
 }
 
+/* x in %e form with the fewest significant digits that read back exactly:
+ * 15, 16 or 17 for normal numbers (trailing zeros are trimmed later, which
+ * gives anything shorter than 15), any count from 1 for subnormals. */
+static void shortest_e(char *out, size_t cap, double x)
+{
+    int from = fabs(x) < DBL_MIN && x != 0 ? 1 : 15;
+    for (int digits = from; digits <= 17; digits++) {
+        snprintf(out, cap, "%.*e", digits - 1, x);
+        if (strtod(out, NULL) == x)
+            return;
+    }
+}
+
+/* Python's repr of a float (Python/pystrtod.c, mode 'r'): those digits in
+ * fixed notation when the decimal point falls between 4 places left of the
+ * first digit and 16 right of it, with ".0" if integral; else as d.ddde-05,
+ * d.ddde+16 (a sign and at least two exponent digits). */
 int rv_format_pyfloat(char *out, size_t cap, double x)
 {
-    int n = format_double(out, cap, x);
-    if (isfinite(x) && !strpbrk(out, ".e"))
-        n += snprintf(out + n, cap - (size_t)n, ".0");
-    return n;
+    if (!isfinite(x))
+        return format_double(out, cap, x);
+    char e[40], digits[24], t[400];
+    shortest_e(e, sizeof e, x);
+    const char *q = e + (e[0] == '-');
+    int nd = 0;
+    for (; *q && *q != 'e' && nd < 20; q++)
+        if (*q != '.')
+            digits[nd++] = *q;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    int exp10 = *q == 'e' ? atoi(q + 1) : 0, decpt = exp10 + 1;
+    size_t n = 0;
+    if (signbit(x))
+        t[n++] = '-';
+    if (decpt <= -4 || decpt > 16) {
+        t[n++] = digits[0];
+        if (nd > 1) {
+            t[n++] = '.';
+            memcpy(t + n, digits + 1, (size_t)nd - 1);
+            n += (size_t)nd - 1;
+        }
+        n += (size_t)snprintf(t + n, sizeof t - n, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+    } else if (decpt <= 0) {
+        t[n++] = '0';
+        t[n++] = '.';
+        for (int i = decpt; i < 0; i++)
+            t[n++] = '0';
+        memcpy(t + n, digits, (size_t)nd);
+        n += (size_t)nd;
+    } else {
+        for (int i = 0; i < decpt || i < nd; i++) {
+            if (i == decpt)
+                t[n++] = '.';
+            t[n++] = i < nd ? digits[i] : '0';
+        }
+        if (decpt >= nd) {
+            t[n++] = '.';
+            t[n++] = '0';
+        }
+    }
+    t[n] = '\0';
+    return snprintf(out, cap, "%s", t);
 }
 
 rv_status rv_buf_put_pyfloat(rv_buf *b, double x)

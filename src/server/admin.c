@@ -42,56 +42,59 @@ void rv_resp_clear(rv_resp *r)
 
 /* jansson spells every real with 17 significant digits (0.1 as
  * 0.10000000000000001). Both read back as the same double, but Python's
- * json and River print the shortest spelling that does (repr), and so do
- * we: each real outside strings is rewritten in place, never longer. Integers
- * are left alone, so counts stay exact. Returns the new length. */
-size_t rv_json_shorten_reals(char *t, size_t n)
+ * json and River print repr's spelling (the shortest that reads back), and
+ * so do we: out gets text with each real outside strings respelt; integers
+ * are left alone, so counts stay exact. */
+rv_status rv_json_respell_reals(const char *t, size_t n, rv_buf *out)
 {
-    size_t r = 0, w = 0;
+    size_t r = 0;
     while (r < n) {
-        char c = t[r];
-        if (c == '"') {
-            t[w++] = t[r++];
-            while (r < n && t[r] != '"') {
-                if (t[r] == '\\' && r + 1 < n)
-                    t[w++] = t[r++];
-                t[w++] = t[r++];
-            }
-            if (r < n)
-                t[w++] = t[r++];
-            continue;
-        }
-        if (c != '-' && (c < '0' || c > '9')) {
-            t[w++] = t[r++];
-            continue;
-        }
         size_t from = r;
+        if (t[r] == '"') {
+            for (r++; r < n && t[r] != '"'; r++)
+                if (t[r] == '\\' && r + 1 < n)
+                    r++;
+            if (r < n)
+                r++;
+            rv_buf_put(out, t + from, r - from);
+            continue;
+        }
+        if (t[r] != '-' && (t[r] < '0' || t[r] > '9')) {
+            for (; r < n && t[r] != '"' && t[r] != '-' && (t[r] < '0' || t[r] > '9'); r++)
+                ;
+            rv_buf_put(out, t + from, r - from);
+            continue;
+        }
         int real = 0;
         for (; r < n && t[r] && strchr("+-0123456789.eE", t[r]); r++)
             real |= t[r] == '.' || t[r] == 'e' || t[r] == 'E';
+        char tok[64], num[48];
         size_t len = r - from;
-        char tok[64], out[48];
-        int m = -1;
         if (real && len < sizeof tok) {
             memcpy(tok, t + from, len);
             tok[len] = '\0';
-            m = rv_format_pyfloat(out, sizeof out, strtod(tok, NULL));
-        }
-        if (m > 0 && (size_t)m <= len)
-            memcpy(t + w, out, (size_t)m);
-        else
-            memmove(t + w, t + from, (size_t)(m = (int)len));
-        w += (size_t)m;
+            rv_buf_put(out, num, (size_t)rv_format_pyfloat(num, sizeof num, strtod(tok, NULL)));
+        } else
+            rv_buf_put(out, t + from, len);
     }
-    return w;
+    return out->oom ? RV_ENOMEM : RV_OK;
 }
 
 char *rv_json_text(const json_t *j)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
-    if (text)
-        text[rv_json_shorten_reals(text, strlen(text))] = '\0';
-    return text;
+    char *raw = json_dumps(j, JSON_COMPACT);
+    if (!raw)
+        return NULL;
+    rv_buf b;
+    rv_buf_init(&b);
+    rv_status st = rv_json_respell_reals(raw, strlen(raw), &b);
+    free(raw);
+    if (st != RV_OK) {
+        rv_buf_free(&b);
+        return NULL;
+    }
+    rv_buf_cstr(&b);
+    return b.data; /* the buffer's own allocation, now the caller's */
 }
 
 /* Encodes straight into the body (no intermediate string to copy); any
@@ -101,13 +104,15 @@ void rv_resp_json(rv_resp *r, int status, json_t *j)
     r->status = status;
     r->content_type = "application/json";
     rv_buf_reset(&r->body);
-    if (!j || json_dump_callback(j, dump_to_buf, &r->body, JSON_COMPACT | JSON_ENCODE_ANY) != 0
-        || r->body.oom) {
+    rv_buf raw;
+    rv_buf_init(&raw);
+    if (!j || json_dump_callback(j, dump_to_buf, &raw, JSON_COMPACT | JSON_ENCODE_ANY) != 0 || raw.oom
+        || rv_json_respell_reals(raw.data, raw.len, &r->body) != RV_OK) {
         rv_buf_free(&r->body);
         rv_buf_init(&r->body);
         rv_buf_puts(&r->body, "{}");
-    } else
-        r->body.len = rv_json_shorten_reals(r->body.data, r->body.len);
+    }
+    rv_buf_free(&raw);
     json_decref(j);
 }
 
@@ -171,16 +176,15 @@ void rv_resp_error(rv_resp *r, const rv_error *err)
 
 /* Why jansson refused text, for a client to act on. Python's json module
  * writes float('nan') (a pandas missing value) as NaN, and infinities as
- * Infinity, which are not JSON: say what to send instead. jansson names only
- * the token's first character for -Infinity, so look at the text itself. */
+ * Infinity, which are not JSON: say what to send instead. jansson names the
+ * token it refused, but only "-" for -Infinity, whose rest is at position. */
 void rv_json_problem(const json_error_t *e, const char *text, size_t len, char *out, size_t cap)
 {
-    size_t at = e->position > 0 ? (size_t)e->position : 0, from = at > 10 ? at - 10 : 0;
-    int nonfinite = 0;
-    if (strncmp(e->text, "invalid token", 13) == 0)
-        for (size_t i = from; i < len && i < at + 10 && !nonfinite; i++)
-            nonfinite = (len - i >= 3 && memcmp(text + i, "NaN", 3) == 0)
-                        || (len - i >= 8 && memcmp(text + i, "Infinity", 8) == 0);
+    size_t at = e->position > 0 ? (size_t)e->position : 0;
+    int nonfinite = strcmp(e->text, "invalid token near 'NaN'") == 0
+                    || strcmp(e->text, "invalid token near 'Infinity'") == 0
+                    || (strcmp(e->text, "invalid token near '-'") == 0 && at <= len && len - at >= 8
+                        && memcmp(text + at, "Infinity", 8) == 0);
     if (strstr(e->text, "JSON_ALLOW_NUL"))
         snprintf(out, cap, "a string holds \\u0000");
     else if (nonfinite)

@@ -62,9 +62,9 @@ void rv_resp_message(rv_resp *r, int status, const char *fmt, ...) __attribute__
 /* {"message": msg}, with any byte of msg that is not UTF-8 (a cut character,
  * a client's bytes) spelled '?', so that the message is never lost. */
 json_t *rv_json_message(const char *msg);
-/* Reals in JSON text respelt shortest, as Python's repr (admin.c). */
-size_t rv_json_shorten_reals(char *text, size_t len);
-/* json_dumps, compact, with rv_json_shorten_reals; free() it. */
+/* JSON text into out with each real respelt as Python's repr (admin.c). */
+rv_status rv_json_respell_reals(const char *text, size_t len, rv_buf *out);
+/* json_dumps, compact, with reals as Python's repr; free() it. */
 char *rv_json_text(const json_t *j);
 /* Why jansson refused a text (a body or a batch line), with a hint for NaN. */
 void rv_json_problem(const json_error_t *e, const char *text, size_t len, char *out, size_t cap);
