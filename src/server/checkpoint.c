@@ -295,9 +295,13 @@ uint64_t rv_ckpt_write(rv_server *s, rv_model_entry *e)
 {
     rv_buf blob;
     rv_buf_init(&blob);
-    uint64_t t = 0;
+    uint64_t t = 0, low_before = e->ckpt_low;
     if (rv_ckpt_build(s, e, &blob, NULL) == RV_OK)
         t = rv_store_put_checkpoint(s->store, e->name, NULL, 0, blob.data, blob.len, e->ckpt_low);
+    if (!t) { /* not queued (out of memory): the log must keep what the stored checkpoint lacks */
+        e->ckpt_low = low_before;
+        atomic_fetch_add(&e->since_n, 1);
+    }
     rv_buf_free(&blob);
     return t;
 }

@@ -52,11 +52,14 @@ static int parse_num(const char *text, long lo, long hi, long *out)
     return 0;
 }
 
-static int apply(const flag *f, const char *value)
+static int apply(const flag *f, const char *value, int from_env)
 {
-    if (!f->help) /* rivulet eval and m5 demo take --threads for threads */
-        fprintf(stderr, "rivulet serve: --%s (%s) is the older name of --max-connections, a cap on open"
-                        " connections; worker threads are --workers\n", f->name, f->env);
+    if (!f->help && from_env) /* rivulet eval and m5 demo take --threads for threads */
+        fprintf(stderr, "rivulet serve: %s is the older name of RIVULET_MAX_CONNECTIONS, a cap on open"
+                        " connections; worker threads are RIVULET_WORKERS\n", f->env);
+    else if (!f->help)
+        fprintf(stderr, "rivulet serve: --%s is the older name of --max-connections, a cap on open"
+                        " connections; worker threads are --workers\n", f->name);
     if (!f->is_num) {
         *f->str = value;
         return 0;
@@ -128,7 +131,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
         const char *env = getenv(flags[i].env);
         /* an empty variable counts as unset, but for the token: RIVULET_TOKEN=
          * is refused below rather than silently run without one */
-        if (env && (*env || flags[i].str == &token) && apply(&flags[i], env) != 0)
+        if (env && (*env || flags[i].str == &token) && apply(&flags[i], env, 1) != 0)
             return -1;
     }
     for (int i = 1; i < argc; i++) {
@@ -159,7 +162,7 @@ static int parse_flags(rv_config *c, int argc, char **argv)
             fprintf(stderr, "rivulet serve: unknown or incomplete flag '%s'\nTry 'rivulet serve --help'.\n", a);
             return -1;
         }
-        if (apply(&flags[k], value) != 0)
+        if (apply(&flags[k], value, 0) != 0)
             return -1;
     }
     /* RIVULET_TOKEN="$UNSET_VAR" must not turn the guard off unnoticed, and

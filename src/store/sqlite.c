@@ -109,7 +109,7 @@ struct rv_store {
     sqlite3_stmt *st[8];
     sqlite3_stmt *append[SEGMENTS], *clear[SEGMENTS];
     struct segment {
-        uint64_t rows, first, last; /* pack rows, and the seqs of its first and last */
+        uint64_t rows, first, last; /* pack rows (any: UINT32_MAX), seqs of the first and last */
     } seg[SEGMENTS];              /* under dbmu, like the connection */
     int cur;                      /* the segment appends go to */
     uint64_t segment_rows;        /* SEGMENT_ROWS, or a test's */
@@ -499,12 +499,18 @@ static rv_status load_counter(rv_store *s, rv_error *err)
     return st;
 }
 
+/* A table's extent from its first and last seq (two B-tree descents, where
+ * count(*) would read a large log from before the tables whole). Its rows
+ * are not counted: a table holding any counts as full, so appends move on
+ * from it at the first chance, which costs nothing. */
 static int segment_row(void *c, sqlite3_stmt *st)
 {
     struct segment *g = c;
-    g->rows = (uint64_t)sqlite3_column_int64(st, 0);
-    g->first = (uint64_t)sqlite3_column_int64(st, 1);
-    g->last = (uint64_t)sqlite3_column_int64(st, 2);
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+        return RV_OK;
+    g->first = (uint64_t)sqlite3_column_int64(st, 0);
+    g->last = (uint64_t)sqlite3_column_int64(st, 1);
+    g->rows = UINT32_MAX;
     return RV_OK;
 }
 
@@ -521,7 +527,8 @@ static rv_status open_segments(rv_store *s, rv_error *err)
         snprintf(sql, sizeof sql, "DELETE FROM %s", SEGMENT[k]);
         if (sqlite3_prepare_v2(s->db, sql, -1, &s->clear[k], NULL) != SQLITE_OK)
             return sql_fail(s, err, "preparing statements");
-        snprintf(sql, sizeof sql, "SELECT count(*), min(seq), max(seq) FROM %s WHERE ?1 = ?1", SEGMENT[k]);
+        snprintf(sql, sizeof sql, "SELECT (SELECT min(seq) FROM %s), (SELECT max(seq) FROM %s) WHERE ?1 = ?1",
+                 SEGMENT[k], SEGMENT[k]);
         rv_status st = each_row(s, sql, 0, segment_row, &s->seg[k], err);
         if (st != RV_OK)
             return st;
@@ -661,11 +668,11 @@ const char *rv_store_engine(const rv_store *s)
  * Reads share the committer's connection, serialized by dbmu. The server
  * reads at startup; at run time it serves from memory. */
 
-static rv_status each_row(rv_store *s, const char *sql, int64_t arg, int (*row)(void *, sqlite3_stmt *),
-                          void *ctx, rv_error *err)
+/* The caller holds dbmu. */
+static rv_status each_row_locked(rv_store *s, const char *sql, int64_t arg,
+                                 int (*row)(void *, sqlite3_stmt *), void *ctx, rv_error *err)
 {
     sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&s->dbmu);
     rv_status status = RV_OK;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
         status = sql_fail(s, err, "reading the store");
@@ -679,9 +686,17 @@ static rv_status each_row(rv_store *s, const char *sql, int64_t arg, int (*row)(
             status = sql_fail(s, err, "reading the store");
     }
     sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->dbmu);
     if (status != RV_OK && err && err->code == RV_OK)
         rv_error_set(err, status, "reading the store was interrupted");
+    return status;
+}
+
+static rv_status each_row(rv_store *s, const char *sql, int64_t arg, int (*row)(void *, sqlite3_stmt *),
+                          void *ctx, rv_error *err)
+{
+    pthread_mutex_lock(&s->dbmu);
+    rv_status status = each_row_locked(s, sql, arg, row, ctx, err);
+    pthread_mutex_unlock(&s->dbmu);
     return status;
 }
 
@@ -770,20 +785,20 @@ rv_status rv_store_each_event(rv_store *s, uint64_t after, rv_store_event_fn fn,
 {
     struct event_ctx e = {fn, ctx, after};
     int order[SEGMENTS], n = 0;
-    pthread_mutex_lock(&s->dbmu);
+    pthread_mutex_lock(&s->dbmu); /* no commit between the tables, so one consistent read */
     for (int k = 0; k < SEGMENTS; k++) {
         int at = n++;
         for (; at > 0 && s->seg[order[at - 1]].first > s->seg[k].first; at--)
             order[at] = order[at - 1];
         order[at] = k;
     }
-    pthread_mutex_unlock(&s->dbmu);
     rv_status st = RV_OK;
     for (int i = 0; i < n && st == RV_OK; i++) {
         char sql[96];
         snprintf(sql, sizeof sql, "SELECT seq, model, body FROM %s WHERE seq > ?1 ORDER BY seq", SEGMENT[order[i]]);
-        st = each_row(s, sql, (int64_t)after, event_row, &e, err);
+        st = each_row_locked(s, sql, (int64_t)after, event_row, &e, err);
     }
+    pthread_mutex_unlock(&s->dbmu);
     return st;
 }
 
