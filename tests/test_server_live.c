@@ -330,7 +330,8 @@ Test(server, connections_opened_together_are_spread_over_the_workers, .timeout =
     }
     double took = now_s() - t0;
     cr_assert_geq(took, 3 * HOLD_MS / 1000.0 - 0.05, "took %.2f s: the holds did not hold", took);
-    cr_assert_lt(took, 4.5 * HOLD_MS / 1000.0, "took %.2f s: one worker served most connections", took);
+    /* five on one worker cannot take less than 5 holds (2.5 s); 4 and 2 take 2.0 s */
+    cr_assert_lt(took, 4.9 * HOLD_MS / 1000.0, "took %.2f s: one worker served most connections", took);
     server_stop(&ts, SIGTERM);
     server_cleanup(&ts);
 }
