@@ -80,20 +80,34 @@ rv_status rv_json_respell_reals(const char *t, size_t n, rv_buf *out)
     return out->oom ? RV_ENOMEM : RV_OK;
 }
 
+/* jansson writes every real with a '.' or an 'e' (so that it reads back as
+ * a real): text with neither, such as a learn's {}, is left as it is. */
+static rv_status respell_buf(rv_buf *b)
+{
+    if (!b->len || (!memchr(b->data, '.', b->len) && !memchr(b->data, 'e', b->len)
+                    && !memchr(b->data, 'E', b->len)))
+        return RV_OK;
+    rv_buf out;
+    rv_buf_init(&out);
+    rv_status st = rv_json_respell_reals(b->data, b->len, &out);
+    if (st != RV_OK) {
+        rv_buf_free(&out);
+        return st;
+    }
+    rv_buf_free(b);
+    *b = out;
+    return RV_OK;
+}
+
 char *rv_json_text(const json_t *j)
 {
-    char *raw = json_dumps(j, JSON_COMPACT);
-    if (!raw)
-        return NULL;
     rv_buf b;
     rv_buf_init(&b);
-    rv_status st = rv_json_respell_reals(raw, strlen(raw), &b);
-    free(raw);
-    if (st != RV_OK) {
+    if (json_dump_callback(j, dump_to_buf, &b, JSON_COMPACT) != 0 || b.oom || respell_buf(&b) != RV_OK
+        || !rv_buf_cstr(&b)[0]) { /* "" only when out of memory */
         rv_buf_free(&b);
         return NULL;
     }
-    rv_buf_cstr(&b);
     return b.data; /* the buffer's own allocation, now the caller's */
 }
 
@@ -104,15 +118,12 @@ void rv_resp_json(rv_resp *r, int status, json_t *j)
     r->status = status;
     r->content_type = "application/json";
     rv_buf_reset(&r->body);
-    rv_buf raw;
-    rv_buf_init(&raw);
-    if (!j || json_dump_callback(j, dump_to_buf, &raw, JSON_COMPACT | JSON_ENCODE_ANY) != 0 || raw.oom
-        || rv_json_respell_reals(raw.data, raw.len, &r->body) != RV_OK) {
+    if (!j || json_dump_callback(j, dump_to_buf, &r->body, JSON_COMPACT | JSON_ENCODE_ANY) != 0
+        || r->body.oom || respell_buf(&r->body) != RV_OK) {
         rv_buf_free(&r->body);
         rv_buf_init(&r->body);
         rv_buf_puts(&r->body, "{}");
     }
-    rv_buf_free(&raw);
     json_decref(j);
 }
 

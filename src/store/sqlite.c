@@ -118,11 +118,8 @@ struct rv_store {
     void *notify_ctx;
 };
 
+/* The log's tables are made by open_segments. */
 static const char *const SCHEMA =
-    "CREATE TABLE IF NOT EXISTS log(seq INTEGER PRIMARY KEY, model TEXT NOT NULL, body BLOB);"
-    "CREATE TABLE IF NOT EXISTS log1(seq INTEGER PRIMARY KEY, model TEXT NOT NULL, body BLOB);"
-    "CREATE TABLE IF NOT EXISTS log2(seq INTEGER PRIMARY KEY, model TEXT NOT NULL, body BLOB);"
-    "CREATE TABLE IF NOT EXISTS log3(seq INTEGER PRIMARY KEY, model TEXT NOT NULL, body BLOB);"
     "CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, def BLOB, snap BLOB,"
     " last_seq INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS kept(id TEXT PRIMARY KEY, body BLOB, expires INTEGER);"
@@ -134,8 +131,7 @@ static const char *const STMTS[] = {
     [OP_KEEP] = "INSERT OR REPLACE INTO kept(id, body, expires) VALUES(?2, ?3, ?1)",
     [OP_FORGET] = "DELETE FROM kept WHERE id = ?2",
     [OP_META] = "INSERT OR REPLACE INTO meta(key, val) VALUES(?2, ?3)",
-    [OP_RESET] = "DELETE FROM log; DELETE FROM log1; DELETE FROM log2; DELETE FROM log3;"
-                 " DELETE FROM models; DELETE FROM kept; DELETE FROM meta WHERE key != 'seq'",
+    [OP_RESET] = "DELETE FROM models; DELETE FROM kept; DELETE FROM meta WHERE key != 'seq'", /* and the log */
 };
 
 /* ===== Committer ===== */
@@ -178,7 +174,8 @@ static const op *run_pack(rv_store *s, const op *o, int *rc)
     return o;
 }
 
-/* Empties every segment whose rows all have seq <= upto (the top of the file). */
+/* Empties every segment whose rows all have seq <= upto (the top of the
+ * file); UINT64_MAX empties the whole log. */
 static int trim_segments(rv_store *s, uint64_t upto)
 {
     for (int k = 0; k < SEGMENTS; k++) {
@@ -198,12 +195,8 @@ static int run_op(rv_store *s, const op *o)
     if (o->kind == OP_TRIM)
         return trim_segments(s, (uint64_t)o->num);
     if (o->kind == OP_RESET) {
-        int rc = sqlite3_exec(s->db, STMTS[OP_RESET], NULL, NULL, NULL);
-        if (rc == SQLITE_OK) {
-            memset(s->seg, 0, sizeof s->seg);
-            s->cur = 0;
-        }
-        return rc;
+        int rc = trim_segments(s, UINT64_MAX);
+        return rc == SQLITE_OK ? sqlite3_exec(s->db, STMTS[OP_RESET], NULL, NULL, NULL) : rc;
     }
     sqlite3_stmt *st = s->st[o->kind];
     sqlite3_reset(st);
@@ -514,13 +507,17 @@ static int segment_row(void *c, sqlite3_stmt *st)
     return RV_OK;
 }
 
-/* Each segment's statements and extent; appends resume in the segment that
- * holds the last seq. */
+/* Each segment's table (made here, from SEGMENT), statements and extent;
+ * appends resume in the segment that holds the last seq. */
 static rv_status open_segments(rv_store *s, rv_error *err)
 {
     s->segment_rows = SEGMENT_ROWS;
     for (int k = 0; k < SEGMENTS; k++) {
         char sql[128];
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s(seq INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+                 " body BLOB)", SEGMENT[k]);
+        if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return sql_fail(s, err, "creating the log");
         snprintf(sql, sizeof sql, "INSERT INTO %s(seq, model, body) VALUES(?1, ?2, ?3)", SEGMENT[k]);
         if (sqlite3_prepare_v2(s->db, sql, -1, &s->append[k], NULL) != SQLITE_OK)
             return sql_fail(s, err, "preparing statements");
