@@ -272,17 +272,19 @@ static rv_status check_similar(void *ctx, uint64_t seq, const char *model, const
     return RV_OK;
 }
 
-/* SIMILAR events in one commit: lazy appends gather until the wait. */
+/* SIMILAR events in two commits of one session (lazy appends gather until
+ * the wait), so the committer compresses more than its first pack. */
 static void write_similar(void)
 {
     rv_store *s = open_store();
     char body[128];
-    for (int i = 0; i < SIMILAR - 1; i++) {
+    for (int i = 0; i < SIMILAR; i++) {
         similar_event(i, body, sizeof body);
-        rv_store_append_lazy(s, "m5", body, strlen(body));
+        if (i == SIMILAR / 2 - 1 || i == SIMILAR - 1)
+            wait_ok(s, rv_store_append(s, "m5", body, strlen(body)));
+        else
+            rv_store_append_lazy(s, "m5", body, strlen(body));
     }
-    similar_event(SIMILAR - 1, body, sizeof body);
-    wait_ok(s, rv_store_append(s, "m5", body, strlen(body)));
     rv_store_close(s);
 }
 
@@ -296,7 +298,7 @@ Test(store, a_pack_of_similar_events_is_stored_compressed_and_reads_back_exactly
     int rows = 0;
     long bytes = 0;
     cr_assert_eq(sscanf(got, "%d %ld", &rows, &bytes), 2, "%s", got);
-    cr_assert_eq(rows, 1, "one compressed pack row, got %s", got);
+    cr_assert_eq(rows, 2, "two compressed pack rows, got %s", got);
     long raw = 0; /* the pack's own encoding: per event u64 seq, u32 + model, u32 + body */
     char body[128];
     for (int i = 0; i < SIMILAR; i++) {
@@ -314,8 +316,48 @@ Test(store, a_pack_of_similar_events_is_stored_compressed_and_reads_back_exactly
     rv_store_close(s);
 }
 
-/* Rewrites the compressed pack's body through fn, with SQLite itself. */
-static void damage_pack(void (*fn)(unsigned char *p, int n))
+static unsigned char noise[300];
+
+typedef struct noise_seen {
+    int n, same;
+} noise_seen;
+
+static rv_status same_as_noise(void *ctx, uint64_t seq, const char *model, const void *p, size_t n)
+{
+    noise_seen *v = ctx;
+    v->n++;
+    v->same += strcmp(model, "m") == 0 && n == sizeof noise && memcmp(p, noise, n) == 0;
+    return RV_OK;
+}
+
+/* Bytes that deflate cannot shrink are stored as they are, and read back. */
+Test(store, a_pack_that_does_not_compress_is_stored_as_it_is)
+{
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < sizeof noise; i++) { /* xorshift32 */
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        noise[i] = (unsigned char)x;
+    }
+    rv_store *s = open_store();
+    wait_ok(s, rv_store_append(s, "m", noise, sizeof noise));
+    wait_ok(s, rv_store_append(s, "m", noise, sizeof noise)); /* after a pack stored plain, too */
+    rv_store_close(s);
+    char got[32];
+    sql_on_file("SELECT count(*) FROM log WHERE model = char(1) || 'pack'", got, sizeof got);
+    cr_assert_str_eq(got, "2");
+
+    s = open_store();
+    noise_seen v = {0};
+    rv_error err = {0};
+    cr_assert_eq(rv_store_each_event(s, 0, same_as_noise, &v, &err), RV_OK, "%s", err.message);
+    cr_assert_eq(v.n, 2);
+    cr_assert_eq(v.same, 2);
+    rv_store_close(s);
+}
+
+/* Rewrites the compressed pack's body through fn, which returns its new
+ * length (the buffer has 64 bytes to spare), with SQLite itself. */
+static void damage_pack(int (*fn)(unsigned char *p, int n))
 {
     sqlite3 *db;
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -325,10 +367,10 @@ static void damage_pack(void (*fn)(unsigned char *p, int n))
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     sqlite3_int64 seq = sqlite3_column_int64(st, 0);
     int n = sqlite3_column_bytes(st, 1);
-    unsigned char *p = malloc((size_t)n);
+    unsigned char *p = malloc((size_t)n + 64);
     memcpy(p, sqlite3_column_blob(st, 1), (size_t)n);
     sqlite3_finalize(st);
-    fn(p, n);
+    n = fn(p, n);
     cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE log SET body = ?1 WHERE seq = ?2", -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_blob(st, 1, p, n, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, seq);
@@ -338,9 +380,20 @@ static void damage_pack(void (*fn)(unsigned char *p, int n))
     free(p);
 }
 
-static void flip_a_byte(unsigned char *p, int n) { p[n / 2] ^= 0x40; }
-static void claim_4_gib(unsigned char *p, int n) { memset(p, 0xff, 4); }
-static void cut_short(unsigned char *p, int n) { memset(p + n - 8, 0, 8); }
+static void set_u32(unsigned char *p, uint32_t x)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(x >> (8 * i));
+}
+static uint32_t get_u32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static int flip_a_byte(unsigned char *p, int n) { p[n / 2] ^= 0x40; return n; }
+static int claim_4_gib(unsigned char *p, int n) { set_u32(p, UINT32_MAX); return n; }
+static int claim_one_more(unsigned char *p, int n) { set_u32(p, get_u32(p) + 1); return n; }
+static int claim_one_less(unsigned char *p, int n) { set_u32(p, get_u32(p) - 1); return n; }
+static int zero_the_check(unsigned char *p, int n) { memset(p + n - 4, 0, 4); return n; }
+static int cut_short(unsigned char *p, int n) { return n - 6; }
+static int trailing_bytes(unsigned char *p, int n) { memset(p + n, 0, 8); return n + 8; }
 
 static void expect_damage_reported(void)
 {
@@ -357,7 +410,8 @@ static void expect_damage_reported(void)
  * events made up from damaged bytes or an allocation a length field asks for. */
 Test(store, a_damaged_compressed_pack_is_reported_not_misread)
 {
-    void (*damage[])(unsigned char *, int) = {flip_a_byte, claim_4_gib, cut_short};
+    int (*damage[])(unsigned char *, int) = {flip_a_byte,    claim_4_gib, claim_one_more, claim_one_less,
+                                             zero_the_check, cut_short,   trailing_bytes};
     for (size_t k = 0; k < sizeof damage / sizeof *damage; k++) {
         teardown();
         setup();
@@ -379,6 +433,12 @@ Test(store, a_store_of_a_later_format_is_refused_and_an_older_one_stamped)
     rv_store_close(open_store());
     sql_on_file("PRAGMA user_version", got, sizeof got);
     cr_assert_str_eq(got, "1");
+
+    sql_on_file("PRAGMA user_version = -3", NULL, 0);
+    rv_store *neg = NULL;
+    rv_error neg_err = {0};
+    cr_assert_neq(rv_store_open(path, &neg, &neg_err), RV_OK);
+    cr_assert_not_null(strstr(neg_err.message, "format -3"), "%s", neg_err.message);
 
     sql_on_file("PRAGMA user_version = 9", NULL, 0);
     rv_store *s = NULL;

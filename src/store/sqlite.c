@@ -86,7 +86,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-enum { LAZY_MS = 20, LAZY_BYTES = 4 << 20, SEGMENTS = 4, SEGMENT_ROWS = 1024, PACKZ_MIN = 128 };
+enum { LAZY_MS = 20, LAZY_BYTES = 4 << 20, SEGMENTS = 4, SEGMENT_ROWS = 1024, PACKZ_MIN = 128,
+       PACK_KEEP = 8 << 20 };
 
 /* user_version of a store this build writes: 0 had no compressed packs. */
 enum { STORE_FORMAT = 1 };
@@ -217,6 +218,10 @@ static const op *run_pack(rv_store *s, const op *o, int *rc)
     *rc = sqlite3_step(st);
     sqlite3_reset(st);
     *rc = *rc == SQLITE_DONE ? SQLITE_OK : *rc;
+    if (b->cap > PACK_KEEP) { /* a day's batch need not stay allocated */
+        rv_buf_free(b);
+        rv_buf_free(&s->packz);
+    }
     if (*rc == SQLITE_OK) { /* a failed commit poisons the store: counts no longer matter */
         g->first = g->rows++ ? g->first : last;
         g->last = last;
@@ -640,18 +645,20 @@ static rv_status refuse_foreign(rv_store *s, const char *path, rv_error *err)
 static rv_status check_format(rv_store *s, const char *path, rv_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int version = -1;
+    int read = 0, version = 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW)
+        && sqlite3_step(st) == SQLITE_ROW) {
+        read = 1;
         version = sqlite3_column_int(st, 0);
+    }
     sqlite3_finalize(st);
-    if (version < 0)
+    if (!read)
         return sql_fail(s, err, path);
-    if (version > STORE_FORMAT)
+    if (version < 0 || version > STORE_FORMAT)
         return rv_error_set(err, RV_EINVAL,
-                            "%s was written by a newer rivulet (store format %d; this build reads up to %d):"
-                            " run that version, or restore the backup taken before the upgrade",
-                            path, version, STORE_FORMAT);
+                            "%s has store format %d, which this build does not know (it reads up to %d):"
+                            " a newer rivulet's store? run that version, or restore the backup taken"
+                            " before the upgrade", path, version, STORE_FORMAT);
     if (version == STORE_FORMAT)
         return RV_OK;
     char sql[48];
@@ -698,13 +705,14 @@ rv_status rv_store_open(const char *path, rv_store **out, rv_error *err)
     pthread_cond_init(&s->committed, NULL);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     rv_status st = RV_OK;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK)
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK
+        || sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK)
         st = sql_fail(s, err, path);
     else if ((st = lock_file(s, path, err)) == RV_OK && (st = refuse_foreign(s, path, err)) == RV_OK)
         st = check_format(s, path, err);
     if (st == RV_OK
-        && (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST;"
-                               " PRAGMA busy_timeout=5000;", NULL, NULL, NULL) != SQLITE_OK
+        && (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=FAST;",
+                         NULL, NULL, NULL) != SQLITE_OK
             || sqlite3_exec(s->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK))
         st = sql_fail(s, err, path);
     for (int k = OP_CHECKPOINT; st == RV_OK && k < OP_TRIM; k++)
@@ -828,8 +836,11 @@ struct event_ctx {
     rv_error *err;
 };
 
-/* Calls fn for each event of a pack with seq > after; a damaged pack ends
- * the read with RV_EIO rather than guessing. */
+/* What unpack and unpack_z return for a pack that does not read back:
+ * event_row reports it (RV_EIO) rather than guessing. */
+enum { DAMAGED = -1 };
+
+/* Calls fn for each event of a pack with seq > after. */
 static int unpack(struct event_ctx *e, const unsigned char *p, size_t n)
 {
     char model[4097];
@@ -841,7 +852,7 @@ static int unpack(struct event_ctx *e, const unsigned char *p, size_t n)
         const char *m = rv_reader_bytes(&in, &ml, sizeof model - 1);
         const char *body = rv_reader_bytes(&in, &bl, UINT32_MAX);
         if (in.status != RV_OK)
-            return RV_EIO;
+            return DAMAGED;
         memcpy(model, m, ml);
         model[ml] = '\0';
         if (seq > e->after) {
@@ -862,14 +873,14 @@ static int unpack_z(struct event_ctx *e, const unsigned char *p, size_t n)
     rv_reader_init(&in, p, n);
     uint32_t raw = rv_reader_u32(&in);
     if (in.status != RV_OK || raw == 0 || raw / 1032 > n)
-        return RV_EIO;
+        return DAMAGED;
     rv_buf_reset(&e->raw);
     if (rv_buf_reserve(&e->raw, raw) != RV_OK)
         return RV_ENOMEM;
     uLongf got = raw;
     uLong used = (uLong)(n - 4);
     if (uncompress2((Bytef *)e->raw.data, &got, p + 4, &used) != Z_OK || got != raw || used != n - 4)
-        return RV_EIO;
+        return DAMAGED;
     return unpack(e, (const unsigned char *)e->raw.data, raw);
 }
 
@@ -886,10 +897,10 @@ static int event_row(void *c, sqlite3_stmt *st)
         status = unpack_z(e, body, n);
     else
         return e->fn(e->ctx, (uint64_t)sqlite3_column_int64(st, 0), model, body, n);
-    if (status == RV_EIO && e->err && e->err->code == RV_OK)
-        rv_error_set(e->err, RV_EIO, "the store's log is damaged: the pack ending at seq %lld does not"
-                     " read back; restore a backup", (long long)sqlite3_column_int64(st, 0));
-    return status;
+    if (status != DAMAGED)
+        return status;
+    return rv_error_set(e->err, RV_EIO, "the store's log is damaged: the pack ending at seq %lld does not"
+                        " read back; restore a backup", (long long)sqlite3_column_int64(st, 0));
 }
 
 rv_status rv_store_each_event(rv_store *s, uint64_t after, rv_store_event_fn fn, void *ctx,
