@@ -576,6 +576,41 @@ static void feed(test_server *ts, int from, int to)
     }
 }
 
+/* a, killed and restarted, predicts bit for bit as b, never killed, and
+ * reports the same metrics; then both stop. */
+static void expect_same_then_stop(test_server *a, test_server *b)
+{
+    for (int i = 0; i < 5; i++) {
+        char body[100];
+        snprintf(body, sizeof body, "{\"features\": {\"x\": %d, \"z\": %d}}", i, 2 * i);
+        double pa = predict_num(a, body), pb = predict_num(b, body);
+        cr_assert_eq(memcmp(&pa, &pb, sizeof pa), 0, "probe %d: %.17g after kill -9, %.17g without", i,
+                     pa, pb);
+    }
+    http_resp ra, rb;
+    cr_assert_eq(http_json(a->port, "GET", "/api/metrics", NULL, &ra), 0);
+    cr_assert_eq(http_json(b->port, "GET", "/api/metrics", NULL, &rb), 0);
+    cr_assert_str_eq(ra.body, rb.body);
+    http_free(&ra);
+    http_free(&rb);
+    server_stop(a, SIGTERM);
+    server_stop(b, SIGTERM);
+    server_cleanup(a);
+    server_cleanup(b);
+}
+
+/* 40 learns in one request, so one commit: a pack the store compresses. */
+static void feed_batch(test_server *ts)
+{
+    char lines[40 * 100];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(lines + n, sizeof lines - n,
+                              "{\"ground_truth\": %d.75, \"features\": {\"x\": %d, \"z\": %d.5}}\n",
+                              (i * 5) % 11, i % 13, (i * 7) % 9);
+    learn_batch_ok(ts->port, lines, n);
+}
+
 /* The log's segments turn every 3 commits (one learn each here), so the
  * trims after checkpoints empty some and the replay reads across them. */
 Test(server, kill_9_loses_no_acknowledged_learn)
@@ -595,23 +630,28 @@ Test(server, kill_9_loses_no_acknowledged_learn)
     server_stop(&a, SIGKILL);
     server_start_args(&a, extra, 0);
     feed(&b, 0, 90);
-    for (int i = 0; i < 5; i++) {
-        char body[100];
-        snprintf(body, sizeof body, "{\"features\": {\"x\": %d, \"z\": %d}}", i, 2 * i);
-        double pa = predict_num(&a, body), pb = predict_num(&b, body);
-        cr_assert_eq(memcmp(&pa, &pb, sizeof pa), 0, "probe %d: %.17g after kill -9, %.17g without", i,
-                     pa, pb);
+    expect_same_then_stop(&a, &b);
+}
+
+/* No checkpoints, so a restart replays everything from the log, where a
+ * batch's learns are one compressed pack (one commit) between single ones. */
+Test(server, kill_9_replays_a_batch_from_its_compressed_pack)
+{
+    test_server a, b;
+    const char *extra[] = {"--checkpoint-every", "1000000000", NULL};
+    server_start_args(&a, extra, 1);
+    server_start_args(&b, extra, 1);
+    test_server *both[] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        init_flavor(both[k], "regression");
+        upload_or_skip(both[k], "m", REGRESSOR);
+        feed(both[k], 0, 5);
+        feed_batch(both[k]);
+        feed(both[k], 5, 10);
     }
-    http_resp ra, rb;
-    cr_assert_eq(http_json(a.port, "GET", "/api/metrics", NULL, &ra), 0);
-    cr_assert_eq(http_json(b.port, "GET", "/api/metrics", NULL, &rb), 0);
-    cr_assert_str_eq(ra.body, rb.body);
-    http_free(&ra);
-    http_free(&rb);
-    server_stop(&a, SIGTERM);
-    server_stop(&b, SIGTERM);
-    server_cleanup(&a);
-    server_cleanup(&b);
+    server_stop(&a, SIGKILL);
+    server_start_args(&a, extra, 0);
+    expect_same_then_stop(&a, &b);
 }
 
 /* Predicts that change a model (a creme-mode pipeline's scaler learns
