@@ -6,6 +6,7 @@
  *   models(name TEXT PRIMARY KEY, def BLOB, snap BLOB, last_seq INTEGER)
  *   kept(id TEXT PRIMARY KEY, body BLOB, expires INTEGER)
  *   meta(key TEXT PRIMARY KEY, val BLOB)       -- includes 'seq', the counter
+ *   format(version INTEGER)                    -- one row: STORE_FORMAT
  *
  * Group commit: writers append an op to a queue under a mutex and get a ticket
  * (a counter shared by all ops; a log event's seq is its ticket, so seqs only
@@ -56,8 +57,8 @@
  * 7 single learns (the benchmark's at 41,000/s), for about 2.5 us of the
  * committer's time per 700 bytes. Less to write to the WAL and copy to the
  * database lowered the learn p99 (BENCHMARKS.md). Stores that may hold
- * them say so in SQLite's user_version (STORE_FORMAT); a store of a later
- * format is refused rather than misread.
+ * them say so in the table format (STORE_FORMAT, check_format); a store of
+ * a later format is refused rather than misread.
  *
  * If a commit fails the store is poisoned: every later wait reports RV_EIO,
  * since acknowledging learns that might be lost would break the promise.
@@ -89,7 +90,8 @@
 enum { LAZY_MS = 20, LAZY_BYTES = 4 << 20, SEGMENTS = 4, SEGMENT_ROWS = 1024, PACKZ_MIN = 128,
        PACK_KEEP = 8 << 20 };
 
-/* user_version of a store this build writes: 0 had no compressed packs. */
+/* The format of a store this build writes (the table format); stores
+ * without that table, format 0, have no compressed packs. */
 enum { STORE_FORMAT = 1 };
 
 static const char *const SEGMENT[SEGMENTS] = {"log", "log1", "log2", "log3"};
@@ -622,7 +624,7 @@ static rv_status refuse_foreign(rv_store *s, const char *path, rv_error *err)
 {
     static const char *const SQL =
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
-        " AND name NOT IN ('log', 'log1', 'log2', 'log3', 'models', 'kept', 'meta') AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        " AND name NOT IN ('log', 'log1', 'log2', 'log3', 'models', 'kept', 'meta', 'format') AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
         " ORDER BY name LIMIT 1";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, SQL, -1, &st, NULL) != SQLITE_OK)
@@ -640,30 +642,42 @@ static rv_status refuse_foreign(rv_store *s, const char *path, rv_error *err)
     return status;
 }
 
-/* A store of a later format (user_version) would be misread: refused. An
- * older one is marked as this format, since compressed packs may follow. */
+/* The store's format is the one row of the table format. Builds from before
+ * it know no such table and refuse the store as another program's, where
+ * the builds of 2026-11-27 before compressed packs would have skipped those
+ * packs at replay, and checkpointed the models without their learns. This
+ * build refuses a format it does not know, and stamps an older store (no
+ * table) with its own, since compressed packs may follow. */
+static int format_row(void *c, sqlite3_stmt *st)
+{
+    *(int64_t *)c = sqlite3_column_int64(st, 0);
+    return RV_OK;
+}
+
 static rv_status check_format(rv_store *s, const char *path, rv_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int read = 0, version = 0;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK
-        && sqlite3_step(st) == SQLITE_ROW) {
-        read = 1;
-        version = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    if (!read)
-        return sql_fail(s, err, path);
+    int64_t tables = 0, version = 0;
+    rv_status st = each_row(s, "SELECT count(*) FROM sqlite_master WHERE name = 'format' AND ?1 = ?1", 0,
+                            format_row, &tables, err);
+    if (st == RV_OK && tables)
+        st = each_row(s, "SELECT version FROM format WHERE ?1 = ?1 LIMIT 1", 0, format_row, &version, err);
+    if (st != RV_OK)
+        return st;
     if (version < 0 || version > STORE_FORMAT)
         return rv_error_set(err, RV_EINVAL,
-                            "%s has store format %d, which this build does not know (it reads up to %d):"
+                            "%s has store format %lld, which this build does not know (it reads up to %d):"
                             " a newer rivulet's store? run that version, or restore the backup taken"
-                            " before the upgrade", path, version, STORE_FORMAT);
+                            " before the upgrade", path, (long long)version, STORE_FORMAT);
     if (version == STORE_FORMAT)
         return RV_OK;
-    char sql[48];
-    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", STORE_FORMAT);
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? RV_OK : sql_fail(s, err, path);
+    char sql[160];
+    snprintf(sql, sizeof sql, "BEGIN; CREATE TABLE IF NOT EXISTS format(version INTEGER NOT NULL);"
+             " DELETE FROM format; INSERT INTO format VALUES(%d); COMMIT", STORE_FORMAT);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        return RV_OK;
+    st = sql_fail(s, err, path);
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
 }
 
 /* The exclusive flock that keeps a second process off the store (see the
