@@ -25,8 +25,9 @@
  * libmicrohttpd's own accept does, unless the owner's make_room hook frees a
  * slot for it (rivulet serve shuts down a connection long idle: deadline.c).
  * The slot frees when libmicrohttpd closes that connection, so the count
- * may pass the cap by the evictions in flight, never by more than the cap. Stopping shuts the socket down, which
- * wakes the blocked accept(); nothing is accepted after rv_acceptor_stop.
+ * may pass the cap by the evictions in flight, never by more than the cap.
+ * Stopping shuts the socket down, which wakes the blocked accept(); nothing
+ * is accepted after rv_acceptor_stop.
  */
 #include "server/acceptor.h"
 

@@ -624,7 +624,8 @@ static rv_status refuse_foreign(rv_store *s, const char *path, rv_error *err)
 {
     static const char *const SQL =
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
-        " AND name NOT IN ('log', 'log1', 'log2', 'log3', 'models', 'kept', 'meta', 'format') AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        " AND name NOT IN ('log', 'log1', 'log2', 'log3', 'models', 'kept', 'meta', 'format')" /* our tables */
+        " AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
         " ORDER BY name LIMIT 1";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, SQL, -1, &st, NULL) != SQLITE_OK)
@@ -932,7 +933,8 @@ rv_status rv_store_each_event(rv_store *s, uint64_t after, rv_store_event_fn fn,
     rv_status st = RV_OK;
     for (int i = 0; i < n && st == RV_OK; i++) {
         char sql[96];
-        snprintf(sql, sizeof sql, "SELECT seq, model, body FROM %s WHERE seq > ?1 ORDER BY seq", SEGMENT[order[i]]);
+        snprintf(sql, sizeof sql, "SELECT seq, model, body FROM %s WHERE seq > ?1 ORDER BY seq",
+                 SEGMENT[order[i]]);
         st = each_row_locked(s, sql, (int64_t)after, event_row, &e, err);
     }
     pthread_mutex_unlock(&s->dbmu);
